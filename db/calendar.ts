@@ -1,0 +1,59 @@
+import type { Db } from './knex';
+import { WorkingCalendar, type CalendarYear } from '../domain/calendar';
+
+/**
+ * The working-day calendar as the database holds it. Cached per process and reloaded when any year changes
+ * (one cheap query per use), so a year an admin loads is in force at once for the API and every worker.
+ */
+const cache = new WeakMap<Db, { stamp: string; calendar: WorkingCalendar }>();
+
+export async function loadCalendar(db: Db): Promise<WorkingCalendar> {
+  const [{ stamp }] = (await db.raw(`SELECT coalesce(max(loaded_at)::text, '') || ':' || count(*) AS stamp FROM calendar_years`)).rows as { stamp: string }[];
+  const hit = cache.get(db);
+  if (hit && hit.stamp === stamp) return hit.calendar;
+  const years = await db('calendar_years').select('year').orderBy('year');
+  const days = await db('calendar_days').select('day', 'kind', 'name').orderBy('day');
+  const byYear = new Map<number, CalendarYear>(years.map((y: { year: number }) => [y.year, { year: y.year, holidays: [], workdays: [] }]));
+  for (const d of days as { day: string; kind: string; name: string }[]) {
+    const y = byYear.get(Number(d.day.slice(0, 4)));
+    if (!y) continue;
+    (d.kind === 'holiday' ? y.holidays : y.workdays).push({ date: d.day, name: d.name });
+  }
+  const calendar = new WorkingCalendar([...byYear.values()]);
+  cache.set(db, { stamp, calendar });
+  return calendar;
+}
+
+export interface YearSource {
+  source: string;
+  loadedAt: string;
+}
+
+export async function calendarYearSources(db: Db): Promise<Map<number, YearSource>> {
+  const rows = await db('calendar_years').select('year', 'source', db.raw(`to_char(loaded_at, 'YYYY-MM-DD"T"HH24:MI:SSOF') as loaded_at`));
+  return new Map(rows.map((r: { year: number; source: string; loaded_at: string }) => [r.year, { source: r.source, loadedAt: r.loaded_at }]));
+}
+
+/** Replaces one year's calendar (an admin loading the State Council's schedule), in one transaction. */
+export async function replaceCalendarYear(db: Db, year: CalendarYear, principalId: string, actor: string): Promise<void> {
+  await db.transaction(async (trx) => {
+    await trx('calendar_days').where('year', year.year).delete();
+    await trx('calendar_years')
+      .insert({ year: year.year, source: 'admin', loaded_at: trx.fn.now(), loaded_by: principalId })
+      .onConflict('year')
+      .merge();
+    const rows = [
+      ...year.holidays.map((d) => ({ day: d.date, year: year.year, kind: 'holiday', name: d.name })),
+      ...year.workdays.map((d) => ({ day: d.date, year: year.year, kind: 'workday', name: d.name })),
+    ];
+    if (rows.length) await trx('calendar_days').insert(rows);
+    await trx('audit_log').insert({
+      principal_id: principalId,
+      actor,
+      action: 'calendar.load_year',
+      entity: 'calendar_year',
+      entity_id: String(year.year),
+      detail: { holidays: year.holidays.length, workdays: year.workdays.length },
+    });
+  });
+}

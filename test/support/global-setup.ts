@@ -1,0 +1,33 @@
+import path from 'node:path';
+import { startEmbeddedPostgres } from '../../db/embedded';
+import { createDb } from '../../db/knex';
+import { migrate, seedIfEmpty } from '../../db/setup';
+import { ROOT } from '../../domain/config';
+
+/**
+ * Starts the test PostgreSQL (embedded, or the server of TEST_DATABASE_URL / DATABASE_URL) and builds a migrated,
+ * seeded template database; every test file clones it into a database of its own.
+ */
+export default async function globalSetup(): Promise<void> {
+  process.env.TZ = 'Asia/Shanghai';
+  let adminUrl = process.env.TEST_DATABASE_URL || process.env.DATABASE_URL;
+  if (!adminUrl) {
+    const port = Number(process.env.TEST_PG_PORT || 54329);
+    const pg = await startEmbeddedPostgres({ dir: path.join(ROOT, '.data/test-postgres'), port, fresh: true });
+    (globalThis as Record<string, unknown>).__QZ_TEST_PG__ = pg;
+    adminUrl = pg.url('postgres');
+  }
+  const template = `qz_test_template_${process.pid}`;
+  const admin = createDb(adminUrl, 1);
+  await admin.raw(`DROP DATABASE IF EXISTS ${template}`);
+  await admin.raw(`CREATE DATABASE ${template}`);
+  await admin.destroy();
+  const url = new URL(adminUrl);
+  url.pathname = `/${template}`;
+  const db = createDb(url.toString(), 2);
+  await migrate(db);
+  await seedIfEmpty(db);
+  await db.destroy();
+  process.env.QZ_TEST_ADMIN_URL = adminUrl;
+  process.env.QZ_TEST_TEMPLATE_DB = template;
+}

@@ -1,0 +1,23 @@
+import { NativeConnection, Worker } from '@temporalio/worker';
+import type { Db } from '../db/knex';
+import { createActivities } from '../activities';
+
+export interface WorkerOptions {
+  connection: NativeConnection;
+  namespace: string;
+  taskQueue: string;
+  db: Db;
+  publicationWorkingDays: number;
+}
+
+/** Assembles the activities with their dependencies and makes a worker for the platform's task queue. */
+export async function createWorker(opts: WorkerOptions): Promise<Worker> {
+  return Worker.create({
+    connection: opts.connection,
+    namespace: opts.namespace,
+    taskQueue: opts.taskQueue,
+    workflowsPath: require.resolve('../workflows'),
+    activities: createActivities({ db: opts.db, publicationWorkingDays: opts.publicationWorkingDays }),
+    maxCachedWorkflows: 1000,
+  });
+}
