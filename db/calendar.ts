@@ -37,6 +37,9 @@ export async function calendarYearSources(db: Db): Promise<Map<number, YearSourc
 /** Replaces one year's calendar (an admin loading the State Council's schedule), in one transaction. */
 export async function replaceCalendarYear(db: Db, year: CalendarYear, principalId: string, actor: string): Promise<void> {
   await db.transaction(async (trx) => {
+    // One loader at a time (readers are not blocked): two concurrent loads of a year would otherwise both delete
+    // the old days and the second would collide on the first one's new days.
+    await trx.raw('LOCK TABLE calendar_years IN SHARE ROW EXCLUSIVE MODE');
     await trx('calendar_days').where('year', year.year).delete();
     await trx('calendar_years')
       .insert({ year: year.year, source: 'admin', loaded_at: trx.fn.now(), loaded_by: principalId })

@@ -1,6 +1,199 @@
-import { Router } from 'express';
+import express, { Router } from 'express';
+import { z } from '../../domain/z';
+import { isoDate } from '../../domain/records';
+import { changeRecord, type ChangeOutcome } from '../../db/records';
 import type { AppDeps } from '../app';
+import { actorLabel, principalOf, requireRole } from '../auth';
+import { HttpError, notFound } from '../errors';
+import { document, registry, ErrorBody } from '../openapi';
 
-export function recordsRouter(_deps: AppDeps): Router {
-  return Router();
+const RecordSchema = registry.register(
+  'Record',
+  z.object({
+    record_key: z.string().uuid(),
+    version: z.number().int(),
+    is_current: z.boolean(),
+    status: z.enum(['active', 'retracted']),
+    provider: z.string(),
+    item_code: z.string(),
+    subject_type: z.enum(['enterprise', 'person']),
+    subject_id: z.string(),
+    payload: z.record(z.string(), z.unknown()),
+    event_date: z.string(),
+    concluded_date: z.string().nullable(),
+    valid_until: z.string().nullable(),
+    lifted_date: z.string().nullable(),
+    change_reason: z.string().nullable(),
+    submission_id: z.string().uuid().nullable(),
+    created_at: z.string(),
+  }),
+);
+
+const RecordKey = z.object({ key: z.string().uuid({ message: '记录编号应为 UUID / record key must be a UUID' }) });
+const ListQuery = z.object({
+  subject_id: z.string().max(18).optional(),
+  item_code: z.string().max(64).optional(),
+  submission_id: z.string().uuid().optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  offset: z.coerce.number().int().min(0).default(0),
+});
+const Reason = z.string().trim().min(2, { message: '请说明更正或撤回的理由 / give the reason' }).max(2000);
+const CorrectionBody = z
+  .object({
+    base_version: z.number().int().min(1).openapi({ description: '所更正的版本（防止重复提交）/ the version being corrected' }),
+    reason: Reason,
+    changes: z
+      .object({
+        payload: z.record(z.string(), z.unknown()).optional(),
+        event_date: isoDate.optional(),
+        concluded_date: isoDate.nullable().optional(),
+        valid_until: isoDate.nullable().optional(),
+        lifted_date: isoDate.nullable().optional(),
+      })
+      .strict()
+      .refine((c) => Object.keys(c).length > 0, { message: '没有需要更正的内容 / nothing to change' }),
+  })
+  .strict();
+const RetractionBody = z.object({ base_version: z.number().int().min(1), reason: Reason }).strict();
+
+const tags = ['征集 Collection'];
+document({
+  method: 'get',
+  path: '/records',
+  tags,
+  summary: '本单位报送的记录（当前版本）/ the caller\'s records, current versions (provider; staff sees all)',
+  secured: true,
+  request: { query: ListQuery },
+  responses: { 200: { description: 'records', content: { 'application/json': { schema: z.object({ records: z.array(RecordSchema) }) } } } },
+});
+document({
+  method: 'get',
+  path: '/records/{key}',
+  tags,
+  summary: '一条记录的全部版本 / every version of one record',
+  secured: true,
+  request: { params: RecordKey },
+  responses: { 200: { description: 'versions, newest first', content: { 'application/json': { schema: z.object({ versions: z.array(RecordSchema) }) } } } },
+});
+const changeResponses = {
+  201: { description: '新版本 / the new version', content: { 'application/json': { schema: z.object({ record_key: z.string(), version: z.number() }) } } },
+  404: { description: '无此记录（或非本单位记录）/ no such record of yours', content: { 'application/json': { schema: ErrorBody } } },
+  409: { description: '版本已变化或已撤回 / the record changed meanwhile or is retracted', content: { 'application/json': { schema: ErrorBody } } },
+  422: { description: '更正后的记录无效 / the corrected record is invalid', content: { 'application/json': { schema: ErrorBody } } },
+};
+document({
+  method: 'post',
+  path: '/records/{key}/corrections',
+  tags,
+  summary: '更正本单位的记录（生成新版本，E10）/ correct an own record: a new version',
+  secured: true,
+  request: { params: RecordKey, body: { content: { 'application/json': { schema: CorrectionBody } } } },
+  responses: changeResponses,
+});
+document({
+  method: 'post',
+  path: '/records/{key}/retraction',
+  tags,
+  summary: '撤回本单位的记录（E10）/ retract an own record: a new, retracted version',
+  secured: true,
+  request: { params: RecordKey, body: { content: { 'application/json': { schema: RetractionBody } } } },
+  responses: changeResponses,
+});
+
+function answer(outcome: ChangeOutcome, key: string) {
+  switch (outcome.kind) {
+    case 'ok':
+      return { record_key: outcome.recordKey, version: outcome.version };
+    case 'not_found':
+      throw notFound(`记录 ${key}`);
+    case 'conflict':
+      throw new HttpError(409, 'VERSION_CONFLICT', `记录当前为第 ${outcome.currentVersion} 版（${outcome.status === 'retracted' ? '已撤回' : '有效'}）/ the record is at version ${outcome.currentVersion} (${outcome.status})`, [
+        { field: 'base_version', reason: `当前版本为 ${outcome.currentVersion} / current version is ${outcome.currentVersion}` },
+      ]);
+    case 'invalid':
+      throw new HttpError(422, 'INVALID_RECORD', '更正后的记录无效，未保存 / the corrected record is invalid; nothing was stored', outcome.errors);
+  }
+}
+
+export function recordsRouter({ db }: AppDeps): Router {
+  const r = Router();
+  const json = express.json({ limit: '1mb' });
+  const columns = [
+    'r.record_key',
+    'r.version',
+    'r.is_current',
+    'r.status',
+    'p.code as provider',
+    'r.item_code',
+    'r.subject_type',
+    'r.subject_id',
+    'r.payload',
+    'r.event_date',
+    'r.concluded_date',
+    'r.valid_until',
+    'r.lifted_date',
+    'r.change_reason',
+    'r.submission_id',
+    db.raw(`to_char(r.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as created_at`),
+  ];
+
+  r.get('/records', requireRole('provider', 'staff'), async (req, res) => {
+    const principal = principalOf(req);
+    const q = ListQuery.parse(req.query);
+    const rows = await db('records as r')
+      .join('providers as p', 'p.id', 'r.provider_id')
+      .where('r.is_current', true)
+      .modify((b) => {
+        if (principal.role === 'provider') b.where('r.provider_id', principal.providerId);
+        if (q.subject_id) b.where('r.subject_id', q.subject_id);
+        if (q.item_code) b.where('r.item_code', q.item_code);
+        if (q.submission_id) b.where('r.submission_id', q.submission_id);
+      })
+      .orderBy('r.id')
+      .limit(q.limit)
+      .offset(q.offset)
+      .select(columns);
+    res.json({ records: rows });
+  });
+
+  r.get('/records/:key', requireRole('provider', 'staff'), async (req, res) => {
+    const principal = principalOf(req);
+    const { key } = RecordKey.parse(req.params);
+    const rows = await db('records as r')
+      .join('providers as p', 'p.id', 'r.provider_id')
+      .where('r.record_key', key)
+      .modify((b) => {
+        if (principal.role === 'provider') b.where('r.provider_id', principal.providerId);
+      })
+      .orderBy('r.version', 'desc')
+      .select(columns);
+    if (!rows.length) throw notFound(`记录 ${key}`);
+    res.json({ versions: rows });
+  });
+
+  r.post('/records/:key/corrections', requireRole('provider'), json, async (req, res) => {
+    const principal = principalOf(req);
+    const { key } = RecordKey.parse(req.params);
+    const body = CorrectionBody.parse(req.body);
+    const outcome = await changeRecord(db, principal.providerId!, principal.id, actorLabel(principal), key, {
+      baseVersion: body.base_version,
+      reason: body.reason,
+      changes: body.changes,
+    });
+    res.status(201).json(answer(outcome, key));
+  });
+
+  r.post('/records/:key/retraction', requireRole('provider'), json, async (req, res) => {
+    const principal = principalOf(req);
+    const { key } = RecordKey.parse(req.params);
+    const body = RetractionBody.parse(req.body);
+    const outcome = await changeRecord(db, principal.providerId!, principal.id, actorLabel(principal), key, {
+      baseVersion: body.base_version,
+      reason: body.reason,
+      retract: true,
+    });
+    res.status(201).json(answer(outcome, key));
+  });
+
+  return r;
 }

@@ -1,6 +1,227 @@
-import { Router } from 'express';
+import { Router, type Request } from 'express';
+import { z } from '../../domain/z';
+import { intakeBatch, JsonBatch, ClientAborted } from '../../db/intake';
+import { RecordInput } from '../../domain/records';
 import type { AppDeps } from '../app';
+import { actorLabel, principalOf, requireRole } from '../auth';
+import { HttpError, badRequest, notFound } from '../errors';
+import { document, registry, ErrorBody } from '../openapi';
+import { ensureSubmissionWorkflow } from '../temporal';
 
-export function submissionsRouter(_deps: AppDeps): Router {
-  return Router();
+const IdempotencyKey = z
+  .string()
+  .min(1)
+  .max(255)
+  .regex(/^[\x21-\x7e]+$/, { message: '只能使用可见 ASCII 字符 / printable ASCII only' });
+
+const SubmissionSchema = registry.register(
+  'Submission',
+  z.object({
+    id: z.string().uuid(),
+    provider: z.string(),
+    period: z.string(),
+    format: z.enum(['json', 'csv']),
+    row_count: z.number().int(),
+    received_at: z.string(),
+    workflow_id: z.string(),
+  }),
+);
+
+registry.register('RecordInput', RecordInput);
+
+const SubmitQuery = z.object({ period: z.string().optional().openapi({ example: '2026-10' }) });
+
+document({
+  method: 'post',
+  path: '/submissions',
+  tags: ['征集 Collection'],
+  summary: '报送一批信用记录 / submit a batch of records for a reporting period',
+  description:
+    'JSON (`application/json`, `{period, records:[RecordInput]}`) or CSV (`text/csv`, period in the query; columns item_code, subject_id, event_date, concluded_date, valid_until, lifted_date, then one column per payload field). All-or-nothing: any invalid row rejects the batch with 422 and nothing is stored. Requires `Idempotency-Key`.',
+  secured: true,
+  request: {
+    headers: z.object({ 'idempotency-key': IdempotencyKey.openapi({ example: '2026-10-batch-1' }) }),
+    query: SubmitQuery,
+    body: {
+      content: {
+        'application/json': { schema: JsonBatch },
+        'text/csv': { schema: z.string().openapi({ example: 'item_code,subject_id,event_date,decision_no,violation,penalty,authority\n' }) },
+      },
+    },
+  },
+  responses: {
+    202: { description: '已受理 / accepted: stored, its workflow started', content: { 'application/json': { schema: z.object({ submission: SubmissionSchema }) } } },
+    409: { description: '同一 Idempotency-Key 的请求仍在处理 / a request with this key is still running', content: { 'application/json': { schema: ErrorBody } } },
+    413: { description: 'JSON 请求体过大 / JSON body too large', content: { 'application/json': { schema: ErrorBody } } },
+    415: { description: '不支持的格式 / unsupported content type', content: { 'application/json': { schema: ErrorBody } } },
+    422: { description: '批次无效，未入库 / invalid batch, nothing stored', content: { 'application/json': { schema: ErrorBody } } },
+  },
+});
+document({
+  method: 'get',
+  path: '/submissions',
+  tags: ['征集 Collection'],
+  summary: '本单位的报送批次 / the batches of the caller (provider) or of all (staff, admin)',
+  secured: true,
+  request: { query: z.object({ period: z.string().optional(), limit: z.number().int().optional(), offset: z.number().int().optional() }) },
+  responses: { 200: { description: 'submissions', content: { 'application/json': { schema: z.object({ submissions: z.array(SubmissionSchema) }) } } } },
+});
+document({
+  method: 'get',
+  path: '/submissions/{id}',
+  tags: ['征集 Collection'],
+  summary: '一个批次及其处理状态 / one batch and its processing state',
+  secured: true,
+  request: { params: z.object({ id: z.string().uuid() }) },
+  responses: { 200: { description: 'submission', content: { 'application/json': { schema: z.object({ submission: SubmissionSchema }) } } } },
+});
+
+function formatOf(req: Request): 'json' | 'csv' {
+  const type = (req.get('content-type') ?? '').split(';')[0].trim().toLowerCase();
+  if (type === 'application/json') return 'json';
+  if (type === 'text/csv') return 'csv';
+  throw new HttpError(415, 'UNSUPPORTED_MEDIA_TYPE', '请以 application/json 或 text/csv 提交 / send application/json or text/csv', [
+    { field: 'content-type', reason: `不支持 ${type || '(none)'} / not supported` },
+  ]);
+}
+
+const SubmissionId = z.object({ id: z.string().uuid({ message: '批次编号应为 UUID / submission id must be a UUID' }) });
+const ListQuery = z.object({
+  period: z.string().max(16).optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  offset: z.coerce.number().int().min(0).default(0),
+});
+
+function parseLimit(raw: string): number {
+  const m = /^(\d+)(kb|mb)?$/i.exec(raw.trim());
+  if (!m) return 20 * 1024 * 1024;
+  const n = Number(m[1]);
+  return m[2]?.toLowerCase() === 'mb' ? n * 1024 * 1024 : m[2] ? n * 1024 : n;
+}
+
+export function submissionsRouter({ db, temporal, config }: AppDeps): Router {
+  const r = Router();
+  const jsonLimit = parseLimit(config.jsonBodyLimit);
+
+  r.post('/submissions', requireRole('provider'), async (req, res) => {
+    const principal = principalOf(req);
+    const drainAnd = (e: HttpError) => {
+      req.resume();
+      throw e;
+    };
+    const key = req.get('idempotency-key');
+    if (key === undefined) drainAnd(badRequest('缺少 Idempotency-Key 请求头 / the Idempotency-Key header is required', [{ field: 'Idempotency-Key', reason: '必填 / required' }]));
+    const keyCheck = IdempotencyKey.safeParse(key);
+    if (!keyCheck.success) drainAnd(badRequest('Idempotency-Key 无效 / invalid Idempotency-Key', [{ field: 'Idempotency-Key', reason: keyCheck.error!.issues[0].message }]));
+    let format: 'json' | 'csv' = 'json';
+    try {
+      format = formatOf(req);
+    } catch (e) {
+      drainAnd(e as HttpError);
+    }
+    const query = SubmitQuery.safeParse(req.query);
+    if (!query.success) drainAnd(badRequest('查询参数无效 / invalid query', [{ field: 'period', reason: query.error!.issues[0].message }]));
+
+    const provider = await db('providers').where('id', principal.providerId).first('id', 'code', 'cadence', 'active');
+    if (!provider || !provider.active) drainAnd(new HttpError(403, 'FORBIDDEN', '信息提供单位已停用 / this provider is not active'));
+
+    let outcome;
+    try {
+      outcome = await intakeBatch(db, {
+        provider: { id: provider.id, code: provider.code, cadence: provider.cadence },
+        principalId: principal.id,
+        actor: actorLabel(principal),
+        idempotencyKey: keyCheck.data!,
+        format,
+        queryPeriod: query.data!.period,
+        body: req,
+        jsonLimitBytes: jsonLimit,
+        maxReportedErrors: config.maxReportedErrors,
+      });
+    } catch (e) {
+      if (e instanceof ClientAborted) return; // nobody is listening; the transaction was rolled back
+      throw e;
+    }
+    switch (outcome.kind) {
+      case 'busy':
+        req.resume();
+        throw new HttpError(409, 'IDEMPOTENCY_KEY_IN_USE', '同一 Idempotency-Key 的请求仍在处理中，请稍后重试 / a request with this Idempotency-Key is still being processed', [
+          { field: 'Idempotency-Key', reason: '处理中 / in progress' },
+        ]);
+      case 'key_reused':
+        throw new HttpError(422, 'IDEMPOTENCY_KEY_REUSED', '该 Idempotency-Key 已用于另一批次 / this Idempotency-Key was used for a different batch', [
+          { field: 'Idempotency-Key', reason: '与首次请求内容不同 / differs from the first request with this key' },
+        ]);
+      case 'rejected':
+        throw new HttpError(outcome.status, outcome.status === 422 ? 'INVALID_BATCH' : outcome.status === 413 ? 'PAYLOAD_TOO_LARGE' : 'BAD_REQUEST', outcome.message, outcome.errors, {
+          error_count: outcome.errorCount,
+          rows_read: outcome.rowsRead,
+          stored: 0,
+        });
+      case 'accepted': {
+        let workflow: 'started' | 'pending' = 'started';
+        try {
+          await ensureSubmissionWorkflow(db, temporal, config.taskQueue, outcome.submissionId, outcome.workflowId);
+        } catch (e) {
+          // Stored already: the reconciler starts the workflow when Temporal is back.
+          workflow = 'pending';
+          // eslint-disable-next-line no-console
+          console.error(`[api] workflow start for submission ${outcome.submissionId} deferred:`, (e as Error).message);
+        }
+        res
+          .status(outcome.status)
+          .location(`/submissions/${outcome.submissionId}`)
+          .set('Idempotent-Replayed', String(outcome.replayed))
+          .json({ ...outcome.body, workflow });
+        return;
+      }
+    }
+  });
+
+  r.get('/submissions', requireRole('provider', 'staff', 'admin'), async (req, res) => {
+    const principal = principalOf(req);
+    const q = ListQuery.parse(req.query);
+    const rows = await db('submissions as s')
+      .join('providers as p', 'p.id', 's.provider_id')
+      .modify((b) => {
+        if (principal.role === 'provider') b.where('s.provider_id', principal.providerId);
+        if (q.period) b.where('s.period', q.period);
+      })
+      .orderBy('s.received_at', 'desc')
+      .limit(q.limit)
+      .offset(q.offset)
+      .select(submissionColumns(db));
+    res.json({ submissions: rows });
+  });
+
+  r.get('/submissions/:id', requireRole('provider', 'staff', 'admin'), async (req, res) => {
+    const principal = principalOf(req);
+    const { id } = SubmissionId.parse(req.params);
+    const row = await db('submissions as s')
+      .join('providers as p', 'p.id', 's.provider_id')
+      .where('s.id', id)
+      .modify((b) => {
+        // A provider sees only its own batches (E10, E23): another's answers 404, revealing nothing.
+        if (principal.role === 'provider') b.where('s.provider_id', principal.providerId);
+      })
+      .first(submissionColumns(db));
+    if (!row) throw notFound(`批次 ${id}`);
+    res.json({ submission: row });
+  });
+
+  return r;
+}
+
+function submissionColumns(db: AppDeps['db']) {
+  return [
+    's.id',
+    'p.code as provider',
+    's.period',
+    's.format',
+    's.row_count',
+    db.raw(`to_char(s.received_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD"T"HH24:MI:SS"+08:00"') as received_at`),
+    's.workflow_id',
+    db.raw(`(s.workflow_started_at IS NOT NULL) as workflow_started`),
+    's.publication_deadline',
+  ];
 }

@@ -1,3 +1,4 @@
+import net from 'node:net';
 import path from 'node:path';
 import { startEmbeddedPostgres } from '../../db/embedded';
 import { createDb } from '../../db/knex';
@@ -12,8 +13,11 @@ export default async function globalSetup(): Promise<void> {
   process.env.TZ = 'Asia/Shanghai';
   let adminUrl = process.env.TEST_DATABASE_URL || process.env.DATABASE_URL;
   if (!adminUrl) {
-    const port = Number(process.env.TEST_PG_PORT || 54329);
-    const pg = await startEmbeddedPostgres({ dir: path.join(ROOT, '.data/test-postgres'), port, fresh: true });
+    // A server of its own per run (its own folder and a free port), so two runs never meet.
+    const port = Number(process.env.TEST_PG_PORT) || (await freePort());
+    const dir = path.join(ROOT, `.data/test-postgres-${process.pid}`);
+    const pg = await startEmbeddedPostgres({ dir, port, fresh: true });
+    process.env.QZ_TEST_PG_DIR = dir;
     (globalThis as Record<string, unknown>).__QZ_TEST_PG__ = pg;
     adminUrl = pg.url('postgres');
   }
@@ -30,4 +34,15 @@ export default async function globalSetup(): Promise<void> {
   await db.destroy();
   process.env.QZ_TEST_ADMIN_URL = adminUrl;
   process.env.QZ_TEST_TEMPLATE_DB = template;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
 }

@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import { createDb } from '../../db/knex';
 import type { EmbeddedPg } from '../../db/embedded';
 
@@ -11,5 +12,8 @@ export default async function globalTeardown(): Promise<void> {
     for (const { datname } of dbs.rows) await admin.raw(`DROP DATABASE IF EXISTS ${datname} WITH (FORCE)`);
     await admin.destroy();
   }
-  if (pg) await pg.stop();
+  if (pg) {
+    await pg.stop();
+    if (process.env.QZ_TEST_PG_DIR) fs.rmSync(process.env.QZ_TEST_PG_DIR, { recursive: true, force: true });
+  }
 }

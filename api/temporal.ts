@@ -1,0 +1,36 @@
+import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import type { Db } from '../db/knex';
+import type { submissionWorkflow } from '../workflows/submission';
+
+/**
+ * Starts a submission's workflow. The id is the business key, so a second start (a replayed request, the
+ * reconciler) is a no-op; the start time is written once.
+ */
+export async function ensureSubmissionWorkflow(db: Db, temporal: Client, taskQueue: string, submissionId: string, workflowId: string): Promise<void> {
+  try {
+    await temporal.workflow.start<typeof submissionWorkflow>('submissionWorkflow', {
+      taskQueue,
+      workflowId,
+      args: [{ submissionId }],
+      workflowIdReusePolicy: 'REJECT_DUPLICATE',
+    });
+  } catch (e) {
+    if (!(e instanceof WorkflowExecutionAlreadyStartedError)) throw e;
+  }
+  await db('submissions').where('id', submissionId).whereNull('workflow_started_at').update({ workflow_started_at: db.fn.now() });
+}
+
+/**
+ * Starts the workflows of stored submissions whose start did not happen (Temporal was unreachable when the
+ * batch was accepted). Run at API start and every minute.
+ */
+export async function startPendingSubmissionWorkflows(db: Db, temporal: Client, taskQueue: string, olderThanSeconds = 30): Promise<number> {
+  const pending = await db('submissions')
+    .whereNull('workflow_started_at')
+    .where('received_at', '<', db.raw(`now() - make_interval(secs => ?)`, [olderThanSeconds]))
+    .orderBy('received_at')
+    .limit(500)
+    .select('id', 'workflow_id');
+  for (const s of pending) await ensureSubmissionWorkflow(db, temporal, taskQueue, s.id, s.workflow_id);
+  return pending.length;
+}

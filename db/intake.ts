@@ -1,0 +1,328 @@
+import crypto from 'node:crypto';
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { parse as csvParse, CsvError } from 'csv-parse';
+import { from as copyFrom } from 'pg-copy-streams';
+import type { Client as PgClient } from 'pg';
+import type { Db } from './knex';
+import { loadCatalog, providerItems } from './catalog';
+import { shanghaiDate } from '../domain/calendar';
+import type { Cadence } from '../domain/catalog';
+import { parsePeriod, PERIOD_FORMAT_ZH } from '../domain/periods';
+import { RecordValidator, checkCsvHeader, csvRowToInput, type RowError, type ValidRecord } from '../domain/records';
+import { submissionWorkflowId } from '../domain/ids';
+import { z } from '../domain/z';
+
+export interface IntakeProvider {
+  id: number;
+  code: string;
+  cadence: Cadence;
+}
+
+export interface IntakeRequest {
+  provider: IntakeProvider;
+  principalId: string;
+  actor: string;
+  idempotencyKey: string;
+  format: 'json' | 'csv';
+  /** The period given in the query string (CSV: required; JSON: or in the body). */
+  queryPeriod?: string;
+  body: Readable;
+  jsonLimitBytes: number;
+  maxReportedErrors: number;
+}
+
+export interface StoredSubmission {
+  id: string;
+  provider: string;
+  period: string;
+  format: 'json' | 'csv';
+  row_count: number;
+  received_at: string;
+  workflow_id: string;
+}
+
+export type IntakeOutcome =
+  | { kind: 'accepted'; status: number; body: { submission: StoredSubmission }; submissionId: string; workflowId: string; replayed: boolean }
+  | { kind: 'rejected'; status: 400 | 413 | 422; message: string; errors: RowError[]; errorCount: number; rowsRead: number }
+  | { kind: 'busy' }
+  | { kind: 'key_reused' };
+
+/** The batch envelope of a JSON submission. */
+export const JsonBatch = z
+  .object({
+    period: z.string().optional().openapi({ example: '2026-10', description: '报送期 / reporting period: YYYY-MM, YYYY-Qn or YYYY-Hn' }),
+    records: z.array(z.unknown()).openapi({ description: '信用记录 / records (see RecordInput)' }),
+  })
+  .strict();
+
+const COPY_SQL =
+  'COPY records (submission_id, provider_id, item_code, subject_type, subject_id, payload, event_date, concluded_date, valid_until, lifted_date, created_by) FROM STDIN';
+
+/** One line of COPY text format. Identifiers and dates are validated; JSON escapes control characters itself. */
+function copyLine(submissionId: string, providerId: number, createdBy: string, r: ValidRecord): string {
+  const json = JSON.stringify(r.payload).replace(/\\/g, '\\\\');
+  const n = (v: string | null) => (v === null ? '\\N' : v);
+  return `${submissionId}\t${providerId}\t${r.itemCode}\t${r.subjectType}\t${r.subjectId}\t${json}\t${r.eventDate}\t${n(r.concludedDate)}\t${n(r.validUntil)}\t${n(r.liftedDate)}\t${createdBy}\n`;
+}
+
+class RejectedBatch extends Error {
+  constructor(
+    readonly status: 400 | 413 | 422,
+    message: string,
+    readonly errors: RowError[],
+  ) {
+    super(message);
+  }
+}
+
+function hashTap(hash: crypto.Hash, limit?: number): Transform {
+  let size = 0;
+  return new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      size += chunk.length;
+      if (limit !== undefined && size > limit) {
+        cb(new RejectedBatch(413, `JSON 请求体超过 ${limit} 字节，大批量请用 CSV 提交 / JSON body over ${limit} bytes; send large batches as CSV`, []));
+        return;
+      }
+      hash.update(chunk);
+      cb(null, chunk);
+    },
+  });
+}
+
+export class ClientAborted extends Error {
+  constructor() {
+    super('the client closed the request before its body ended');
+  }
+}
+
+/**
+ * Pipes the request body into `into` without tying their fates together: when validation fails half-way the
+ * request stays open (and is drained) so the client still gets its 4xx answer; when the client goes away,
+ * `into` fails instead of waiting for ever.
+ */
+function detach(body: Readable, into: Transform): Transform {
+  body.pipe(into);
+  body.on('close', () => {
+    if (!body.readableEnded) into.destroy(new ClientAborted());
+  });
+  body.on('error', (e) => into.destroy(e));
+  return into;
+}
+
+async function hashOf(format: string, queryPeriod: string | undefined, body: Readable): Promise<string> {
+  const hash = crypto.createHash('sha256').update(`${format}\n${queryPeriod ?? ''}\n`);
+  for await (const chunk of body) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+function checkPeriod(period: string | undefined, cadence: Cadence, today: string): RowError[] {
+  if (!period) return [{ row: 0, field: 'period', reason: `缺少报送期 / the reporting period is required (${PERIOD_FORMAT_ZH[cadence]})`, article: 'E7, P9' }];
+  const p = parsePeriod(period);
+  if (!p) return [{ row: 0, field: 'period', reason: `报送期格式错误 / malformed period: ${PERIOD_FORMAT_ZH[cadence]}`, article: 'E7, P9' }];
+  if (p.cadence !== cadence) return [{ row: 0, field: 'period', reason: `报送周期不符：${PERIOD_FORMAT_ZH[cadence]} / the period does not match the provider's cadence`, article: 'E7, P9' }];
+  if (p.start > today) return [{ row: 0, field: 'period', reason: `报送期 ${period} 尚未开始 / the period has not begun`, article: 'E7, P9' }];
+  return [];
+}
+
+/**
+ * Stores a batch all-or-nothing, streaming: rows are validated one by one and copied into `records` inside one
+ * transaction; any invalid row rolls the whole batch back. The Idempotency-Key is locked for the transaction
+ * (a concurrent request with the same key is told 409), and its first answer is kept for replays.
+ */
+export async function intakeBatch(db: Db, req: IntakeRequest): Promise<IntakeOutcome> {
+  const conn = (await db.client.acquireConnection()) as PgClient;
+  let broken = false;
+  const q = (sql: string, params?: unknown[]) => conn.query(sql, params);
+  try {
+    await q('BEGIN');
+    const lock = await q('SELECT pg_try_advisory_xact_lock($1, hashtext($2)) AS ok', [req.provider.id, req.idempotencyKey]);
+    if (!lock.rows[0].ok) {
+      await q('ROLLBACK');
+      return { kind: 'busy' };
+    }
+    const existing = await q('SELECT request_hash, response_status, response_body, submission_id FROM idempotency_keys WHERE provider_id = $1 AND key = $2', [
+      req.provider.id,
+      req.idempotencyKey,
+    ]);
+    if (existing.rows.length) {
+      await q('ROLLBACK');
+      const hash = await hashOf(req.format, req.queryPeriod, req.body);
+      const first = existing.rows[0];
+      if (hash !== first.request_hash) return { kind: 'key_reused' };
+      const sub = first.response_body.submission as StoredSubmission;
+      return { kind: 'accepted', status: first.response_status, body: first.response_body, submissionId: first.submission_id, workflowId: sub.workflow_id, replayed: true };
+    }
+
+    const receivedAt = new Date();
+    const today = shanghaiDate(receivedAt);
+    const catalog = await loadCatalog(db);
+    const validator = new RecordValidator({ catalog, allowedItems: await providerItems(db, req.provider.id), today });
+    const submissionId = crypto.randomUUID();
+    const workflowId = submissionWorkflowId(req.provider.code, req.idempotencyKey);
+    const hash = crypto.createHash('sha256').update(`${req.format}\n${req.queryPeriod ?? ''}\n`);
+
+    const errors: RowError[] = [];
+    let errorCount = 0;
+    let rowsRead = 0;
+    let stored = 0;
+    const note = (errs: RowError[]) => {
+      errorCount += errs.length;
+      for (const e of errs) if (errors.length < req.maxReportedErrors) errors.push(e);
+    };
+
+    let period = req.queryPeriod;
+    let source: Readable;
+    let csvStages: [Transform] | null = null;
+    if (req.format === 'json') {
+      const chunks: Buffer[] = [];
+      for await (const c of detach(req.body, hashTap(hash, req.jsonLimitBytes))) chunks.push(c as Buffer);
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+      } catch (e) {
+        throw new RejectedBatch(400, '请求体不是有效的 JSON / the body is not valid JSON', [{ row: 0, field: '(body)', reason: (e as Error).message }]);
+      }
+      const env = JsonBatch.safeParse(parsed);
+      if (!env.success) {
+        throw new RejectedBatch(
+          400,
+          '批次格式错误 / malformed batch',
+          env.error.issues.map((i) => ({ row: 0, field: i.path.join('.') || '(body)', reason: i.message })),
+        );
+      }
+      if (env.data.period && period && env.data.period !== period) {
+        throw new RejectedBatch(422, '报送期不一致 / two different periods', [{ row: 0, field: 'period', reason: '查询参数与请求体中的报送期不一致 / query and body name different periods' }]);
+      }
+      period = env.data.period ?? period;
+      const periodErrors = checkPeriod(period, req.provider.cadence, today);
+      if (periodErrors.length) throw new RejectedBatch(422, '报送期无效 / invalid reporting period', periodErrors);
+      source = Readable.from(env.data.records);
+    } else {
+      const periodErrors = checkPeriod(period, req.provider.cadence, today);
+      if (periodErrors.length) {
+        req.body.resume();
+        throw new RejectedBatch(422, '报送期无效 / invalid reporting period', periodErrors);
+      }
+      source = detach(req.body, hashTap(hash));
+      csvStages = [
+        csvParse({
+          bom: true,
+          skip_empty_lines: true,
+          columns: (header: string[]) => {
+            const headerErrors = checkCsvHeader(header.map((h) => h.trim()));
+            if (headerErrors.length) throw new RejectedBatch(422, 'CSV 表头无效 / invalid CSV header', headerErrors);
+            return header.map((h) => h.trim());
+          },
+        }),
+      ];
+    }
+
+    await q(
+      `INSERT INTO submissions (id, provider_id, period, idempotency_key, request_hash, format, row_count, received_at, workflow_id, created_by)
+       VALUES ($1, $2, $3, $4, '', $5, 0, $6, $7, $8)`,
+      [submissionId, req.provider.id, period, req.idempotencyKey, req.format, receivedAt, workflowId, req.principalId],
+    );
+
+    const validateRows = async function* (rows: AsyncIterable<unknown>) {
+      let buf = '';
+      for await (const raw of rows) {
+        rowsRead++;
+        const input = req.format === 'csv' ? csvRowToInput(raw as Record<string, string>) : raw;
+        const v = validator.validate(input, rowsRead);
+        if (!v.ok) {
+          note(v.errors);
+          continue;
+        }
+        if (errorCount) continue; // the batch is lost already: keep reading only to report every error
+        buf += copyLine(submissionId, req.provider.id, req.principalId, v.record);
+        stored++;
+        if (buf.length >= 1 << 16) {
+          yield buf;
+          buf = '';
+        }
+      }
+      if (buf && !errorCount) yield buf;
+    };
+
+    try {
+      const copy = conn.query(copyFrom(COPY_SQL));
+      if (csvStages) await pipeline(source, csvStages[0], validateRows, copy);
+      else await pipeline(source, validateRows, copy);
+    } catch (e) {
+      if (e instanceof RejectedBatch) throw e;
+      if (e instanceof CsvError) {
+        const row = Math.max(0, Number((e as CsvError & { records?: number }).records ?? rowsRead));
+        throw new RejectedBatch(422, 'CSV 格式错误 / malformed CSV', [{ row: row + 1, field: '(csv)', reason: `CSV 解析失败 / ${e.message}` }]);
+      }
+      throw e;
+    }
+
+    if (rowsRead === 0) throw new RejectedBatch(422, '批次为空 / the batch holds no records', [{ row: 0, field: 'records', reason: '至少需要一条记录 / at least one record is required' }]);
+    if (errorCount) {
+      await q('ROLLBACK');
+      return { kind: 'rejected', status: 422, message: `批次有 ${errorCount} 处错误，整批未入库 / ${errorCount} problems: nothing was stored`, errors, errorCount, rowsRead };
+    }
+
+    const requestHash = hash.digest('hex');
+    await q('UPDATE submissions SET request_hash = $2, row_count = $3 WHERE id = $1', [submissionId, requestHash, stored]);
+    await q(
+      `INSERT INTO enterprises (uscc, name, status)
+       SELECT DISTINCT ON (subject_id) subject_id,
+              CASE WHEN item_code = 'E-BASIC-REG' THEN payload->>'name' END,
+              CASE WHEN item_code = 'E-BASIC-REG' THEN payload->>'status' END
+         FROM records WHERE submission_id = $1 AND subject_type = 'enterprise'
+        ORDER BY subject_id, (item_code = 'E-BASIC-REG') DESC, id DESC
+       ON CONFLICT (uscc) DO UPDATE SET name = coalesce(EXCLUDED.name, enterprises.name), status = coalesce(EXCLUDED.status, enterprises.status), updated_at = now()
+        WHERE EXCLUDED.name IS NOT NULL OR EXCLUDED.status IS NOT NULL`,
+      [submissionId],
+    );
+    await q(
+      `INSERT INTO persons (citizen_id, name)
+       SELECT DISTINCT ON (subject_id) subject_id, CASE WHEN item_code = 'P-BASIC' THEN payload->>'name' END
+         FROM records WHERE submission_id = $1 AND subject_type = 'person'
+        ORDER BY subject_id, (item_code = 'P-BASIC') DESC, id DESC
+       ON CONFLICT (citizen_id) DO UPDATE SET name = coalesce(EXCLUDED.name, persons.name) WHERE EXCLUDED.name IS NOT NULL`,
+      [submissionId],
+    );
+    const body = {
+      submission: {
+        id: submissionId,
+        provider: req.provider.code,
+        period: period!,
+        format: req.format,
+        row_count: stored,
+        received_at: receivedAt.toISOString(),
+        workflow_id: workflowId,
+      },
+    };
+    await q('INSERT INTO idempotency_keys (provider_id, key, request_hash, response_status, response_body, submission_id) VALUES ($1, $2, $3, 202, $4, $5)', [
+      req.provider.id,
+      req.idempotencyKey,
+      requestHash,
+      JSON.stringify(body),
+      submissionId,
+    ]);
+    await q(`INSERT INTO audit_log (principal_id, actor, action, entity, entity_id, detail) VALUES ($1, $2, 'submission.accept', 'submission', $3, $4)`, [
+      req.principalId,
+      req.actor,
+      submissionId,
+      JSON.stringify({ period, format: req.format, rows: stored, article: 'E10, E12' }),
+    ]);
+    await q('COMMIT');
+    return { kind: 'accepted', status: 202, body, submissionId, workflowId, replayed: false };
+  } catch (e) {
+    await q('ROLLBACK').catch(() => {
+      broken = true;
+    });
+    if (e instanceof RejectedBatch) {
+      req.body.resume();
+      return { kind: 'rejected', status: e.status, message: e.message, errors: e.errors.slice(0, req.maxReportedErrors), errorCount: e.errors.length, rowsRead: 0 };
+    }
+    throw e;
+  } finally {
+    if (broken) (conn as PgClient & { __knex__disposed?: unknown }).__knex__disposed = 'broken during intake';
+    await db.client.releaseConnection(conn);
+  }
+}

@@ -1,0 +1,30 @@
+import { withCitizenIdCheck, withUsccCheck } from '../../domain/identifiers';
+
+/** A valid unified social credit code for enterprise number n (Qinzhou division code 450700). */
+export function uscc(n: number): string {
+  return withUsccCheck(`91450700MA${String(n).padStart(7, '0')}`);
+}
+
+/** A valid citizen ID number for person n (born 1985-06-15 in Qinzhou). */
+export function citizenId(n: number): string {
+  return withCitizenIdCheck(`45070019850615${String(n % 1000).padStart(3, '0')}`);
+}
+
+export function penaltyRow(n: number, overrides: Record<string, unknown> = {}) {
+  return {
+    item_code: 'E-PENALTY',
+    subject_id: uscc(n),
+    event_date: '2026-10-12',
+    payload: { decision_no: `钦市监罚〔2026〕${n}号`, violation: '虚假宣传', penalty: '罚款', authority: '钦州市市场监督管理局', amount: 5000 },
+    ...overrides,
+  };
+}
+
+export function registrationRow(n: number, name = `钦州市测试企业${n}有限公司`) {
+  return {
+    item_code: 'E-BASIC-REG',
+    subject_id: uscc(n),
+    event_date: '2020-03-01',
+    payload: { name, legal_representative: '张三', established_on: '2020-03-01', status: '存续' },
+  };
+}
