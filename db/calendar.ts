@@ -42,7 +42,9 @@ export async function replaceCalendarYear(db: Db, year: CalendarYear, principalI
     await trx.raw('LOCK TABLE calendar_years IN SHARE ROW EXCLUSIVE MODE');
     await trx('calendar_days').where('year', year.year).delete();
     await trx('calendar_years')
-      .insert({ year: year.year, source: 'admin', loaded_at: trx.fn.now(), loaded_by: principalId })
+      // clock_timestamp(), taken under the lock, not now() (the transaction's start): loads then stamp in commit
+      // order, so loadCalendar's max(loaded_at) always moves forward and no process keeps a stale calendar.
+      .insert({ year: year.year, source: 'admin', loaded_at: trx.raw('clock_timestamp()'), loaded_by: principalId })
       .onConflict('year')
       .merge();
     const rows = [
