@@ -34,3 +34,26 @@ export async function startPendingSubmissionWorkflows(db: Db, temporal: Client, 
   for (const s of pending) await ensureSubmissionWorkflow(db, temporal, taskQueue, s.id, s.workflow_id);
   return pending.length;
 }
+
+/** Runs startPendingSubmissionWorkflows now and every `intervalMs`; returns a function that stops it. */
+export function startSubmissionReconciler(db: Db, temporal: Client, taskQueue: string, intervalMs = 60_000): () => void {
+  let busy = false;
+  const tick = async () => {
+    if (busy) return;
+    busy = true;
+    try {
+      const n = await startPendingSubmissionWorkflows(db, temporal, taskQueue);
+      // eslint-disable-next-line no-console
+      if (n) console.log(`[api] started ${n} pending submission workflow(s)`);
+    } catch (e) {
+      // eslint-disable-next-line no-console
+      console.error('[api] pending submission workflows not started yet:', (e as Error).message);
+    } finally {
+      busy = false;
+    }
+  };
+  void tick();
+  const timer = setInterval(() => void tick(), intervalMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}

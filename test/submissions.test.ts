@@ -1,8 +1,11 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import { startTestPlatform, type TestPlatform } from './support/platform';
 import { principalWithKey } from './support/principals';
+import { startPendingSubmissionWorkflows } from '../api/temporal';
 import { citizenId, penaltyRow, registrationRow, uscc } from './support/fixtures';
 
 let p: TestPlatform;
@@ -84,6 +87,16 @@ describe('a valid batch', () => {
     const rows = await p.db('records').where('submission_id', res.body.submission.id).orderBy('id');
     expect(rows[0].payload).toEqual({ decision_no: '钦市监罚〔2026〕2号', violation: '无照经营,情节较轻', penalty: '警告', authority: '钦州市市场监督管理局', amount: 1200.5 });
     expect(rows[1].payload.amount).toBeUndefined();
+  });
+
+  test('the README example batches (examples/batch.json, examples/batch.csv) are accepted', async () => {
+    const json = JSON.parse(fs.readFileSync(path.join(__dirname, '../examples/batch.json'), 'utf8'));
+    const a = await submit(gsj, json);
+    expect(a.status).toBe(202);
+    expect(a.body.submission.row_count).toBe(json.records.length);
+    const b = await submitCsv(gsj, fs.readFileSync(path.join(__dirname, '../examples/batch.csv'), 'utf8'));
+    expect(b.status).toBe(202);
+    expect(b.body.submission.row_count).toBe(2);
   });
 
   test('a person record with its concluded date (P19)', async () => {
@@ -189,6 +202,22 @@ describe('idempotency (Idempotency-Key)', () => {
     expect(desc.workflowId).toBe(wfId);
     expect(await p.db('submissions').where('workflow_id', wfId).count({ n: '*' })).toEqual([{ n: 1 }]);
   });
+});
+
+test('a batch stored while Temporal was unreachable gets its workflow from the reconciler', async () => {
+  // As if Temporal had been down when the batch was accepted: its workflow never existed.
+  const fresh = await submit(gsj, { period: '2026-10', records: [penaltyRow(17)] });
+  const pendingId = fresh.body.submission.id;
+  await p.env.client.workflow.getHandle(fresh.body.submission.workflow_id).terminate('test');
+  await p.db('submissions').where('id', pendingId).update({ workflow_id: `${fresh.body.submission.workflow_id}-never-started`, workflow_started_at: null, publication_deadline: null, receipt_recorded_at: null, received_at: p.db.raw(`received_at - interval '5 minutes'`) });
+  const started = await startPendingSubmissionWorkflows(p.db, p.env.client, p.taskQueue);
+  expect(started).toBe(1);
+  const result = await p.env.client.workflow.getHandle(`${fresh.body.submission.workflow_id}-never-started`).result();
+  expect(result.receipt?.submissionId).toBe(pendingId);
+  const row = await p.db('submissions').where('id', pendingId).first();
+  expect(row.workflow_started_at).not.toBeNull();
+  expect(row.publication_deadline).toBe(result.receipt?.publicationDeadline);
+  expect(await startPendingSubmissionWorkflows(p.db, p.env.client, p.taskQueue)).toBe(0);
 });
 
 describe('bad input: 4xx naming row, field and reason; nothing stored', () => {

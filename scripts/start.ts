@@ -1,0 +1,200 @@
+/**
+ * `npm start`: the whole platform on this machine, in one command.
+ *
+ *   PostgreSQL  DATABASE_URL, or the embedded server (data in PG_DATA_DIR, default .data/postgres)
+ *   schema      migrated; an empty database is seeded (catalog, providers, calendar)
+ *   Temporal    TEMPORAL_ADDRESS, or the Temporal CLI dev server (state in TEMPORAL_DB_FILE, default .data/temporal.db)
+ *   worker      the Temporal worker of the platform's task queue
+ *   API         HTTP on HOST:PORT (default 127.0.0.1:3000), docs at /docs
+ *
+ * Ctrl-C (or SIGTERM) stops everything in order: HTTP server, worker, Temporal connections, database pool,
+ * Temporal dev server, embedded PostgreSQL; the process then exits 0. Data is kept for the next start.
+ *
+ * Two processes: this one (in the terminal's process group) supervises a second one that runs the platform in a
+ * process group of its own. Ctrl-C in a terminal signals the whole foreground group; without this separation
+ * PostgreSQL and the Temporal dev server, children of the platform, would receive it too and stop before the
+ * worker and the API that use them. The supervisor turns the first Ctrl-C into one SIGTERM for the platform and
+ * exits with its exit code; if the supervisor disappears, the platform stops itself the same way.
+ */
+import { fork } from 'node:child_process';
+import type { Server } from 'node:http';
+
+if (!process.env.TZ) process.env.TZ = 'Asia/Shanghai';
+
+const SUPERVISED = 'QZ_PLATFORM_SUPERVISED';
+
+if (process.env[SUPERVISED] === '1') {
+  void runPlatform();
+} else {
+  supervise();
+}
+
+function supervise(): void {
+  const child = fork(__filename, process.argv.slice(2), {
+    detached: true,
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    env: { ...process.env, [SUPERVISED]: '1' },
+  });
+  let stoppingSince = 0;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stoppingSince) {
+      // tsx may relay the terminal's signal a moment after it arrived directly: not a second Ctrl-C
+      if (Date.now() - stoppingSince > 1000) console.log(`[platform] ${signal}: already stopping, please wait`);
+      return;
+    }
+    stoppingSince = Date.now();
+    child.kill(signal === 'SIGHUP' ? 'SIGTERM' : signal); // the platform reports it and stops
+  };
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, () => stop(sig));
+  child.on('error', (e) => {
+    console.error(`[platform] could not start the platform process: ${e.message}`);
+    process.exit(1);
+  });
+  child.on('exit', (code, signal) => {
+    if (signal) console.error(`[platform] the platform process was killed by ${signal}`);
+    process.exit(code ?? 1);
+  });
+}
+
+async function runPlatform(): Promise<void> {
+  const platform = await import('./platform');
+  const { PlatformError, Shutdown, describeError, log, logError } = platform;
+  const shutdown = new Shutdown();
+
+  let stopReason: string | undefined;
+  let running = false;
+  let exitCode: number | undefined;
+  const finish = async (code: number, message?: string) => {
+    if (message) logError(message);
+    stopReason ??= 'failure';
+    exitCode ??= code; // the first reason to stop decides the exit code
+    const clean = await shutdown.run();
+    if (exitCode === 0 && clean) log('stopped');
+    process.exit(exitCode === 0 && !clean ? 1 : exitCode);
+  };
+  const requestStop = (reason: string) => {
+    if (stopReason) return;
+    stopReason = reason;
+    log(`${reason}: stopping`);
+    if (running) void finish(0);
+    // while starting, the start sequence notices `stopReason` after its current step and stops what it started
+  };
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, () => requestStop(`${sig} received`));
+  process.on('disconnect', () => requestStop('the npm start process is gone'));
+  const interrupted = () => {
+    if (stopReason) throw new PlatformError('start interrupted', 0);
+  };
+
+  try {
+    const { TEMPORAL_CLI } = await import('../domain/config');
+    const config = platform.loadSettings();
+    const probeHost = ['0.0.0.0', '::', ''].includes(config.apiHost) ? '127.0.0.1' : config.apiHost;
+    if (await platform.portInUse(probeHost, config.apiPort)) {
+      throw new PlatformError(`port ${config.apiPort} on ${config.apiHost} is already in use (is the platform already running?): set PORT to another port`);
+    }
+
+    // PostgreSQL, schema and seed
+    const pg = await platform.providePostgres(config, { join: false });
+    if (pg.embedded) shutdown.add('embedded PostgreSQL', () => pg.stop(), 60_000);
+    interrupted();
+    const { createDb } = await import('../db/knex');
+    const db = createDb(pg.url, 20);
+    shutdown.add('database connection pool', () => db.destroy());
+    await platform.checkDatabase(db, pg.location);
+    await platform.migrateAndSeed(db);
+    interrupted();
+
+    // Temporal
+    let temporalAddress = config.temporalAddress;
+    let dev: Awaited<ReturnType<typeof platform.startTemporalDevServer>> | undefined;
+    if (!temporalAddress) {
+      dev = await platform.startTemporalDevServer(config, TEMPORAL_CLI);
+      shutdown.add('Temporal dev server', dev.stop, 30_000);
+      temporalAddress = dev.address;
+    }
+    log(`waiting for Temporal at ${temporalAddress}`);
+    const connection = await platform.connectTemporal({
+      address: temporalAddress,
+      namespace: config.temporalNamespace,
+      timeoutMs: dev ? 90_000 : 30_000,
+      namespaceMayAppear: dev !== undefined,
+      serverExited: dev?.exited,
+      aborted: () => stopReason !== undefined,
+    });
+    shutdown.add('Temporal client connection', () => connection.close());
+    interrupted();
+
+    // Worker
+    const { DefaultLogger, NativeConnection, Runtime } = await import('@temporalio/worker');
+    // Signals are ours: the SDK must not start its own worker shutdown on SIGINT/SIGTERM.
+    Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
+    const nativeConnection = await NativeConnection.connect({ address: temporalAddress });
+    shutdown.add('Temporal worker connection', () => nativeConnection.close());
+    const { createWorker } = await import('../worker/worker');
+    log('preparing the Temporal worker (bundling the workflows)');
+    const worker = await createWorker({
+      connection: nativeConnection,
+      namespace: config.temporalNamespace,
+      taskQueue: config.taskQueue,
+      db,
+      publicationWorkingDays: config.publicationWorkingDays,
+    });
+    // Run it at once, even if a stop was requested meanwhile: only a running worker releases its connection.
+    const workerRun = worker.run();
+    shutdown.add(
+      'Temporal worker',
+      async () => {
+        if (worker.getState() === 'RUNNING') worker.shutdown();
+        await workerRun;
+      },
+      60_000,
+    );
+    workerRun.catch((e: unknown) => {
+      if (!shutdown.started) void finish(1, `the Temporal worker failed: ${describeError(e)}`);
+    });
+    interrupted();
+
+    // API
+    const { Client } = await import('@temporalio/client');
+    const { createApp } = await import('../api/app');
+    const client = new Client({ connection, namespace: config.temporalNamespace });
+    const app = createApp({ db, temporal: client, config });
+    const { startSubmissionReconciler } = await import('../api/temporal');
+    const stopReconciler = startSubmissionReconciler(db, client, config.taskQueue);
+    shutdown.add('submission workflow reconciler', async () => stopReconciler());
+    const server: Server = await platform.listen(app, config.apiHost, config.apiPort);
+    shutdown.add('HTTP server', () => platform.closeServer(server), 15_000);
+    server.on('error', (e) => {
+      if (!shutdown.started) void finish(1, `the HTTP server failed: ${describeError(e)}`);
+    });
+    interrupted();
+
+    const api = (p = '') => platform.httpUrl(config.apiHost, config.apiPort, p);
+    const lines = [
+      '',
+      '钦州市信用信息共享平台 已启动 / Qinzhou credit information sharing platform is running',
+      `  API:              ${api()}`,
+      `  API docs:         ${api('/docs')}`,
+      `  OpenAPI JSON:     ${api('/openapi.json')}`,
+      `  Temporal:         ${temporalAddress} (namespace ${config.temporalNamespace}, task queue ${config.taskQueue})`,
+      ...(dev ? [`  Temporal Web UI:  ${dev.uiUrl}`, `  Temporal state:   ${config.temporalDevDb}`] : []),
+      `  PostgreSQL:       ${pg.location}`,
+      '',
+      'Create the first administrator API key (shown once) / 创建首个管理员密钥：',
+      '  npm run key -- --role admin --name "平台管理员"',
+      'Press Ctrl-C to stop / 按 Ctrl-C 停止.',
+      '',
+    ];
+    console.log(lines.join('\n'));
+    running = true;
+    if (stopReason) void finish(0);
+  } catch (e) {
+    if (e instanceof PlatformError && e.exitCode === 0) {
+      await finish(0);
+    } else {
+      const message = e instanceof PlatformError ? e.message : `the platform did not start: ${describeError(e)}`;
+      if (!(e instanceof PlatformError) && e instanceof Error && e.stack) console.error(e.stack);
+      await finish(e instanceof PlatformError ? e.exitCode : 1, message);
+    }
+  }
+}
