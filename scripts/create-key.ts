@@ -1,6 +1,7 @@
 /**
  * `npm run key -- --role admin --name "平台管理员"`: creates a principal and prints its API key, once, on stdout
- * (only a hash is stored). Progress messages go to stderr, so `npm run -s key -- … > key.txt` captures the key alone.
+ * (only a hash is stored). When stdout is not a terminal (`KEY=$(npm run -s key -- …)`), stdout carries the key alone
+ * and everything else goes to stderr.
  *
  * Database: DATABASE_URL, or the embedded PostgreSQL — the running one when the platform is up, otherwise it is
  * started for this command and stopped afterwards. A new database is migrated and seeded first.
@@ -158,6 +159,12 @@ async function main(): Promise<number> {
       const expiresAt = opts['expires-days'] ? new Date(Date.now() + opts['expires-days'] * 86_400_000) : null;
       const key = await issueApiKey(db, principal.id, { label: 'npm run key', expiresAt }, null, actor);
       const api = httpUrl(config.apiHost, config.apiPort);
+      if (!process.stdout.isTTY) {
+        // Captured (KEY=$(npm run -s key -- …)): the key alone on stdout, the explanation on stderr.
+        say(`已创建账号 / principal created: ${opts.name} — ${opts.role}, id ${principal.id}; key expires: ${key.expiresAt ?? 'never'}`);
+        process.stdout.write(`${key.token}\n`);
+        return 0;
+      }
       console.log(
         [
           `已创建账号 / principal created: ${opts.name} — ${opts.role} (${ROLE_NAMES_ZH[opts.role]}), id ${principal.id}`,

@@ -219,7 +219,7 @@ function submissionColumns(db: AppDeps['db']) {
     's.period',
     's.format',
     's.row_count',
-    db.raw(`to_char(s.received_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD"T"HH24:MI:SS"+08:00"') as received_at`),
+    db.raw(`to_char(s.received_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as received_at`),
     's.workflow_id',
     db.raw(`(s.workflow_started_at IS NOT NULL) as workflow_started`),
     's.publication_deadline',
