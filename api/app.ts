@@ -11,6 +11,10 @@ import { calendarRouter } from './routes/calendar';
 import { submissionsRouter } from './routes/submissions';
 import { recordsRouter } from './routes/records';
 import { adminRouter } from './routes/admin';
+import { obligationsRouter } from './routes/obligations';
+import { publicationRouter } from './routes/publication';
+import { objectionsRouter } from './routes/objections';
+import { queriesRouter } from './routes/queries';
 
 export interface AppDeps {
   db: Db;
@@ -39,6 +43,10 @@ export function createApp(deps: AppDeps): Express {
   app.use(submissionsRouter(deps));
   app.use(recordsRouter(deps));
   app.use(adminRouter(deps));
+  app.use(obligationsRouter(deps));
+  app.use(publicationRouter(deps));
+  app.use(objectionsRouter(deps));
+  app.use(queriesRouter(deps));
 
   app.use((req, _res, next) => next(notFound(`${req.method} ${req.path}`)));
   app.use(errorHandler);

@@ -55,6 +55,7 @@ import {
   dropDatabase,
   freePort,
   int,
+  loadAverage,
   machine,
   mb,
   parseSettings,
@@ -129,7 +130,8 @@ if (superviseSelf(__filename)) {
 async function main(): Promise<void> {
   const settings = parseSettings(process.argv.slice(2), process.env);
   const config = loadSettings();
-  log(`${int(settings.rows)} rows, ${settings.runs} round(s); ${machine()}`);
+  const loadAtStart = loadAverage();
+  log(`${int(settings.rows)} rows, ${settings.runs} round(s); ${machine()}; load average ${loadAtStart}`);
 
   // ── PostgreSQL: a fresh database qz_bench on DATABASE_URL's server, or a fresh embedded server ──
   let server: Postgres;
@@ -239,7 +241,7 @@ async function main(): Promise<void> {
     for (const id of workflowIds) await client.workflow.getHandle(id).terminate('bench:ingest cleanup').catch(() => undefined);
   }
 
-  report(settings, copyRuns, apiRuns, { idleRssKb, peakRssKb, pgVersion, embedded: server.embedded, bytes: apiRuns[0]?.bytes ?? 0 });
+  report(settings, copyRuns, apiRuns, { idleRssKb, peakRssKb, pgVersion, embedded: server.embedded, bytes: apiRuns[0]?.bytes ?? 0, load: `${loadAtStart} at start, ${loadAverage()} at end` });
   if (settings.profileDir) log(`profiles of the API process are written to ${settings.profileDir} when it stops`);
 }
 
@@ -338,7 +340,7 @@ function report(
   settings: BenchSettings,
   copyRuns: Measurement[],
   apiRuns: Measurement[],
-  info: { idleRssKb: number | null; peakRssKb: number | null; pgVersion: string; embedded: boolean; bytes: number },
+  info: { idleRssKb: number | null; peakRssKb: number | null; pgVersion: string; embedded: boolean; bytes: number; load: string },
 ): void {
   const best = (runs: Measurement[]) => runs.reduce((a, b) => (b.rowsPerSec > a.rowsPerSec ? b : a));
   const c = best(copyRuns);
@@ -363,6 +365,7 @@ function report(
     `ratio API / COPY         ${ratio.toFixed(2).padStart(10)}          target ≥ ${RATIO_TARGET}: ${ratio >= RATIO_TARGET ? 'met' : 'MISSED'}`,
     `API peak RSS (VmHWM)     ${(peakMb === null ? 'n/a' : `${peakMb.toFixed(0)} MB`).padStart(10)}          ${rssVerdict}; after start ${mb(info.idleRssKb)}`,
     `machine                  ${machine()}`,
+    `load average (1 min)     ${info.load} (anything else running skews the numbers)`,
     `PostgreSQL               ${info.pgVersion}${info.embedded ? ' (embedded, default settings, synchronous_commit=on)' : ''}, same server and table for both`,
     'method                   per round: TRUNCATE+CHECKPOINT, raw COPY; TRUNCATE+CHECKPOINT, API; best of each kept',
     '═══════════════════════════════════════════════════════════════════════════════════',

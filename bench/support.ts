@@ -154,6 +154,9 @@ export function machine(): string {
   return `${cpus.length} cores (${model}), ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM, ${os.type()} ${os.release()}, node ${process.version}`;
 }
 
+/** The 1-minute load average: other work on the machine makes the numbers noisy. */
+export const loadAverage = () => os.loadavg()[0].toFixed(2);
+
 // ─── Rows ────────────────────────────────────────────────────────────────────────────────────────────────────
 
 /** The previous calendar month in Asia/Shanghai (a monthly period that has begun), e.g. 2026-10. */

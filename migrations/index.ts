@@ -1,9 +1,17 @@
 import type { Knex } from 'knex';
 import * as m0001 from './20261127_0001_foundation';
+import * as m0002 from './20261127_0002_obligations';
+import * as m0003 from './20261127_0003_publication';
+import * as m0004 from './20261127_0004_objections';
+import * as m0005 from './20261127_0005_queries';
 
 /** Every migration, in order. Listed here (not discovered on disk) so that tsx, jest and bundles all run them. */
 const MIGRATIONS: Array<[string, { up(k: Knex): Promise<void>; down(k: Knex): Promise<void> }]> = [
   ['20261127_0001_foundation', m0001],
+  ['20261127_0002_obligations', m0002],
+  ['20261127_0003_publication', m0003],
+  ['20261127_0004_objections', m0004],
+  ['20261127_0005_queries', m0005],
 ];
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -130,10 +130,16 @@ async function runPlatform(): Promise<void> {
     Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
     const nativeConnection = await NativeConnection.connect({ address: temporalAddress });
     shutdown.add('Temporal worker connection', () => nativeConnection.close());
+    const { Client } = await import('@temporalio/client');
+    const client = new Client({ connection, namespace: config.temporalNamespace });
+    const { ensureSchedules } = await import('../worker/schedules');
+    const schedules = await ensureSchedules(client, config.taskQueue);
+    if (schedules.length) log(`Temporal Schedules in place: ${schedules.join(', ')}`);
     const { createWorker } = await import('../worker/worker');
     log('preparing the Temporal worker (bundling the workflows)');
     const worker = await createWorker({
       connection: nativeConnection,
+      client,
       namespace: config.temporalNamespace,
       taskQueue: config.taskQueue,
       db,
@@ -155,9 +161,7 @@ async function runPlatform(): Promise<void> {
     interrupted();
 
     // API
-    const { Client } = await import('@temporalio/client');
     const { createApp } = await import('../api/app');
-    const client = new Client({ connection, namespace: config.temporalNamespace });
     const app = createApp({ db, temporal: client, config });
     const { startSubmissionReconciler } = await import('../api/temporal');
     const stopReconciler = startSubmissionReconciler(db, client, config.taskQueue);

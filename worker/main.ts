@@ -18,7 +18,9 @@ import {
   requireCurrentSchema,
   loadSettings,
 } from '../scripts/platform';
+import { Client } from '@temporalio/client';
 import { createWorker } from './worker';
+import { ensureSchedules } from './schedules';
 
 if (!process.env.TZ) process.env.TZ = 'Asia/Shanghai';
 
@@ -66,14 +68,18 @@ async function main(): Promise<void> {
   if (stopping) return;
 
   // Wait for Temporal with a clear message (the worker's own connection does not retry at start).
-  const probe = await connectTemporal({ address: temporalAddress, namespace: config.temporalNamespace, timeoutMs: 30_000, aborted: () => stopping });
-  await probe.close();
+  const clientConnection = await connectTemporal({ address: temporalAddress, namespace: config.temporalNamespace, timeoutMs: 30_000, aborted: () => stopping });
+  shutdown.add('Temporal client connection', () => clientConnection.close());
   if (stopping) return;
+  const client = new Client({ connection: clientConnection, namespace: config.temporalNamespace });
+  const schedules = await ensureSchedules(client, config.taskQueue);
+  if (schedules.length) log(`Temporal Schedules in place: ${schedules.join(', ')}`);
   const connection = await NativeConnection.connect({ address: temporalAddress });
   shutdown.add('Temporal connection', () => connection.close());
 
   const worker: Worker = await createWorker({
     connection,
+    client,
     namespace: config.temporalNamespace,
     taskQueue: config.taskQueue,
     db,

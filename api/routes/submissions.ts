@@ -7,6 +7,7 @@ import { actorLabel, principalOf, requireRole } from '../auth';
 import { HttpError, badRequest, notFound } from '../errors';
 import { document, registry, ErrorBody } from '../openapi';
 import { ensureSubmissionWorkflow } from '../temporal';
+import { runSubmissionHooks } from '../hooks';
 
 const IdempotencyKey = z
   .string()
@@ -167,6 +168,13 @@ export function submissionsRouter({ db, temporal, config }: AppDeps): Router {
           workflow = 'pending';
           // eslint-disable-next-line no-console
           console.error(`[api] workflow start for submission ${outcome.submissionId} deferred:`, (e as Error).message);
+        }
+        if (!outcome.replayed) {
+          const sub = outcome.body.submission;
+          await runSubmissionHooks(
+            { db, temporal, taskQueue: config.taskQueue },
+            { submissionId: sub.id, providerId: provider.id, providerCode: sub.provider, period: sub.period, receivedAt: sub.received_at },
+          );
         }
         res
           .status(outcome.status)

@@ -28,7 +28,7 @@ export async function startTestPlatform(): Promise<TestPlatform> {
     connection: env.nativeConnection,
     taskQueue,
     workflowsPath: require.resolve('../../workflows'),
-    activities: createActivities({ db: t.db, publicationWorkingDays: 5 }),
+    activities: createActivities({ db: t.db, publicationWorkingDays: 5, temporal: env.client, taskQueue }),
   });
   const running = worker.run();
   const app = createApp({ db: t.db, temporal: env.client, config });

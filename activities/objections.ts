@@ -1,0 +1,3 @@
+import type { ActivityDeps } from './deps';
+
+export const objectionActivities = (_deps: ActivityDeps) => ({});

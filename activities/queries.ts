@@ -1,0 +1,3 @@
+import type { ActivityDeps } from './deps';
+
+export const queryActivities = (_deps: ActivityDeps) => ({});
