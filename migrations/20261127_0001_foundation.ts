@@ -151,6 +151,32 @@ export async function up(knex: Knex): Promise<void> {
     t.text('name').notNullable();
   });
 
+  // Notifications kept in the database and read through the API: reminders to providers, verification requests,
+  // alerts to staff, notices to subjects. Addressed to one principal, to every principal of a role, to a provider
+  // (all its principals) or to a subject (the enterprise's or person's principals). `dedupe_key` makes sending
+  // idempotent: an activity that runs twice notifies once.
+  await knex.schema.createTable('notifications', (t) => {
+    t.bigIncrements('id').primary();
+    t.uuid('recipient_principal_id').references('principals.id');
+    t.text('recipient_role');
+    t.integer('recipient_provider_id').references('providers.id');
+    t.text('recipient_subject_type');
+    t.text('recipient_subject_id');
+    t.text('kind').notNullable();
+    t.text('title').notNullable();
+    t.text('body').notNullable();
+    t.text('entity');
+    t.text('entity_id');
+    t.jsonb('data').notNullable().defaultTo('{}');
+    t.text('dedupe_key').notNullable().unique();
+    t.timestamp('created_at', { useTz: true }).notNullable().defaultTo(knex.fn.now());
+    t.timestamp('read_at', { useTz: true });
+  });
+  await knex.raw('CREATE INDEX notifications_provider ON notifications (recipient_provider_id, created_at) WHERE recipient_provider_id IS NOT NULL');
+  await knex.raw('CREATE INDEX notifications_principal ON notifications (recipient_principal_id, created_at) WHERE recipient_principal_id IS NOT NULL');
+  await knex.raw('CREATE INDEX notifications_role ON notifications (recipient_role, created_at) WHERE recipient_role IS NOT NULL');
+  await knex.raw('CREATE INDEX notifications_subject ON notifications (recipient_subject_type, recipient_subject_id, created_at) WHERE recipient_subject_id IS NOT NULL');
+
   // Append-only audit log of every change (E19, E23, P11, P26).
   await knex.schema.createTable('audit_log', (t) => {
     t.bigIncrements('id').primary();
