@@ -1,3 +1,126 @@
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import { loadCalendar } from '../db/calendar';
+import {
+  alertHeld,
+  batchState,
+  beginSweep,
+  finishSweep,
+  publishPending,
+  recomputeOverridden,
+  refreshCorrected,
+  registerBatch,
+  unpublishExpired,
+  unpublishTerminated,
+  type BatchPublicationState,
+  type SweepCounts,
+} from '../db/publication';
+import { isIsoDate, shanghaiDate, shanghaiStartOfDay } from '../domain/calendar';
+import { publicationSettings } from '../domain/config';
 import type { ActivityDeps } from './deps';
+import { calendarFailure } from './submission';
 
-export const publicationActivities = (_deps: ActivityDeps) => ({});
+/** When a batch's records are published (E12), as instants the workflow sleeps until (ISO strings). */
+export interface PublicationPlan {
+  submissionId: string;
+  /** Public records of the batch (enterprise: basic, honor, warning). */
+  records: number;
+  receiptDate: string;
+  /** Records not held are published at this instant (the end of the staff's review window). */
+  publishAt: string;
+  /** Staff are alerted at this instant if records are still held (the start of the 4th working day). */
+  alertAt: string;
+  /** The start of the 5th working day after receipt: the latest day of publication (E12). */
+  deadlineAt: string;
+  deadline: string;
+}
+
+export interface SweepInput {
+  /** The date swept (YYYY-MM-DD, Asia/Shanghai); by default the Shanghai date of `asOf`. */
+  runDate?: string;
+  /** The workflow's clock when it started the sweep (ISO). */
+  asOf: string;
+}
+
+export interface SweepResult extends SweepCounts {
+  runDate: string;
+}
+
+/** Heartbeats when running as an activity; a no-op when called directly (benchmarks). */
+function beat(): void {
+  try {
+    Context.current().heartbeat();
+  } catch {
+    /* not inside an activity */
+  }
+}
+
+export const publicationActivities = (deps: ActivityDeps) => {
+  const settings = publicationSettings();
+  return {
+    /**
+     * Registers the batch's public records (idempotent) and answers when they are published: at the end of the
+     * review window (`PUBLICATION_REVIEW_WORKING_DAYS` full working days after the day of receipt, never later
+     * than the deadline), the 4th working day's alert, and the deadline (5th working day, E12).
+     */
+    async planPublication(submissionId: string): Promise<PublicationPlan> {
+      const sub = await deps.db('submissions').where('id', submissionId).first('received_at', 'publication_deadline');
+      if (!sub) throw ApplicationFailure.nonRetryable(`submission ${submissionId} not found`, 'SubmissionNotFound');
+      const receivedAt = new Date(sub.received_at);
+      const receiptDate = shanghaiDate(receivedAt);
+      const calendar = await loadCalendar(deps.db);
+      const n = deps.publicationWorkingDays;
+      let deadline: string, alertDay: string, publishDay: string | null;
+      try {
+        deadline = sub.publication_deadline ?? calendar.addWorkingDays(receiptDate, n);
+        alertDay = calendar.addWorkingDays(receiptDate, Math.max(n - 1, 0));
+        const review = Math.min(settings.reviewWorkingDays, Math.max(n - 1, 0));
+        publishDay = review === 0 ? null : calendar.addWorkingDays(receiptDate, review + 1);
+      } catch (e) {
+        throw calendarFailure(e);
+      }
+      const records = await registerBatch(deps.db, submissionId, deadline);
+      return {
+        submissionId,
+        records,
+        receiptDate,
+        publishAt: publishDay === null ? receivedAt.toISOString() : shanghaiStartOfDay(publishDay).toISOString(),
+        alertAt: shanghaiStartOfDay(alertDay).toISOString(),
+        deadlineAt: shanghaiStartOfDay(deadline).toISOString(),
+        deadline,
+      };
+    },
+
+    /** Publishes every pending (not held) record of the batch as of the workflow's clock; answers the batch's states. */
+    async publishBatch(input: { submissionId: string; asOf: string }): Promise<BatchPublicationState> {
+      await publishPending(deps.db, { submissionId: input.submissionId }, input.asOf, settings.sweepBatch, beat);
+      return batchState(deps.db, input.submissionId);
+    },
+
+    /** Alerts staff to records of the batch still held (once per stage); answers how many are held. */
+    async alertHeldRecords(input: { submissionId: string; stage: 'deadline_near' | 'deadline_passed' }): Promise<number> {
+      return alertHeld(deps.db, input.submissionId, input.stage);
+    },
+
+    /**
+     * The daily sweep (E12, E15), set-based in chunks, idempotent for a late or repeated run: publishes whatever is
+     * pending past its deadline (a batch whose workflow did not), refreshes published records corrected or
+     * retracted since, applies changed law-specific periods, unpublishes the basic information of terminated
+     * enterprises and every record whose period ended before the run date (kept as archive).
+     */
+    async sweepPublications(input: SweepInput): Promise<SweepResult> {
+      if (input.runDate !== undefined && !isIsoDate(input.runDate)) throw ApplicationFailure.nonRetryable(`bad run date ${input.runDate}`, 'BadInput');
+      const runDate = input.runDate ?? shanghaiDate(new Date(input.asOf));
+      const chunk = settings.sweepBatch;
+      const { sinceRecordId } = await beginSweep(deps.db, runDate);
+      const published = await publishPending(deps.db, { dueBy: runDate }, input.asOf, chunk, beat);
+      const { refreshed, retracted } = await refreshCorrected(deps.db, sinceRecordId, runDate);
+      beat();
+      const recomputed = await recomputeOverridden(deps.db, beat);
+      const terminated = await unpublishTerminated(deps.db, runDate, chunk, beat);
+      const expired = await unpublishExpired(deps.db, runDate, chunk, beat);
+      const counts: SweepCounts = { publishedOverdue: published.published, refreshed, retracted, recomputed, terminated, expired };
+      await finishSweep(deps.db, runDate, counts);
+      return { runDate, ...counts };
+    },
+  };
+};

@@ -82,6 +82,13 @@ export async function changeRecord(db: Db, providerId: number, principalId: stri
       change_reason: change.reason,
       created_by: principalId,
     });
+    if (cur.item_code === 'E-BASIC-REG' && !change.retract) {
+      // The registry follows the current registration record: a corrected name or state (a termination reported by
+      // mistake and corrected) is the enterprise's state from now on.
+      await trx('enterprises')
+        .where('uscc', cur.subject_id)
+        .update({ name: next.payload.name ?? null, status: next.payload.status ?? null, updated_at: trx.fn.now() });
+    }
     await trx('audit_log').insert({
       principal_id: principalId,
       actor,

@@ -364,6 +364,18 @@ describe('corrections and retractions (E10): new versions, never overwrites', ()
     expect(await p.db('records').where('record_key', key).count({ n: '*' })).toEqual([{ n: 2 }]);
   });
 
+  test('correcting a registration record updates the enterprise registry (name and state)', async () => {
+    const res = await submit(gsj, { period: '2026-10', records: [registrationRow(84)] });
+    const rec = await p.db('records').where('submission_id', res.body.submission.id).first();
+    expect((await p.db('enterprises').where('uscc', uscc(84)).first()).status).toBe('存续');
+    const fix = await request(p.app)
+      .post(`/records/${rec.record_key}/corrections`)
+      .set('Authorization', gsj)
+      .send({ base_version: 1, reason: '企业已注销', changes: { payload: { ...registrationRow(84).payload, status: '注销' } } });
+    expect(fix.status).toBe(201);
+    expect(await p.db('enterprises').where('uscc', uscc(84)).first('name', 'status')).toEqual({ name: '钦州市测试企业84有限公司', status: '注销' });
+  });
+
   test('a retraction is a new, retracted version; nothing more can follow', async () => {
     const key = await oneRecord(81);
     const res = await request(p.app).post(`/records/${key}/retraction`).set('Authorization', gsj).send({ base_version: 1, reason: '处罚决定已撤销' });

@@ -1,0 +1,292 @@
+/**
+ * `npm run bench:public [-- --rows 1000000 --connections 10 --seconds 10 --explain]`: the public API (no login) under a
+ * fixed concurrency with autocannon, next to the bare SQL of the same lookups in the same run.
+ *
+ *   PostgreSQL  DATABASE_URL: a fresh database qz_bench_public on that server, dropped at the end; otherwise a
+ *               fresh embedded PostgreSQL in .data/bench-public-postgres on a free port, removed at the end.
+ *   data        rows/5 enterprises, each with 5 records (registration, honor, penalty, dishonest-debtor entry —
+ *               published — and a restricted tax record), loaded set-based (COPY + INSERT … SELECT).
+ *   Temporal    TEMPORAL_ADDRESS, or a Temporal CLI dev server (the API connects to it at start; the public
+ *               endpoints never call it).
+ *   API         `node --import tsx api/main.ts` as a child process, rate limit raised out of the way.
+ *   measured    for each lookup — an enterprise's page, a search by part of a name, a search by code — autocannon
+ *               at `connections` for `seconds` (random enterprises), then the same lookups as bare SQL (the
+ *               queries of db/publication.ts on a pool of `connections`) for the same time. p50/p95/p99 from every
+ *               response time, requests/s, and the ratio API p95 / SQL p95. Target: p95 under 20 ms, within 3×.
+ *   --explain   prints EXPLAIN (ANALYZE, BUFFERS) of a page and a name search first.
+ */
+import path from 'node:path';
+import autocannon from 'autocannon';
+import { from as copyFrom } from 'pg-copy-streams';
+import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
+import type { Client as PgClient } from 'pg';
+import {
+  Shutdown,
+  connectTemporal,
+  describeError,
+  loadSettings,
+  migrateAndSeed,
+  providePostgres,
+  redactUrl,
+  startTemporalDevServer,
+  type Postgres,
+} from '../scripts/platform';
+import { createDb, type Db } from '../db/knex';
+import { ROOT, TEMPORAL_CLI } from '../domain/config';
+import { withUsccCheck } from '../domain/identifiers';
+import { shanghaiDate } from '../domain/calendar';
+import { enterprisePage, searchEnterprises, PAGE_SQL as PAGE_SQL_FOR_EXPLAIN } from '../db/publication';
+import { createFreshDatabase, databaseOf, dropDatabase, freePort, int, loadAverage, machine, postgresRunsOn, removeFolder, secs, spawnApi, withDatabase } from './support';
+
+const BENCH_DB = 'qz_bench_public';
+const PG_DIR = path.join(ROOT, '.data/bench-public-postgres');
+const TEMPORAL_DIR = path.join(ROOT, '.data/bench-public-temporal');
+const DISTRICTS = ['钦南', '钦北', '灵山', '浦北', '滨海', '港口', '北部湾', '三娘湾'];
+const log = (m: string) => console.log(`[bench:public] ${m}`);
+
+function arg(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  const raw = i >= 0 ? process.argv[i + 1] : process.env[`BENCH_${name.toUpperCase()}`];
+  if (raw === undefined) return fallback;
+  const n = Number(String(raw).replace(/[_,]/g, ''));
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`--${name} must be a positive whole number`);
+  return n;
+}
+
+const usccOf = (i: number) => withUsccCheck(`91450700MB${String(i).padStart(7, '0')}`);
+const nameOf = (i: number) => `钦州市${DISTRICTS[i % DISTRICTS.length]}测试企业${i}有限公司`;
+
+async function load(db: Db, enterprises: number): Promise<void> {
+  const conn = (await db.client.acquireConnection()) as PgClient;
+  try {
+    const lines = (function* () {
+      for (let i = 1; i <= enterprises; i += 1000) {
+        let s = '';
+        for (let j = i; j < Math.min(i + 1000, enterprises + 1); j++) s += `${usccOf(j)}\t${nameOf(j)}\t存续\n`;
+        yield s;
+      }
+    })();
+    await pipeline(Readable.from(lines), conn.query(copyFrom('COPY enterprises (uscc, name, status) FROM STDIN')));
+  } finally {
+    await db.client.releaseConnection(conn);
+  }
+  const providers = await db('providers').whereIn('code', ['QZ-GSJ', 'QZ-COURT', 'QZ-TAX']).select('id', 'code');
+  const pid = (c: string) => providers.find((p: { code: string }) => p.code === c).id as number;
+  const creator = '00000000-0000-4000-8000-000000000001';
+  const [{ id: sub }] = await db('submissions')
+    .insert({ provider_id: pid('QZ-GSJ'), period: '2026-10', idempotency_key: 'bench-public', request_hash: '', format: 'csv', row_count: 0, received_at: db.fn.now(), workflow_id: 'bench-public', created_by: creator, publication_deadline: '2026-10-15' })
+    .returning('id');
+  await db.raw(
+    `INSERT INTO records (submission_id, provider_id, item_code, subject_type, subject_id, payload, event_date, valid_until, created_by)
+     SELECT ?::uuid, k.provider_id, k.item_code, 'enterprise', e.uscc,
+            CASE k.item_code
+              WHEN 'E-BASIC-REG' THEN jsonb_build_object('name', e.name, 'legal_representative', '张三', 'established_on', '2015-05-01', 'status', '存续', 'registered_capital', 500)
+              WHEN 'E-HONOR' THEN jsonb_build_object('title', '守合同重信用企业', 'kind', '表彰', 'issuer', '钦州市人民政府')
+              WHEN 'E-PENALTY' THEN jsonb_build_object('decision_no', '钦市监罚〔2026〕' || right(e.uscc, 6) || '号', 'violation', '虚假宣传', 'penalty', '罚款', 'authority', '钦州市市场监督管理局', 'amount', 5000)
+              WHEN 'E-DISHONEST' THEN jsonb_build_object('case_no', '(2026)桂07执' || right(e.uscc, 5) || '号', 'court', '钦州市中级人民法院', 'obligation', '给付货款')
+              ELSE jsonb_build_object('tax_year', 2025, 'tax_paid', 120000, 'rating', 'B') END,
+            DATE '2026-06-01', CASE WHEN k.item_code = 'E-HONOR' THEN DATE '2028-12-31' END, ?::uuid
+       FROM enterprises e
+       CROSS JOIN (VALUES ('E-BASIC-REG', ?::int), ('E-HONOR', ?::int), ('E-PENALTY', ?::int), ('E-DISHONEST', ?::int), ('E-TAX', ?::int)) AS k(item_code, provider_id)`,
+    [sub, creator, pid('QZ-GSJ'), pid('QZ-GSJ'), pid('QZ-GSJ'), pid('QZ-COURT'), pid('QZ-TAX')],
+  );
+  await db.raw(
+    `INSERT INTO publications (record_key, record_id, submission_id, provider_id, subject_id, item_code, category, state, due_date,
+                               published_at, publication_date, period_end, period_basis)
+     SELECT r.record_key, r.id, r.submission_id, r.provider_id, r.subject_id, r.item_code, ci.category, 'published', DATE '2026-10-15',
+            TIMESTAMPTZ '2026-10-12 00:00+08', DATE '2026-10-12',
+            CASE ci.category WHEN 'basic' THEN NULL WHEN 'honor' THEN r.valid_until ELSE DATE '2029-10-11' END,
+            CASE ci.category WHEN 'basic' THEN 'until_terminated' WHEN 'honor' THEN 'validity' ELSE 'default_years' END
+       FROM records r JOIN catalog_items ci ON ci.code = r.item_code
+      WHERE ci.disclosure = 'public'`,
+  );
+  for (const t of ['enterprises', 'records', 'publications']) await db.raw(`VACUUM ANALYZE ${t}`);
+}
+
+interface Figures {
+  p50: number;
+  p95: number;
+  p99: number;
+  rps: number;
+  requests: number;
+}
+
+function figures(latencies: number[], ms: number): Figures {
+  const s = [...latencies].sort((a, b) => a - b);
+  const at = (q: number) => s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? NaN;
+  return { p50: at(0.5), p95: at(0.95), p99: at(0.99), rps: (s.length / ms) * 1000, requests: s.length };
+}
+
+/** autocannon against the API: every response time kept (for p95), non-2xx counted. */
+function cannon(port: number, connections: number, seconds: number, nextPath: () => string): Promise<Figures & { errors: number }> {
+  return new Promise((resolve, reject) => {
+    const latencies: number[] = [];
+    let errors = 0;
+    const started = performance.now();
+    const inst = autocannon(
+      {
+        url: `http://127.0.0.1:${port}`,
+        connections,
+        duration: seconds,
+        requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: nextPath() }) }],
+      },
+      (err) => {
+        if (err) return reject(err);
+        resolve({ ...figures(latencies, performance.now() - started), errors });
+      },
+    );
+    inst.on('response', (_client: unknown, status: number, _bytes: number, responseTime: number) => {
+      latencies.push(responseTime);
+      if (status !== 200) errors++;
+    });
+  });
+}
+
+/** The same lookups as bare SQL (the API's own queries, no HTTP), `connections` at a time for `seconds`. */
+async function bare(connections: number, seconds: number, lookup: () => Promise<unknown>): Promise<Figures> {
+  const latencies: number[] = [];
+  const until = performance.now() + seconds * 1000;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: connections }, async () => {
+      while (performance.now() < until) {
+        const t = performance.now();
+        await lookup();
+        latencies.push(performance.now() - t);
+      }
+    }),
+  );
+  return figures(latencies, performance.now() - started);
+}
+
+async function main(shutdown: Shutdown): Promise<void> {
+  const rows = arg('rows', 1_000_000);
+  const connections = arg('connections', 10);
+  const seconds = arg('seconds', 10);
+  const enterprises = Math.max(1, Math.floor(rows / 5));
+  const config = loadSettings();
+  log(`${int(enterprises * 5)} records (${int(enterprises)} enterprises × 5), ${connections} connections, ${seconds} s per measurement; ${machine()}; load average ${loadAverage()}`);
+
+  let server: Postgres;
+  if (config.databaseUrl) {
+    if (databaseOf(config.databaseUrl) === BENCH_DB) throw new Error(`DATABASE_URL names ${BENCH_DB}, which the bench drops`);
+    server = await providePostgres(config, { join: false, log });
+  } else {
+    shutdown.add('bench PostgreSQL folder', async () => removeFolder(PG_DIR));
+    if (!postgresRunsOn(PG_DIR)) removeFolder(PG_DIR);
+    server = await providePostgres({ ...config, embeddedPgDir: PG_DIR, embeddedPgPort: await freePort() }, { join: false, log });
+    shutdown.add('embedded PostgreSQL', () => server.stop(), 60_000);
+  }
+  await createFreshDatabase(server.url, BENCH_DB);
+  shutdown.add(`database ${BENCH_DB}`, () => dropDatabase(server.url, BENCH_DB));
+  const url = withDatabase(server.url, BENCH_DB);
+  log(`PostgreSQL: ${redactUrl(url)}`);
+  const db = createDb(url, connections);
+  shutdown.add('connection pool', () => db.destroy());
+  await migrateAndSeed(db, log);
+  const t = performance.now();
+  await load(db, enterprises);
+  const [{ n: recordCount }] = (await db.raw('SELECT count(*)::int AS n FROM records')).rows;
+  log(`loaded ${int(recordCount)} records in ${secs(performance.now() - t)}`);
+
+  let temporalAddress = config.temporalAddress;
+  if (!temporalAddress) {
+    shutdown.add('bench Temporal folder', async () => removeFolder(TEMPORAL_DIR));
+    removeFolder(TEMPORAL_DIR);
+    const dev = await startTemporalDevServer(
+      { ...config, temporalDevDb: path.join(TEMPORAL_DIR, 'temporal.db'), temporalDevPort: await freePort(), temporalUiPort: await freePort() },
+      TEMPORAL_CLI,
+      log,
+    );
+    shutdown.add('Temporal dev server', dev.stop, 30_000);
+    temporalAddress = dev.address;
+    const c = await connectTemporal({ address: temporalAddress, namespace: config.temporalNamespace, timeoutMs: 90_000, namespaceMayAppear: true, serverExited: dev.exited });
+    await c.close();
+  }
+
+  const port = await freePort();
+  const api = spawnApi({
+    env: { DATABASE_URL: url, TEMPORAL_ADDRESS: temporalAddress, TEMPORAL_TASK_QUEUE: 'qz-bench-public', PUBLIC_RATE_LIMIT: '100000000' },
+    port,
+    log,
+  });
+  shutdown.add('API process', () => api.stop());
+  await api.ready(60_000);
+  log(`API on port ${port} (pid ${api.pid})`);
+
+  const today = shanghaiDate(new Date());
+  const pick = () => 1 + Math.floor(Math.random() * enterprises);
+  const lookups: Array<{ name: string; path: () => string; sql: () => Promise<unknown> }> = [
+    {
+      name: 'enterprise page',
+      path: () => `/public/enterprises/${usccOf(pick())}`,
+      sql: async () => {
+        const page = await enterprisePage(db, usccOf(pick()), today);
+        if (!page || page.warnings.length !== 2) throw new Error('the bare page lookup found the wrong records');
+      },
+    },
+    {
+      name: 'search: part of a name',
+      path: () => `/public/enterprises?q=${encodeURIComponent(`测试企业${pick()}有限`)}`,
+      sql: () => searchEnterprises(db, { name: `测试企业${pick()}有限`, limit: 20, offset: 0 }),
+    },
+    {
+      name: 'search: credit code',
+      path: () => `/public/enterprises?q=${usccOf(pick())}`,
+      sql: () => searchEnterprises(db, { code: usccOf(pick()), limit: 20, offset: 0 }),
+    },
+  ];
+
+  // Correctness first: the API answers what the bare lookups find.
+  const probe = await fetch(`http://127.0.0.1:${port}/public/enterprises/${usccOf(1)}`);
+  const body = (await probe.json()) as { warnings: unknown[]; basic: unknown[]; honors: unknown[] };
+  if (probe.status !== 200 || body.warnings.length !== 2 || body.basic.length !== 1 || body.honors.length !== 1 || JSON.stringify(body).includes('tax_paid')) {
+    throw new Error(`the API page is wrong: ${probe.status} ${JSON.stringify(body).slice(0, 300)}`);
+  }
+
+  if (process.argv.includes('--explain')) {
+    const { rows } = await db.raw(`EXPLAIN (ANALYZE, BUFFERS) ${PAGE_SQL_FOR_EXPLAIN.replace(/\$1/g, `'${usccOf(7)}'`).replace(/\$2/g, `'${today}'`)}`);
+    console.log(rows.map((r: Record<string, string>) => r['QUERY PLAN']).join('\n'));
+    const s2 = await db.raw(`EXPLAIN (ANALYZE, BUFFERS) SELECT e.uscc, e.name FROM enterprises e WHERE e.name LIKE ? ORDER BY e.name, e.uscc LIMIT 21`, ['%测试企业12345有限%']);
+    console.log(s2.rows.map((r: Record<string, string>) => r['QUERY PLAN']).join('\n'));
+  }
+
+  const results: Array<{ name: string; api: Figures & { errors: number }; sql: Figures }> = [];
+  for (const l of lookups) {
+    await cannon(port, connections, 2, l.path); // warm-up
+    const apiFig = await cannon(port, connections, seconds, l.path);
+    if (apiFig.errors) throw new Error(`${l.name}: ${apiFig.errors} answers were not 200`);
+    await bare(connections, 1, l.sql);
+    const sqlFig = await bare(connections, seconds, l.sql);
+    results.push({ name: l.name, api: apiFig, sql: sqlFig });
+    log(`${l.name}: done`);
+  }
+
+  const ms = (v: number) => `${v.toFixed(2)} ms`.padStart(10);
+  console.log('');
+  console.log(`  ${'lookup'.padEnd(24)} ${'path'.padEnd(9)} ${'p50'.padStart(10)} ${'p95'.padStart(10)} ${'p99'.padStart(10)} ${'req/s'.padStart(9)}`);
+  for (const r of results) {
+    console.log(`  ${r.name.padEnd(24)} ${'API'.padEnd(9)} ${ms(r.api.p50)} ${ms(r.api.p95)} ${ms(r.api.p99)} ${int(r.api.rps).padStart(9)}`);
+    console.log(`  ${''.padEnd(24)} ${'bare SQL'.padEnd(9)} ${ms(r.sql.p50)} ${ms(r.sql.p95)} ${ms(r.sql.p99)} ${int(r.sql.rps).padStart(9)}`);
+    const ratio = r.api.p95 / r.sql.p95;
+    console.log(
+      `  ${''.padEnd(24)} p95 API/SQL ${ratio.toFixed(2)}×  (target: p95 < 20 ms ${r.api.p95 < 20 ? 'met' : 'NOT met'}, within 3× ${ratio <= 3 ? 'met' : 'NOT met'})`,
+    );
+  }
+  console.log(`\n  ${connections} connections; API process peak RSS: see /proc/${api.pid}; load average now ${loadAverage()}\n`);
+}
+
+const shutdown = new Shutdown();
+let stopping = false;
+async function finish(code: number, message?: string): Promise<never> {
+  if (message) (code === 0 ? log : console.error)(message);
+  stopping = true;
+  await shutdown.run(log);
+  process.exit(code);
+}
+for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => void (stopping || finish(130, `${sig}: stopping`)));
+main(shutdown).then(
+  () => finish(0),
+  (e: unknown) => finish(1, `FAILED: ${describeError(e)}`),
+);

@@ -1,0 +1,68 @@
+/**
+ * The daily publication sweep is a Temporal Schedule (never one workflow per record): created by ensureSchedules
+ * at 00:30 Asia/Shanghai, and a triggered run sweeps with the real activities on PostgreSQL. Schedules exist only
+ * on the CLI dev server, not on the time-skipping test server.
+ */
+import { Worker } from '@temporalio/worker';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { devServerEnv, uniqueTaskQueue } from './support/temporal';
+import { freshDatabase, type TestDb } from './support/db';
+import { createActivities } from '../activities';
+import { SCHEDULES, ensureSchedules } from '../worker/schedules';
+import { shanghaiDate } from '../domain/calendar';
+
+let env: TestWorkflowEnvironment;
+let t: TestDb;
+beforeAll(async () => {
+  t = await freshDatabase();
+  env = await devServerEnv();
+}, 120000);
+afterAll(async () => {
+  await env?.teardown();
+  await t?.close();
+});
+
+test('the publication-expiry Schedule runs the sweep daily at 00:30 Shanghai; a triggered run sweeps', async () => {
+  const def = SCHEDULES.find((s) => s.scheduleId === 'publication-expiry');
+  expect(def).toMatchObject({ workflowType: 'publicationSweepWorkflow', at: { hour: 0, minute: 30 } });
+  const taskQueue = uniqueTaskQueue('sched');
+  expect(await ensureSchedules(env.client, taskQueue, [def!])).toEqual(['publication-expiry']);
+  // Safe to run again (every worker start does).
+  expect(await ensureSchedules(env.client, taskQueue, [def!])).toEqual(['publication-expiry']);
+  const handle = env.client.schedule.getHandle('publication-expiry');
+  const desc = await handle.describe();
+  expect(desc.spec.timezone).toBe('Asia/Shanghai');
+  expect(desc.spec.calendars?.[0]).toMatchObject({ hour: [{ start: 0, end: 0, step: 1 }], minute: [{ start: 30, end: 30, step: 1 }] });
+  expect(desc.action).toMatchObject({ type: 'startWorkflow', workflowType: 'publicationSweepWorkflow' });
+
+  // A record whose period ended yesterday is archived by the triggered run.
+  const rec = await t.db.raw(`
+    WITH s AS (
+      INSERT INTO submissions (provider_id, period, idempotency_key, request_hash, format, row_count, received_at, workflow_id, created_by)
+      SELECT id, '2026-10', 'sched', '', 'json', 1, now(), 'sched-wf', gen_random_uuid() FROM providers WHERE code = 'QZ-GSJ' RETURNING id, provider_id
+    ), r AS (
+      INSERT INTO records (submission_id, provider_id, item_code, subject_type, subject_id, payload, event_date, created_by)
+      SELECT s.id, s.provider_id, 'E-PENALTY', 'enterprise', '91450700MA0000001X', '{}', DATE '2023-01-01', gen_random_uuid() FROM s RETURNING *
+    )
+    INSERT INTO publications (record_key, record_id, submission_id, provider_id, subject_id, item_code, category, state, due_date, published_at, publication_date, period_end, period_basis)
+    SELECT record_key, id, submission_id, provider_id, subject_id, item_code, 'warning', 'published', DATE '2023-01-09', now(), DATE '2023-01-09', current_date - 1, 'default_years' FROM r
+    RETURNING record_key`);
+  const key = rec.rows[0].record_key;
+
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowsPath: require.resolve('../workflows'),
+    activities: createActivities({ db: t.db, publicationWorkingDays: 5, temporal: env.client, taskQueue }),
+  });
+  await worker.runUntil(async () => {
+    await handle.trigger();
+    const until = Date.now() + 30000;
+    while (!(await t.db('publication_sweeps').where('run_date', shanghaiDate(new Date())).whereNotNull('finished_at').first())) {
+      if (Date.now() > until) throw new Error('the scheduled sweep did not run');
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  });
+  expect(await t.db('publications').where('record_key', key).first('state', 'archive_reason')).toEqual({ state: 'archived', archive_reason: 'period_ended' });
+  await handle.delete();
+}, 90000);
