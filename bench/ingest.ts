@@ -61,6 +61,7 @@ import {
   parseSettings,
   postgresRunsOn,
   previousMonthPeriod,
+  procCpuMs,
   procStatusKb,
   removeFolder,
   secs,
@@ -89,6 +90,8 @@ interface Measurement {
   ms: number;
   rowsPerSec: number;
   bytes: number;
+  /** API runs: CPU time the API process used meanwhile. */
+  apiCpuMs?: number | null;
 }
 
 const shutdown = new Shutdown();
@@ -120,7 +123,7 @@ if (superviseSelf(__filename)) {
     () => finish(0),
     (e: unknown) => {
       if (stopping) return; // a signal is being handled
-      if (e instanceof UsageError) return finish(2, e.message ? `${e.message}\n${USAGE}` : USAGE);
+      if (e instanceof UsageError) return e.message ? finish(2, `${e.message}\n${USAGE}`) : finish(0, USAGE);
       if (!(e instanceof BenchFailure) && e instanceof Error && e.stack && !('exitCode' in e)) console.error(e.stack);
       return finish(1, `${e instanceof BenchFailure ? 'FAILED' : 'the bench did not complete'}: ${describeError(e)}`);
     },
@@ -294,6 +297,7 @@ async function rawCopy(url: string, db: Db, n: number, eventDate: string, period
 /** The API path: one chunked text/csv POST /submissions, timed from its first body byte to the end of the answer. */
 async function apiRun(api: ApiChild, db: Db, n: number, eventDate: string, period: string, auth: string, workflowIds: string[]): Promise<Measurement> {
   const source = new RowSource(n, (r) => csvLine(r, eventDate), CSV_HEADER);
+  const cpuBefore = procCpuMs(api.pid);
   const idempotencyKey = `bench-${crypto.randomUUID()}`;
   const answer = new Promise<{ status: number; body: string; done: number }>((resolve, reject) => {
     const req = http.request(
@@ -317,6 +321,7 @@ async function apiRun(api: ApiChild, db: Db, n: number, eventDate: string, perio
     pipeline(source, req).catch(() => undefined);
   });
   const { status, body, done } = await answer;
+  const cpuAfter = procCpuMs(api.pid);
   const ms = done - (source.started ?? done);
   let parsed: { submission?: { id?: string; row_count?: number; workflow_id?: string }; workflow?: string } | undefined;
   try {
@@ -333,7 +338,7 @@ async function apiRun(api: ApiChild, db: Db, n: number, eventDate: string, perio
   const counts = await countRecords(db, sub.id!);
   if (counts.mine !== n || counts.total !== n) throw new BenchFailure(`API: ${n} rows sent, the table holds ${counts.total} (${counts.mine} of submission ${sub.id})`);
   if (parsed.workflow !== 'started') logError(`warning: the API answered workflow "${parsed.workflow}" (Temporal start deferred)`);
-  return { ms, rowsPerSec: (n * 1000) / ms, bytes: source.bytes };
+  return { ms, rowsPerSec: (n * 1000) / ms, bytes: source.bytes, apiCpuMs: cpuBefore !== null && cpuAfter !== null ? cpuAfter - cpuBefore : null };
 }
 
 function report(
@@ -362,6 +367,7 @@ function report(
     `rows                    ${int(settings.rows)} E-PENALTY rows, ${(info.bytes / 2 ** 20).toFixed(1)} MiB of CSV, one chunked text/csv request`,
     `API  (POST /submissions) ${int(a.rowsPerSec).padStart(10)} rows/s   best of ${apiRuns.length}: ${secs(a.ms)}   (runs: ${all(apiRuns)} rows/s)`,
     `raw COPY (same rows)     ${int(c.rowsPerSec).padStart(10)} rows/s   best of ${copyRuns.length}: ${secs(c.ms)}   (runs: ${all(copyRuns)} rows/s)`,
+    `API process CPU          ${(a.apiCpuMs == null ? 'n/a' : secs(a.apiCpuMs)).padStart(10)}          during its best run (${a.apiCpuMs == null ? 'n/a' : ((a.apiCpuMs * 1000) / settings.rows).toFixed(1)} µs/row; ${a.apiCpuMs == null ? 'n/a' : ((100 * a.apiCpuMs) / a.ms).toFixed(0)}% of one core over the wall time)`,
     `ratio API / COPY         ${ratio.toFixed(2).padStart(10)}          target ≥ ${RATIO_TARGET}: ${ratio >= RATIO_TARGET ? 'met' : 'MISSED'}`,
     `API peak RSS (VmHWM)     ${(peakMb === null ? 'n/a' : `${peakMb.toFixed(0)} MB`).padStart(10)}          ${rssVerdict}; after start ${mb(info.idleRssKb)}`,
     `machine                  ${machine()}`,

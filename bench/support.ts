@@ -148,6 +148,17 @@ export function procStatusKb(pid: number, field: 'VmHWM' | 'VmRSS' | 'VmPeak'): 
   }
 }
 
+/** CPU time (user + system) the process has used so far, in ms (USER_HZ is 100 on Linux), or null. */
+export function procCpuMs(pid: number): number | null {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10; // utime, stime (fields 14 and 15 of the full line)
+  } catch {
+    return null;
+  }
+}
+
 export function machine(): string {
   const cpus = os.cpus();
   const model = cpus[0]?.model?.replace(/\s+/g, ' ').trim() ?? 'unknown CPU';

@@ -9,7 +9,7 @@ import { loadCatalog, providerItems } from './catalog';
 import { shanghaiDate } from '../domain/calendar';
 import type { Cadence } from '../domain/catalog';
 import { parsePeriod, PERIOD_FORMAT_ZH } from '../domain/periods';
-import { RecordValidator, checkCsvHeader, csvRowToInput, type RowError, type ValidRecord } from '../domain/records';
+import { RecordValidator, checkCsvHeader, csvRowMapper, type RowError, type ValidRecord } from '../domain/records';
 import { submissionWorkflowId } from '../domain/ids';
 import { z } from '../domain/z';
 
@@ -207,15 +207,8 @@ export async function intakeBatch(db: Db, req: IntakeRequest): Promise<IntakeOut
       }
       source = detach(req.body, hashTap(hash));
       csvStages = [
-        csvParse({
-          bom: true,
-          skip_empty_lines: true,
-          columns: (header: string[]) => {
-            const headerErrors = checkCsvHeader(header.map((h) => h.trim()));
-            if (headerErrors.length) throw new RejectedBatch(422, 'CSV 表头无效 / invalid CSV header', headerErrors);
-            return header.map((h) => h.trim());
-          },
-        }),
+        // Rows come as arrays; the first is the header (its length is the length every row must have).
+        csvParse({ bom: true, skip_empty_lines: true }),
       ];
     }
 
@@ -225,12 +218,20 @@ export async function intakeBatch(db: Db, req: IntakeRequest): Promise<IntakeOut
       [submissionId, req.provider.id, period, req.idempotencyKey, req.format, receivedAt, workflowId, req.principalId],
     );
 
+    let toInput: ((cells: string[]) => Record<string, unknown>) | null = null;
     const validateRows = async function* (rows: AsyncIterable<unknown>) {
       let buf = '';
       for await (const raw of rows) {
+        if (req.format === 'csv' && !toInput) {
+          const header = (raw as string[]).map((h) => h.trim());
+          const headerErrors = checkCsvHeader(header);
+          if (headerErrors.length) throw new RejectedBatch(422, 'CSV 表头无效 / invalid CSV header', headerErrors);
+          toInput = csvRowMapper(header);
+          continue;
+        }
         rowsRead++;
-        const input = req.format === 'csv' ? csvRowToInput(raw as Record<string, string>) : raw;
-        const v = validator.validate(input, rowsRead);
+        // A CSV row's keys are the header's columns, checked for forbidden personal data (P7) once, above.
+        const v = toInput ? validator.validate(toInput(raw as string[]), rowsRead, { keysChecked: true }) : validator.validate(raw, rowsRead);
         if (!v.ok) {
           note(v.errors);
           continue;
@@ -253,8 +254,9 @@ export async function intakeBatch(db: Db, req: IntakeRequest): Promise<IntakeOut
     } catch (e) {
       if (e instanceof RejectedBatch) throw e;
       if (e instanceof CsvError) {
-        const row = Math.max(0, Number((e as CsvError & { records?: number }).records ?? rowsRead));
-        throw new RejectedBatch(422, 'CSV 格式错误 / malformed CSV', [{ row: row + 1, field: '(csv)', reason: `CSV 解析失败 / ${e.message}` }]);
+        // `records` counts the records parsed before the bad one, the header among them: the bad row's number.
+        const row = Math.max(0, Number((e as CsvError & { records?: number }).records ?? rowsRead + 1));
+        throw new RejectedBatch(422, 'CSV 格式错误 / malformed CSV', [{ row, field: '(csv)', reason: `CSV 解析失败 / ${e.message}` }]);
       }
       throw e;
     }

@@ -32,8 +32,21 @@ function normalize(name: string): string {
 /** Short ASCII aliases match only whole words (so "race" does not hit "trace", "dna" not "dnaxxx"-like words). */
 const WORD_ONLY = new Set(['race', 'dna', 'gene', 'genes', 'faith', 'blood', 'ethnic', 'belief', 'creed']);
 
+// A batch repeats the same few field names on every row: remember the verdicts (bounded, since names come from
+// clients).
+const verdicts = new Map<string, ForbiddenKind | null>();
+const MAX_VERDICTS = 10_000;
+
 /** The forbidden kind a field name stands for, or null. */
 export function forbiddenKindOfField(fieldName: string): ForbiddenKind | null {
+  const known = verdicts.get(fieldName);
+  if (known !== undefined) return known;
+  const kind = judgeFieldName(fieldName);
+  if (verdicts.size < MAX_VERDICTS) verdicts.set(fieldName, kind);
+  return kind;
+}
+
+function judgeFieldName(fieldName: string): ForbiddenKind | null {
   const n = normalize(fieldName);
   const words = camelWords(fieldName.normalize('NFKC'));
   for (const kind of FORBIDDEN_PERSONAL_DATA) {

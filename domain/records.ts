@@ -110,9 +110,13 @@ export class RecordValidator {
     }
   }
 
-  validate(raw: unknown, row: number): { ok: true; record: ValidRecord } | { ok: false; errors: RowError[] } {
+  /**
+   * `keysChecked`: every key of `raw` was already checked for forbidden personal data (a CSV row: its keys are the
+   * header's columns, checked once by checkCsvHeader).
+   */
+  validate(raw: unknown, row: number, opts: { keysChecked?: boolean } = {}): { ok: true; record: ValidRecord } | { ok: false; errors: RowError[] } {
     // P7 first, whatever else is wrong: forbidden personal data anywhere in the row, under any name.
-    const forbidden = findForbiddenFields(raw);
+    const forbidden = opts.keysChecked ? [] : findForbiddenFields(raw);
     if (forbidden.length) {
       return {
         ok: false,
@@ -180,17 +184,24 @@ export class RecordValidator {
   }
 }
 
-/** CSV: the fixed columns of a record, every other column a payload field; an empty cell is an absent value. */
-export function csvRowToInput(cells: Record<string, string>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  const payload: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(cells)) {
-    if (v === '' || v === undefined) continue;
-    if ((RECORD_COLUMNS as readonly string[]).includes(k)) out[k] = v;
-    else payload[k] = v;
-  }
-  out.payload = payload;
-  return out;
+/**
+ * CSV: the fixed columns of a record, every other column a payload field; an empty cell is an absent value. The
+ * header is read once: the mapper turns each row (its cells in header order) into a record input.
+ */
+export function csvRowMapper(header: string[]): (cells: string[]) => Record<string, unknown> {
+  const fixed = header.map((h) => (RECORD_COLUMNS as readonly string[]).includes(h));
+  return (cells) => {
+    const out: Record<string, unknown> = {};
+    const payload: Record<string, unknown> = {};
+    for (let i = 0; i < header.length; i++) {
+      const v = cells[i];
+      if (v === '' || v === undefined) continue;
+      if (fixed[i]) out[header[i]] = v;
+      else payload[header[i]] = v;
+    }
+    out.payload = payload;
+    return out;
+  };
 }
 
 /** Problems with a CSV header: forbidden columns (P7), duplicates, missing required columns. */
