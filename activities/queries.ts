@@ -1,3 +1,356 @@
+import { ApplicationFailure } from '@temporalio/activity';
+import { loadCalendar } from '../db/calendar';
+import { notify } from '../db/notifications';
+import { purgeRetentionBatch, querierOf, recordRetentionRun, runQuery } from '../db/queries';
+import { addCalendarDays, shanghaiDate, shanghaiStartOfDay } from '../domain/calendar';
+import { querySettings } from '../domain/config';
+import type { Principal } from '../domain/roles';
+import { calendarFailure } from './submission';
 import type { ActivityDeps } from './deps';
 
-export const queryActivities = (_deps: ActivityDeps) => ({});
+/** Working days the platform has to answer a judicial query request (E14.4, P13: "一般在3个工作日内"). */
+export const JUDICIAL_ANSWER_WORKING_DAYS = 3;
+/** Staff are alerted this many working days before a judicial answer is due. */
+export const JUDICIAL_ALERT_WORKING_DAYS_BEFORE = 1;
+
+export interface RatingDeadline {
+  requestId: string;
+  decisionDeadline: string;
+  /** End of the deadline day (ISO instant): the request lapses when it is still undecided then. */
+  dueAt: string;
+}
+
+export interface RatingDecisionInput {
+  requestId: string;
+  approve: boolean;
+  reason: string;
+  staffPrincipalId: string;
+  staffActor: string;
+  /** The decision's instant (workflow time, ISO). */
+  decidedAt: string;
+}
+
+export interface RatingDecisionResult {
+  requestId: string;
+  status: 'requested' | 'approved' | 'rejected' | 'lapsed';
+  decidedAt: string | null;
+  validUntil: string | null;
+}
+
+export interface JudicialSchedule {
+  requestId: string;
+  receiptDate: string;
+  /** The 3rd working day after the day of receipt; its end (ISO instant) is the deadline. */
+  answerDue: string;
+  dueAt: string;
+  /** The working day before the due date, and the instant staff are alerted (09:00 that day, Shanghai). */
+  alertDate: string;
+  alertAt: string;
+}
+
+export interface JudicialAnswerInput {
+  requestId: string;
+  decision: 'answer' | 'reject';
+  reason: string | null;
+  staffPrincipalId: string;
+  staffActor: string;
+  /** The answer's instant (workflow time, ISO): it decides whether the deadline was met. */
+  answeredAt: string;
+}
+
+export interface JudicialAnswerResult {
+  requestId: string;
+  status: 'answered' | 'rejected';
+  met: boolean;
+  answeredAt: string;
+  queryLogId: number | null;
+  itemCount: number;
+}
+
+export interface RetentionBatch {
+  recordKeys: number;
+  rows: number;
+  persons: number;
+}
+
+const iso = (v: unknown) => (v ? new Date(v as string).toISOString() : null);
+
+async function principalById(deps: ActivityDeps, id: string): Promise<Principal> {
+  const row = await deps.db('principals').where('id', id).first();
+  if (!row) throw ApplicationFailure.nonRetryable(`principal ${id} not found`, 'PrincipalNotFound');
+  return {
+    id: row.id,
+    name: row.name,
+    role: row.role,
+    providerId: row.provider_id,
+    providerCode: null,
+    enterpriseUscc: row.enterprise_uscc,
+    personId: row.person_id,
+    organization: row.organization,
+  };
+}
+
+/** Rating-agency requests (E14.3), judicial requests (E14.4, P13) and the retention sweep (P19). */
+export const queryActivities = (deps: ActivityDeps) => ({
+  /** Computes and stores the staff's decision deadline of a rating request; tells staff a request waits. */
+  async ratingRequestOpen(requestId: string): Promise<RatingDeadline> {
+    const row = await deps.db('rating_requests').where('id', requestId).first();
+    if (!row) throw ApplicationFailure.nonRetryable(`rating request ${requestId} not found`, 'RatingRequestNotFound');
+    if (!row.decision_deadline) {
+      const calendar = await loadCalendar(deps.db);
+      let deadline: string;
+      try {
+        deadline = calendar.addWorkingDays(shanghaiDate(new Date(row.requested_at)), querySettings().ratingDecisionWorkingDays);
+      } catch (e) {
+        throw calendarFailure(e);
+      }
+      const dueAt = shanghaiStartOfDay(addCalendarDays(deadline, 1));
+      await deps.db('rating_requests').where('id', requestId).whereNull('decision_deadline').update({ decision_deadline: deadline, decision_due_at: dueAt });
+    }
+    const stored = await deps.db('rating_requests as r').join('principals as p', 'p.id', 'r.agency_principal_id').where('r.id', requestId).first('r.*', 'p.name as agency_name');
+    await notify(deps.db, {
+      to: { role: 'staff' },
+      kind: 'rating_request.pending',
+      title: `信用评级机构查询申请待审批 / a rating agency's query request awaits approval`,
+      body: `${stored.organization ?? stored.agency_name} 申请查询企业 ${stored.subject_uscc} 的限制公开信息（${(stored.categories as string[]).join('、')}），请于 ${stored.decision_deadline} 前审批（E14(3)）。/ decide by ${stored.decision_deadline}.`,
+      entity: 'rating_request',
+      entityId: requestId,
+      data: { subject_uscc: stored.subject_uscc, decision_deadline: stored.decision_deadline },
+      dedupeKey: `rating-request:${requestId}:pending`,
+    });
+    return { requestId, decisionDeadline: stored.decision_deadline, dueAt: new Date(stored.decision_due_at).toISOString() };
+  },
+
+  /** Staff approve or reject a rating request (once); the agency is told. */
+  async ratingRequestDecide(input: RatingDecisionInput): Promise<RatingDecisionResult> {
+    const validDays = querySettings().ratingApprovalValidDays;
+    const result = await deps.db.transaction(async (trx) => {
+      const cur = await trx('rating_requests').where('id', input.requestId).forUpdate().first();
+      if (!cur) throw ApplicationFailure.nonRetryable(`rating request ${input.requestId} not found`, 'RatingRequestNotFound');
+      if (cur.status !== 'requested') return { requestId: input.requestId, status: cur.status, decidedAt: iso(cur.decided_at), validUntil: iso(cur.valid_until), fresh: false };
+      const status = input.approve ? 'approved' : 'rejected';
+      const validUntil = input.approve ? new Date(Date.parse(input.decidedAt) + validDays * 86_400_000).toISOString() : null;
+      await trx('rating_requests')
+        .where({ id: input.requestId, status: 'requested' })
+        .update({ status, decided_at: input.decidedAt, decided_by: input.staffPrincipalId, decision_reason: input.reason, valid_until: validUntil });
+      await trx('audit_log').insert({
+        principal_id: input.staffPrincipalId,
+        actor: input.staffActor,
+        action: input.approve ? 'rating_request.approve' : 'rating_request.reject',
+        entity: 'rating_request',
+        entity_id: input.requestId,
+        detail: { reason: input.reason, valid_until: validUntil, article: 'E14(3)' },
+      });
+      return { requestId: input.requestId, status, decidedAt: input.decidedAt, validUntil, fresh: true, agency: cur.agency_principal_id as string, subject: cur.subject_uscc as string };
+    });
+    if ('agency' in result) {
+      await notify(deps.db, {
+        to: { principalId: result.agency! },
+        kind: input.approve ? 'rating_request.approved' : 'rating_request.rejected',
+        title: input.approve ? '查询申请已获批准 / your query request was approved' : '查询申请未获批准 / your query request was rejected',
+        body: input.approve
+          ? `对企业 ${result.subject} 的查询申请已批准，可于 ${result.validUntil} 前查询（E14(3)）。理由：${input.reason} / approved; valid until ${result.validUntil}.`
+          : `对企业 ${result.subject} 的查询申请未获批准。理由：${input.reason} / rejected: ${input.reason}`,
+        entity: 'rating_request',
+        entityId: input.requestId,
+        dedupeKey: `rating-request:${input.requestId}:decided`,
+      });
+    }
+    return { requestId: result.requestId, status: result.status, decidedAt: result.decidedAt, validUntil: result.validUntil };
+  },
+
+  /** An undecided rating request lapses at its deadline; the agency is told. */
+  async ratingRequestLapse(requestId: string): Promise<RatingDecisionResult> {
+    const lapsed = await deps.db.transaction(async (trx) => {
+      const rows = await trx('rating_requests').where({ id: requestId, status: 'requested' }).update({ status: 'lapsed' }).returning(['agency_principal_id', 'subject_uscc', 'decision_deadline']);
+      if (rows.length) {
+        await trx('audit_log').insert({
+          actor: 'system:workflow',
+          action: 'rating_request.lapse',
+          entity: 'rating_request',
+          entity_id: requestId,
+          detail: { decision_deadline: rows[0].decision_deadline, article: 'E14(3)' },
+        });
+      }
+      return rows[0] as { agency_principal_id: string; subject_uscc: string; decision_deadline: string } | undefined;
+    });
+    if (lapsed) {
+      await notify(deps.db, {
+        to: { principalId: lapsed.agency_principal_id },
+        kind: 'rating_request.lapsed',
+        title: '查询申请逾期未审批，已失效 / your query request lapsed',
+        body: `对企业 ${lapsed.subject_uscc} 的查询申请未在 ${lapsed.decision_deadline} 前获审批，已失效；如仍需查询请重新申请（E14(3)）。/ not decided by ${lapsed.decision_deadline}; file a new request if needed.`,
+        entity: 'rating_request',
+        entityId: requestId,
+        dedupeKey: `rating-request:${requestId}:lapsed`,
+      });
+    }
+    const cur = await deps.db('rating_requests').where('id', requestId).first('status', 'decided_at', 'valid_until');
+    return { requestId, status: cur.status, decidedAt: iso(cur.decided_at), validUntil: iso(cur.valid_until) };
+  },
+
+  /** The answer deadline of a judicial request: the 3rd working day after receipt (E14.4, P13); staff are told. */
+  async judicialRequestOpen(requestId: string): Promise<JudicialSchedule> {
+    const row = await deps.db('judicial_requests').where('id', requestId).first();
+    if (!row) throw ApplicationFailure.nonRetryable(`judicial request ${requestId} not found`, 'JudicialRequestNotFound');
+    if (!row.answer_due) {
+      const calendar = await loadCalendar(deps.db);
+      const receiptDate = shanghaiDate(new Date(row.received_at));
+      let answerDue: string;
+      let alertDate: string;
+      try {
+        answerDue = calendar.addWorkingDays(receiptDate, JUDICIAL_ANSWER_WORKING_DAYS);
+        alertDate = calendar.addWorkingDays(receiptDate, JUDICIAL_ANSWER_WORKING_DAYS - JUDICIAL_ALERT_WORKING_DAYS_BEFORE);
+      } catch (e) {
+        throw calendarFailure(e);
+      }
+      await deps.db('judicial_requests')
+        .where('id', requestId)
+        .whereNull('answer_due')
+        .update({ receipt_date: receiptDate, answer_due: answerDue, due_at: shanghaiStartOfDay(addCalendarDays(answerDue, 1)), alert_date: alertDate });
+    }
+    const j = await deps.db('judicial_requests').where('id', requestId).first();
+    await notify(deps.db, {
+      to: { role: 'staff' },
+      kind: 'judicial_request.received',
+      title: `司法机关查询申请，请于 ${j.answer_due} 前答复 / a judicial query request: answer by ${j.answer_due}`,
+      body: `${j.organization ?? '司法机关'}（案号 ${j.case_no}）申请查询 ${j.subject_type === 'enterprise' ? '企业' : '个人'} ${j.subject_id} 的信用信息，应于 ${j.answer_due}（收到后第 3 个工作日）前查询完毕并反馈（E14(4)、P13）。`,
+      entity: 'judicial_request',
+      entityId: requestId,
+      data: { answer_due: j.answer_due },
+      dedupeKey: `judicial-request:${requestId}:received`,
+    });
+    const alertAt = new Date(shanghaiStartOfDay(j.alert_date).getTime() + 9 * 3_600_000).toISOString();
+    return { requestId, receiptDate: j.receipt_date, answerDue: j.answer_due, dueAt: new Date(j.due_at).toISOString(), alertDate: j.alert_date, alertAt };
+  },
+
+  /** One working day before the due date, an unanswered request is brought to the staff's attention again. */
+  async judicialRequestAlert(requestId: string): Promise<void> {
+    const rows = await deps.db('judicial_requests').where({ id: requestId, status: 'pending' }).whereNull('alerted_at').update({ alerted_at: deps.db.fn.now() }).returning(['answer_due', 'case_no', 'organization']);
+    const j = rows[0] ?? (await deps.db('judicial_requests').where({ id: requestId, status: 'pending' }).first('answer_due', 'case_no', 'organization'));
+    if (!j) return;
+    await notify(deps.db, {
+      to: { role: 'staff' },
+      kind: 'judicial_request.due_soon',
+      title: `司法查询申请明日到期 / a judicial query request is due on ${j.answer_due}`,
+      body: `${j.organization ?? '司法机关'}（案号 ${j.case_no}）的查询申请尚未答复，答复期限为 ${j.answer_due}（E14(4)、P13）。/ not answered yet; due ${j.answer_due}.`,
+      entity: 'judicial_request',
+      entityId: requestId,
+      data: { answer_due: j.answer_due },
+      dedupeKey: `judicial-request:${requestId}:due-soon`,
+    });
+  },
+
+  /** The deadline passed unanswered: recorded as missed; staff and administrators are told. */
+  async judicialRequestOverdue(requestId: string): Promise<void> {
+    const rows = await deps.db.transaction(async (trx) => {
+      const updated = await trx('judicial_requests')
+        .where({ id: requestId, status: 'pending' })
+        .whereNull('overdue_at')
+        .update({ overdue_at: trx.fn.now(), met: false })
+        .returning(['answer_due', 'case_no', 'organization']);
+      if (updated.length) {
+        await trx('audit_log').insert({
+          actor: 'system:workflow',
+          action: 'judicial_request.overdue',
+          entity: 'judicial_request',
+          entity_id: requestId,
+          detail: { answer_due: updated[0].answer_due, article: 'E14(4), P13' },
+        });
+      }
+      return updated;
+    });
+    if (!rows.length) return;
+    const j = rows[0];
+    for (const role of ['staff', 'admin'] as const) {
+      await notify(deps.db, {
+        to: { role },
+        kind: 'judicial_request.overdue',
+        title: `司法查询申请逾期未答复 / a judicial query request is overdue`,
+        body: `${j.organization ?? '司法机关'}（案号 ${j.case_no}）的查询申请未在 ${j.answer_due} 前答复（E14(4)、P13）。/ not answered by ${j.answer_due}.`,
+        entity: 'judicial_request',
+        entityId: requestId,
+        data: { answer_due: j.answer_due },
+        dedupeKey: `judicial-request:${requestId}:overdue:${role}`,
+      });
+    }
+  },
+
+  /**
+   * Staff answer a judicial request: the query runs on the request's basis and is logged (P20) in the same
+   * transaction as the answer; or staff reject it (it does not meet the conditions of acceptance) with a reason.
+   * Whether the deadline was met is decided by the answer's instant. Answered once: a repeat gives the stored
+   * outcome.
+   */
+  async judicialRequestAnswer(input: JudicialAnswerInput): Promise<JudicialAnswerResult> {
+    const result = await deps.db.transaction(async (trx) => {
+      const cur = await trx('judicial_requests').where('id', input.requestId).forUpdate().first();
+      if (!cur) throw ApplicationFailure.nonRetryable(`judicial request ${input.requestId} not found`, 'JudicialRequestNotFound');
+      if (cur.status !== 'pending') {
+        return { requestId: input.requestId, status: cur.status, met: cur.met === true, answeredAt: iso(cur.answered_at)!, queryLogId: cur.query_log_id, itemCount: 0, fresh: false };
+      }
+      const at = new Date(input.answeredAt);
+      const met = cur.due_at ? at.getTime() < new Date(cur.due_at).getTime() : true;
+      let queryLogId: number | null = null;
+      let itemCount = 0;
+      if (input.decision === 'answer') {
+        const requester = await principalById(deps, cur.requester_principal_id);
+        const outcome = await runQuery(trx, {
+          querier: querierOf(requester),
+          subject: { type: cur.subject_type, id: cur.subject_id },
+          categories: cur.categories ?? [],
+          basis: { kind: 'judicial_request', requestId: input.requestId },
+          purpose: `${cur.case_no}：${cur.purpose}`,
+          channel: 'judicial_request',
+          handledBy: { id: input.staffPrincipalId, actor: input.staffActor },
+          at,
+        });
+        queryLogId = outcome.queryId;
+        itemCount = outcome.kind === 'answered' ? outcome.records.length : 0;
+      }
+      const status = input.decision === 'answer' ? 'answered' : 'rejected';
+      await trx('judicial_requests')
+        .where({ id: input.requestId, status: 'pending' })
+        .update({ status, answered_at: at, answered_by: input.staffPrincipalId, answer_reason: input.reason, query_log_id: queryLogId, met });
+      await trx('audit_log').insert({
+        principal_id: input.staffPrincipalId,
+        actor: input.staffActor,
+        action: input.decision === 'answer' ? 'judicial_request.answer' : 'judicial_request.reject',
+        entity: 'judicial_request',
+        entity_id: input.requestId,
+        detail: { met, answer_due: cur.answer_due, query_log_id: queryLogId, items: itemCount, reason: input.reason, article: 'E14(4), P13' },
+      });
+      return { requestId: input.requestId, status, met, answeredAt: at.toISOString(), queryLogId, itemCount, fresh: true, requester: cur.requester_principal_id as string, caseNo: cur.case_no as string };
+    });
+    if ('requester' in result) {
+      await notify(deps.db, {
+        to: { principalId: result.requester! },
+        kind: result.status === 'answered' ? 'judicial_request.answered' : 'judicial_request.rejected',
+        title: result.status === 'answered' ? `查询申请已答复（案号 ${result.caseNo}）/ your query request was answered` : `查询申请不予受理（案号 ${result.caseNo}）/ your query request was rejected`,
+        body:
+          result.status === 'answered'
+            ? `查询结果共 ${result.itemCount} 条，请通过 GET /judicial-requests/${result.requestId} 查看。/ ${result.itemCount} records; see GET /judicial-requests/${result.requestId}.`
+            : `理由：${input.reason ?? ''} / reason: ${input.reason ?? ''}`,
+        entity: 'judicial_request',
+        entityId: result.requestId,
+        dedupeKey: `judicial-request:${result.requestId}:answered`,
+      });
+    }
+    return { requestId: result.requestId, status: result.status, met: result.met, answeredAt: result.answeredAt, queryLogId: result.queryLogId, itemCount: result.itemCount };
+  },
+
+  /** Today in Asia/Shanghai, for the retention sweep. */
+  async retentionToday(): Promise<string> {
+    return shanghaiDate(new Date());
+  },
+
+  /** One batch of the retention sweep (P19): set-based, safe to repeat (what is gone stays gone). */
+  async retentionPurgeBatch(input: { asOf: string; batchSize?: number }): Promise<RetentionBatch> {
+    return purgeRetentionBatch(deps.db, input.asOf, input.batchSize ?? querySettings().retentionBatchSize);
+  },
+
+  /** Records a finished sweep once, with its audit entry. */
+  async retentionRecordRun(run: { runId: string; asOf: string; recordKeys: number; rows: number; persons: number; batches: number }): Promise<boolean> {
+    return recordRetentionRun(deps.db, run);
+  },
+});

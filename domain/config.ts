@@ -24,6 +24,10 @@ export interface Config {
   jsonBodyLimit: string;
   /** Most validation errors listed in one 422 answer. */
   maxReportedErrors: number;
+  /** Reporting obligations (E7, P9): working days after a period ends until its submission is due. */
+  obligationDueWorkingDays: number;
+  /** Reporting obligations: reminders sent this many working days before the due date (e.g. [3, 1]). */
+  obligationReminderWorkingDays: number[];
 }
 
 function int(name: string, fallback: number): number {
@@ -50,9 +54,78 @@ export function loadConfig(): Config {
     publicationWorkingDays: int('PUBLICATION_WORKING_DAYS', 5),
     jsonBodyLimit: process.env.JSON_BODY_LIMIT || '20mb',
     maxReportedErrors: int('MAX_REPORTED_ERRORS', 1000),
+    ...obligationSettings(),
   };
+}
+
+/**
+ * Settings of the reporting obligations, read when used (workers and API need no restart order):
+ * OBLIGATION_DUE_WORKING_DAYS (default 5) and OBLIGATION_REMINDER_WORKING_DAYS (default "3,1"; empty: none).
+ */
+export function obligationSettings(): Pick<Config, 'obligationDueWorkingDays' | 'obligationReminderWorkingDays'> {
+  const raw = process.env.OBLIGATION_REMINDER_WORKING_DAYS ?? '3,1';
+  const days = raw.trim() === '' ? [] : raw.split(',').map((s) => Number(s.trim()));
+  if (days.some((n) => !Number.isInteger(n) || n <= 0 || n > 60)) {
+    throw new Error(`配置错误 / bad setting: OBLIGATION_REMINDER_WORKING_DAYS=${raw} is not a list of whole numbers 1–60, e.g. 3,1`);
+  }
+  return { obligationDueWorkingDays: int('OBLIGATION_DUE_WORKING_DAYS', 5), obligationReminderWorkingDays: [...new Set(days)].sort((a, b) => b - a) };
 }
 
 /** Paths of the project-local Temporal binaries (installed by scripts/tools.sh). */
 export const TEMPORAL_CLI = process.env.TEMPORAL_CLI || path.join(ROOT, '.tools/venv/bin/temporal');
 export const TEMPORAL_TEST_SERVER = process.env.TEMPORAL_TEST_SERVER || path.join(ROOT, '.tools/venv/bin/temporal-test-server');
+
+/** Publication (E12, E15) and the public API: settings read from the environment, with defaults. */
+export interface PublicationSettings {
+  /** PUBLICATION_REVIEW_WORKING_DAYS (1): full working days staff may review a batch; records not held are published at the start of the next working day (0: at once). */
+  reviewWorkingDays: number;
+  /** PUBLICATION_SWEEP_BATCH (50000): rows per statement of the daily expiry sweep. */
+  sweepBatch: number;
+  /** PUBLIC_RATE_LIMIT (300): requests per minute per client IP on the public endpoints. */
+  publicRateLimit: number;
+  /** PUBLIC_CACHE_SECONDS (60): Cache-Control max-age of the public answers (ETag revalidation after it). */
+  publicCacheSeconds: number;
+}
+
+export function publicationSettings(env: NodeJS.ProcessEnv = process.env): PublicationSettings {
+  const whole = (name: string, fallback: number, min: number) => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return fallback;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min) throw new Error(`配置错误 / bad setting: ${name}=${raw} is not a whole number ≥ ${min}`);
+    return n;
+  };
+  return {
+    reviewWorkingDays: whole('PUBLICATION_REVIEW_WORKING_DAYS', 1, 0),
+    sweepBatch: whole('PUBLICATION_SWEEP_BATCH', 50_000, 1),
+    publicRateLimit: whole('PUBLIC_RATE_LIMIT', 300, 1),
+    publicCacheSeconds: whole('PUBLIC_CACHE_SECONDS', 60, 0),
+  };
+}
+
+/** Queries, their log, retention and access monitoring (E14, E16, P11, P19): settings read when used. */
+export interface QuerySettings {
+  /** RATING_DECISION_WORKING_DAYS (5): working days staff have to approve or reject a rating agency's request (E14.3); then it lapses. */
+  ratingDecisionWorkingDays: number;
+  /** RATING_APPROVAL_VALID_DAYS (30): days an approved rating request may be used for queries. */
+  ratingApprovalValidDays: number;
+  /** QUERY_VOLUME_DAILY_LIMIT (200): queries a principal may make in a day before it is flagged as unusual. */
+  queryVolumeDailyLimit: number;
+  /** QUERY_VOLUME_FACTOR (5): a day with this many times the principal's own daily average (30 days) is unusual. */
+  queryVolumeFactor: number;
+  /** DOCUMENT_MAX_BYTES (5242880): largest uploaded document (authorization, proof of duty). */
+  documentMaxBytes: number;
+  /** RETENTION_BATCH_SIZE (5000): personal records (with all their versions) removed per statement of the retention sweep (P19). */
+  retentionBatchSize: number;
+}
+
+export function querySettings(): QuerySettings {
+  return {
+    ratingDecisionWorkingDays: int('RATING_DECISION_WORKING_DAYS', 5),
+    ratingApprovalValidDays: int('RATING_APPROVAL_VALID_DAYS', 30),
+    queryVolumeDailyLimit: int('QUERY_VOLUME_DAILY_LIMIT', 200),
+    queryVolumeFactor: int('QUERY_VOLUME_FACTOR', 5),
+    documentMaxBytes: int('DOCUMENT_MAX_BYTES', 5 * 1024 * 1024),
+    retentionBatchSize: int('RETENTION_BATCH_SIZE', 5000),
+  };
+}

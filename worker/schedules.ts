@@ -17,6 +17,33 @@ export interface ScheduleDef {
 
 export const SCHEDULES: ScheduleDef[] = [];
 
+// Reporting obligations (E7, P9): every day at 00:15 Shanghai, open the obligations of the periods that have begun.
+SCHEDULES.push({
+  scheduleId: 'obligation-opener',
+  workflowType: 'obligationOpenerWorkflow',
+  args: [{}],
+  at: { hour: 0, minute: 15 },
+  memo: '按报送周期开立信息提供单位的报送义务（E7、P9）/ daily: open the reporting obligations of the periods that have begun',
+});
+
+// Publication (E12, E15): every day at 00:30 Shanghai, unpublish what is due and publish what is overdue.
+SCHEDULES.push({
+  scheduleId: 'publication-expiry',
+  workflowType: 'publicationSweepWorkflow',
+  args: [{}],
+  at: { hour: 0, minute: 30 },
+  memo: '发布期限届满的记录解除公开发布、转为长期保存（E15）/ daily publication sweep',
+});
+
+// Retention (P19): every day at 02:00 Shanghai, remove personal records whose 5 years after conclusion are over.
+SCHEDULES.push({
+  scheduleId: 'retention-sweep',
+  workflowType: 'retentionSweepWorkflow',
+  args: [{}],
+  at: { hour: 2, minute: 0 },
+  memo: '删除行为或事件终结满 5 年的个人信用信息，保留查询记录（P19、P20）/ daily: purge personal records past their 5-year retention',
+});
+
 export async function ensureSchedules(client: Client, taskQueue: string, defs: ScheduleDef[] = SCHEDULES): Promise<string[]> {
   const done: string[] = [];
   for (const def of defs) {

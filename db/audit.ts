@@ -1,0 +1,64 @@
+import crypto from 'node:crypto';
+import type { Knex } from 'knex';
+
+/**
+ * The audit log is a hash chain (E19, E23, P11, P26): every entry carries the hash of the one before it and
+ * its own hash = sha256(prev_hash || canonical content), computed by the database when the entry is written
+ * (migrations/20261127_0005_queries.ts). Verification recomputes every hash here, in the application, walking
+ * the chain in order in batches; an edited, inserted or deleted entry breaks it, and the first broken entry is
+ * named.
+ */
+export const GENESIS_HASH = '0'.repeat(64);
+
+export interface ChainBreak {
+  /** The entry where the chain breaks (null when entries after the last one were removed). */
+  id: number | null;
+  seq: number;
+  reason: string;
+}
+
+export interface ChainReport {
+  ok: boolean;
+  /** Entries checked. */
+  checked: number;
+  /** The chain head recorded when the verification began. */
+  head: { seq: number; hash: string };
+  firstBroken: ChainBreak | null;
+  verifiedAt: string;
+}
+
+const sha256 = (s: string) => crypto.createHash('sha256').update(s, 'utf8').digest('hex');
+
+export async function verifyAuditChain(db: Knex, opts: { batchSize?: number; onProgress?: (checked: number) => void } = {}): Promise<ChainReport> {
+  const batchSize = opts.batchSize ?? 5000;
+  const verifiedAt = new Date().toISOString();
+  const head = (await db('audit_chain_head').where('id', 1).first('seq', 'hash')) as { seq: number; hash: string } | undefined;
+  if (!head) {
+    return { ok: false, checked: 0, head: { seq: 0, hash: '' }, firstBroken: { id: null, seq: 0, reason: '链头缺失 / the chain head is missing' }, verifiedAt };
+  }
+  let prevSeq = 0;
+  let prevHash = GENESIS_HASH;
+  let checked = 0;
+  const broken = (id: number | null, seq: number, reason: string): ChainReport => ({ ok: false, checked, head, firstBroken: { id, seq, reason }, verifiedAt });
+
+  for (;;) {
+    const { rows } = (await db.raw(
+      `SELECT a.id, a.seq, a.prev_hash, a.hash, audit_log_canonical(a) AS canonical
+         FROM audit_log a WHERE a.seq > ? AND a.seq <= ? ORDER BY a.seq LIMIT ?`,
+      [prevSeq, head.seq, batchSize],
+    )) as { rows: { id: number; seq: number; prev_hash: string; hash: string; canonical: string }[] };
+    for (const r of rows) {
+      if (r.seq !== prevSeq + 1) return broken(r.id, r.seq, `第 ${prevSeq + 1} 至 ${r.seq - 1} 条记录缺失（被删除）/ entries ${prevSeq + 1}–${r.seq - 1} are missing (deleted)`);
+      if (r.prev_hash !== prevHash) return broken(r.id, r.seq, '与前一条记录的哈希不符（前一条被改动或插入了记录）/ prev_hash does not match the entry before');
+      if (sha256(r.prev_hash + r.canonical) !== r.hash) return broken(r.id, r.seq, '内容与其哈希不符（记录被篡改）/ the content does not match its hash: the entry was altered');
+      prevSeq = r.seq;
+      prevHash = r.hash;
+      checked++;
+    }
+    opts.onProgress?.(checked);
+    if (rows.length < batchSize) break;
+  }
+  if (prevSeq !== head.seq) return broken(null, prevSeq + 1, `第 ${prevSeq + 1} 至 ${head.seq} 条记录缺失 / entries ${prevSeq + 1}–${head.seq} are missing`);
+  if (prevHash !== head.hash) return broken(null, head.seq, '链头哈希与最后一条记录不符 / the chain head does not match the last entry');
+  return { ok: true, checked, head, firstBroken: null, verifiedAt };
+}

@@ -1,0 +1,178 @@
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import request from 'supertest';
+import { freshDatabase, type TestDb } from './support/db';
+import { startTestPlatform, type TestPlatform } from './support/platform';
+import { principalWithKey } from './support/principals';
+import { GENESIS_HASH, verifyAuditChain } from '../db/audit';
+import { createPrincipal } from '../db/principals';
+import type { Db } from '../db/knex';
+
+const run = promisify(execFile);
+
+/** What an attacker with database access does: switch the append-only trigger off, change a row, switch it on. */
+async function tamper(db: Db, sql: string | string[], bindings: unknown[] = []): Promise<void> {
+  await db.raw('ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_update');
+  try {
+    for (const statement of Array.isArray(sql) ? sql : [sql]) await db.raw(statement, bindings as never);
+  } finally {
+    await db.raw('ALTER TABLE audit_log ENABLE TRIGGER audit_log_no_update');
+  }
+}
+
+async function addEntries(db: Db, n: number, label = 'e'): Promise<void> {
+  for (let i = 0; i < n; i++) await db('audit_log').insert({ actor: 'test', action: 'test.entry', entity: 'test', entity_id: `${label}-${i}`, detail: { i, note: '测试 / test', amount: 1.5 } });
+}
+
+describe('the audit log is a hash chain (E23, P26)', () => {
+  let t: TestDb;
+  beforeAll(async () => {
+    t = await freshDatabase();
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  test('every entry carries the hash of the one before; the entries written before the chain existed are chained too', async () => {
+    await addEntries(t.db, 5);
+    const rows = await t.db('audit_log').orderBy('seq').select('id', 'seq', 'prev_hash', 'hash');
+    expect(rows.length).toBeGreaterThanOrEqual(6); // the seed entry and these
+    expect(rows[0]).toMatchObject({ seq: 1, prev_hash: GENESIS_HASH });
+    for (let i = 1; i < rows.length; i++) {
+      expect(rows[i].seq).toBe(rows[i - 1].seq + 1);
+      expect(rows[i].prev_hash).toBe(rows[i - 1].hash);
+      expect(rows[i].hash).toMatch(/^[0-9a-f]{64}$/);
+    }
+    const head = await t.db('audit_chain_head').first();
+    expect(head).toMatchObject({ seq: rows[rows.length - 1].seq, hash: rows[rows.length - 1].hash });
+    const report = await verifyAuditChain(t.db, { batchSize: 2 });
+    expect(report).toMatchObject({ ok: true, checked: rows.length, firstBroken: null });
+  });
+
+  test('concurrent writers line up: the chain stays whole', async () => {
+    await Promise.all(
+      Array.from({ length: 40 }, (_, i) =>
+        t.db.transaction(async (trx) => {
+          await trx('audit_log').insert({ actor: 'test', action: 'test.concurrent', entity: 'test', entity_id: String(i), detail: {} });
+          await trx('audit_log').insert({ actor: 'test', action: 'test.concurrent.2', entity: 'test', entity_id: String(i), detail: {} });
+        }),
+      ),
+    );
+    await Promise.all(Array.from({ length: 10 }, (_, i) => createPrincipal(t.db, { name: `并发账号${i}`, role: 'staff' }, null, 'test')));
+    const report = await verifyAuditChain(t.db, { batchSize: 7 });
+    expect(report.ok).toBe(true);
+    const [{ n, max }] = await t.db('audit_log').select(t.db.raw('count(*)::int as n, max(seq)::int as max'));
+    expect(report.checked).toBe(n);
+    expect(max).toBe(n);
+  });
+
+  test('the log refuses UPDATE, DELETE and TRUNCATE through any path', async () => {
+    const one = await t.db('audit_log').first('id');
+    await expect(t.db('audit_log').where('id', one.id).update({ actor: 'x' })).rejects.toThrow(/append-only/);
+    await expect(t.db('audit_log').where('id', one.id).delete()).rejects.toThrow(/append-only/);
+    await expect(t.db.raw('TRUNCATE audit_log')).rejects.toThrow(/append-only/);
+    await expect(t.db('audit_chain_head').delete()).rejects.toThrow(/append-only/);
+  });
+});
+
+describe('tampering is detected and the first broken entry named', () => {
+  let t: TestDb;
+  beforeEach(async () => {
+    t = await freshDatabase();
+    await addEntries(t.db, 10);
+  });
+  afterEach(async () => {
+    await t?.close();
+  });
+  const entry = async (label: string) => t.db('audit_log').where('entity_id', label).first('id', 'seq');
+
+  test('a row edited directly in SQL: verification fails at that row', async () => {
+    const target = await entry('e-4');
+    expect((await verifyAuditChain(t.db)).ok).toBe(true);
+    await tamper(t.db, `UPDATE audit_log SET detail = jsonb_set(detail, '{amount}', '150') WHERE id = ?`, [target.id]);
+    const report = await verifyAuditChain(t.db, { batchSize: 3 });
+    expect(report.ok).toBe(false);
+    expect(report.firstBroken).toMatchObject({ id: target.id, seq: target.seq });
+    expect(report.firstBroken!.reason).toMatch(/altered/);
+    expect(report.checked).toBe(target.seq - 1);
+  });
+
+  test('an edit whose hash is recomputed too breaks the link to the next entry', async () => {
+    const target = await entry('e-2');
+    const next = await entry('e-3');
+    await tamper(
+      t.db,
+      [`UPDATE audit_log SET actor = 'someone-else' WHERE id = ?`, `UPDATE audit_log a SET hash = encode(digest(a.prev_hash || audit_log_canonical(a), 'sha256'), 'hex') WHERE id = ?`],
+      [target.id],
+    );
+    const report = await verifyAuditChain(t.db);
+    expect(report.firstBroken).toMatchObject({ id: next.id, seq: next.seq });
+    expect(report.firstBroken!.reason).toMatch(/prev_hash/);
+  });
+
+  test('a deleted row: verification fails at the entry after the gap', async () => {
+    const target = await entry('e-6');
+    const next = await entry('e-7');
+    await tamper(t.db, 'DELETE FROM audit_log WHERE id = ?', [target.id]);
+    const report = await verifyAuditChain(t.db);
+    expect(report.firstBroken).toMatchObject({ id: next.id, seq: next.seq });
+    expect(report.firstBroken!.reason).toMatch(/missing/);
+  });
+
+  test('the last rows deleted: the chain head no longer matches', async () => {
+    await tamper(t.db, `DELETE FROM audit_log WHERE entity_id IN ('e-8', 'e-9')`);
+    const report = await verifyAuditChain(t.db);
+    expect(report.ok).toBe(false);
+    expect(report.firstBroken!.id).toBeNull();
+    expect(report.firstBroken!.reason).toMatch(/missing/);
+  });
+
+  test('npm run verify:audit: exit 0 on an intact chain, 1 naming the broken entry', async () => {
+    const tsx = path.join(__dirname, '../node_modules/.bin/tsx');
+    const env = { ...process.env, DATABASE_URL: t.url };
+    const ok = await run(tsx, ['scripts/verify-audit.ts'], { cwd: path.join(__dirname, '..'), env });
+    expect(ok.stdout).toMatch(/intact/);
+    const target = await entry('e-5');
+    await tamper(t.db, `UPDATE audit_log SET action = 'nothing.happened' WHERE id = ?`, [target.id]);
+    const failed = await run(tsx, ['scripts/verify-audit.ts'], { cwd: path.join(__dirname, '..'), env }).then(
+      () => null,
+      (e: { code: number; stdout: string }) => e,
+    );
+    expect(failed?.code).toBe(1);
+    expect(failed?.stdout).toContain(`id ${target.id}`);
+    expect(failed?.stdout).toMatch(/BROKEN/);
+  }, 60000);
+});
+
+describe('GET /admin/audit/verify', () => {
+  let p: TestPlatform;
+  let admin: string;
+  let staff: string;
+  beforeAll(async () => {
+    p = await startTestPlatform();
+    admin = (await principalWithKey(p.db, { name: '管理员', role: 'admin' })).auth;
+    staff = (await principalWithKey(p.db, { name: '工作人员', role: 'staff' })).auth;
+  }, 120000);
+  afterAll(async () => {
+    await p?.stop();
+  });
+
+  test('admins verify the chain; others may not; a tampered row is named', async () => {
+    expect((await request(p.app).get('/admin/audit/verify').set('Authorization', staff)).status).toBe(403);
+    expect((await request(p.app).get('/admin/audit/verify')).status).toBe(401);
+    const ok = await request(p.app).get('/admin/audit/verify').set('Authorization', admin);
+    expect(ok.status).toBe(200);
+    expect(ok.body).toMatchObject({ ok: true, first_broken: null });
+    expect(ok.body.checked).toBeGreaterThan(3);
+    // the verification itself is audited
+    expect(await p.db('audit_log').where('action', 'audit.verify').count({ n: '*' })).toEqual([{ n: 1 }]);
+
+    const target = await p.db('audit_log').where('action', 'principal.create').orderBy('seq').first('id', 'seq');
+    await tamper(p.db, `UPDATE audit_log SET detail = detail || '{"role": "supervisor"}' WHERE id = ?`, [target.id]);
+    const bad = await request(p.app).get('/admin/audit/verify').set('Authorization', admin);
+    expect(bad.status).toBe(200);
+    expect(bad.body.ok).toBe(false);
+    expect(bad.body.first_broken).toMatchObject({ id: target.id, seq: target.seq });
+  });
+});

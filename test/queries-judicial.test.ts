@@ -1,0 +1,155 @@
+import { Worker } from '@temporalio/worker';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { freshDatabase, type TestDb } from './support/db';
+import { timeSkippingEnv, uniqueTaskQueue } from './support/temporal';
+import { citizenId, uscc } from './support/fixtures';
+import { createActivities } from '../activities';
+import { replaceCalendarYear } from '../db/calendar';
+import { createPrincipal } from '../db/principals';
+import { createJudicialRequest, querierOf, storeDocument } from '../db/queries';
+import { answerJudicialRequestUpdate, judicialRequestStateQuery, judicialRequestWorkflow } from '../workflows/query';
+import type { Principal } from '../domain/roles';
+
+/**
+ * The judicial answer deadline (E14.4, P13: 3 working days) across the New Year holiday, on the time-skipping
+ * server with the real activities on PostgreSQL. The request arrives on Thursday 2026-12-31; Friday 2027-01-01
+ * is a holiday and the weekend follows, so the 3rd working day is Wednesday 2027-01-06 (without the holiday it
+ * would be Tuesday 2027-01-05). Staff are alerted on the working day before, 2027-01-05.
+ */
+let t: TestDb;
+let env: TestWorkflowEnvironment;
+let worker: Worker;
+let running: Promise<void>;
+const taskQueue = uniqueTaskQueue('judicial');
+let judge: Principal;
+let staff: Principal;
+let proofId: string;
+
+const RECEIVED = '2026-12-31T10:00:00+08:00';
+const at = (iso: string) => Date.parse(iso);
+
+async function sleepUntil(iso: string): Promise<void> {
+  const now = await env.currentTimeMs();
+  if (at(iso) > now) await env.sleep(at(iso) - now);
+}
+
+async function fileRequest(subject: { type: 'enterprise' | 'person'; id: string }, receivedAt: string): Promise<string> {
+  const { id } = await createJudicialRequest(t.db, querierOf(judge), { subjectType: subject.type, subjectId: subject.id, categories: null, caseNo: '(2026)桂07执500号', purpose: '执行财产调查', documentId: proofId });
+  await t.db('judicial_requests').where('id', id).update({ received_at: receivedAt });
+  await env.client.workflow.start(judicialRequestWorkflow, { taskQueue, workflowId: `judicial-request-${id}`, args: [{ requestId: id }] });
+  return id;
+}
+
+async function until<T>(fn: () => Promise<T | null | undefined | false>, ms = 30000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const row = (id: string) => t.db('judicial_requests').where('id', id).first();
+
+beforeAll(async () => {
+  t = await freshDatabase();
+  env = await timeSkippingEnv();
+  const mk = async (name: string, role: Principal['role'], organization: string) => {
+    const { id } = await createPrincipal(t.db, { name, role, organization }, null, 'test');
+    return { id, name, role, organization, providerId: null, providerCode: null, enterpriseUscc: null, personId: null } as Principal;
+  };
+  judge = await mk('执行法官', 'judicial', '钦州市中级人民法院');
+  staff = await mk('征集机构工作人员', 'staff', '市信用信息征集服务机构');
+  const admin = await mk('管理员', 'admin', '市社会信用体系建设管理机构');
+  // The State Council's 2027 schedule as an admin would load it (only New Year's Day matters here).
+  await replaceCalendarYear(t.db, { year: 2027, holidays: [{ date: '2027-01-01', name: '元旦' }], workdays: [] }, admin.id, 'admin:管理员');
+  proofId = (await storeDocument(t.db, { kind: 'duty_proof', fileName: '协助查询通知书.pdf', contentType: 'application/pdf', content: Buffer.from('%PDF-1.4 协助查询') }, { id: judge.id, actor: 'judicial:执行法官' })).id;
+  const provider = await t.db('providers').where('code', 'QZ-COURT').first('id');
+  await t.db('records').insert([
+    { provider_id: provider.id, item_code: 'P-DISHONEST', subject_type: 'person', subject_id: citizenId(77), payload: JSON.stringify({ case_no: '(2025)桂07执7号', court: '钦州市中级人民法院', obligation: '给付' }), event_date: '2025-05-01', created_by: judge.id },
+    { provider_id: provider.id, item_code: 'P-LOAN', subject_type: 'person', subject_id: citizenId(77), payload: JSON.stringify({ lender: '银行', kind: '贷款', amount: 1, status: '正常' }), event_date: '2025-05-01', created_by: judge.id },
+  ]);
+  worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowsPath: require.resolve('../workflows'),
+    activities: createActivities({ db: t.db, publicationWorkingDays: 5, temporal: env.client, taskQueue }),
+  });
+  running = worker.run();
+}, 120000);
+
+afterAll(async () => {
+  worker?.shutdown();
+  await running;
+  await env?.teardown();
+  await t?.close();
+});
+
+test('the 3rd working day after receipt across the New Year holiday; alert the day before; met when answered on the due day, missed after it', async () => {
+  const onTime = await fileRequest({ type: 'person', id: citizenId(77) }, RECEIVED);
+  const late = await fileRequest({ type: 'enterprise', id: uscc(77) }, RECEIVED);
+  const opened = await until(async () => {
+    const r = await row(onTime);
+    return r.answer_due ? r : null;
+  });
+  expect(opened).toMatchObject({ receipt_date: '2026-12-31', answer_due: '2027-01-06', alert_date: '2027-01-05' });
+  expect(new Date(opened.due_at).toISOString()).toBe('2027-01-06T16:00:00.000Z'); // the end of 2027-01-06 in Shanghai
+  await until(async () => (await row(late)).answer_due);
+  const received = await t.db('notifications').where({ recipient_role: 'staff', kind: 'judicial_request.received', entity_id: onTime }).first();
+  expect(received.title).toContain('2027-01-06');
+
+  // Monday 2027-01-04: no alert yet.
+  await sleepUntil('2027-01-04T12:00:00+08:00');
+  expect(await t.db('notifications').where({ kind: 'judicial_request.due_soon' }).count({ n: '*' })).toEqual([{ n: 0 }]);
+
+  // Tuesday 2027-01-05, 09:00: staff are alerted about both requests.
+  await sleepUntil('2027-01-05T10:00:00+08:00');
+  await until(async () => Number((await t.db('notifications').where({ kind: 'judicial_request.due_soon' }).count({ n: '*' }))[0].n) === 2);
+  const h1 = env.client.workflow.getHandle(`judicial-request-${onTime}`);
+  expect((await h1.query(judicialRequestStateQuery)).stage).toBe('alerted');
+
+  // Wednesday 2027-01-06 afternoon — past a weekend-only count's deadline, still within the real one.
+  await sleepUntil('2027-01-06T15:00:00+08:00');
+  const answered = await h1.executeUpdate(answerJudicialRequestUpdate, { args: [{ decision: 'answer', reason: null, staffPrincipalId: staff.id, staffActor: 'staff:征集机构工作人员' }] });
+  expect(answered).toMatchObject({ status: 'answered', met: true, itemCount: 1 });
+  expect(Date.parse(answered.answeredAt)).toBeGreaterThanOrEqual(at('2027-01-06T15:00:00+08:00'));
+  expect(await row(onTime)).toMatchObject({ status: 'answered', met: true, overdue_at: null, answered_by: staff.id });
+  const log = await t.db('query_log').where('id', answered.queryLogId!).first();
+  expect(log).toMatchObject({ channel: 'judicial_request', principal_id: judge.id, handled_by: staff.id, categories_answered: ['public_credit'], fee: 'free', item_count: 1 });
+  // a second answer is refused by the workflow's validator
+  await expect(h1.executeUpdate(answerJudicialRequestUpdate, { args: [{ decision: 'answer', reason: null, staffPrincipalId: staff.id, staffActor: 'x' }] })).rejects.toThrow();
+
+  // Thursday 2027-01-07: the other request is overdue — missed, staff and administrators told.
+  await sleepUntil('2027-01-07T10:00:00+08:00');
+  const overdue = await until(async () => {
+    const r = await row(late);
+    return r.overdue_at ? r : null;
+  });
+  expect(overdue).toMatchObject({ status: 'pending', met: false });
+  expect(await t.db('notifications').where({ kind: 'judicial_request.overdue', entity_id: late }).pluck('recipient_role')).toEqual(expect.arrayContaining(['staff', 'admin']));
+  const h2 = env.client.workflow.getHandle(`judicial-request-${late}`);
+  expect((await h2.query(judicialRequestStateQuery)).stage).toBe('overdue');
+  // answered late: still answered, recorded as missed
+  const lateAnswer = await h2.executeUpdate(answerJudicialRequestUpdate, { args: [{ decision: 'answer', reason: null, staffPrincipalId: staff.id, staffActor: 'staff:征集机构工作人员' }] });
+  expect(lateAnswer).toMatchObject({ status: 'answered', met: false });
+  expect(await h2.result()).toMatchObject({ stage: 'answered', overdue: true });
+  expect(await h1.result()).toMatchObject({ stage: 'answered', overdue: false });
+  const audit = await t.db('audit_log').whereIn('entity_id', [onTime, late]).orderBy('seq').pluck('action');
+  expect(audit).toEqual(expect.arrayContaining(['judicial_request.file', 'judicial_request.answer', 'judicial_request.overdue']));
+}, 120000);
+
+test('a request in a year without a calendar waits until an admin loads the year, then carries on', async () => {
+  const id = await fileRequest({ type: 'person', id: citizenId(78) }, '2028-06-14T10:00:00+08:00');
+  await new Promise((r) => setTimeout(r, 1500));
+  expect((await row(id)).answer_due).toBeNull();
+  const admin = await t.db('principals').where('role', 'admin').first('id');
+  await replaceCalendarYear(t.db, { year: 2028, holidays: [], workdays: [] }, admin.id, 'admin:管理员');
+  await env.sleep(120_000); // the activity's retry back-off
+  const r = await until(async () => {
+    const x = await row(id);
+    return x.answer_due ? x : null;
+  }, 60000);
+  // Wednesday 2028-06-14: Thursday, Friday, then Monday
+  expect(r).toMatchObject({ receipt_date: '2028-06-14', answer_due: '2028-06-19', alert_date: '2028-06-16' });
+}, 120000);
