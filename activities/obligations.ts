@@ -1,3 +1,389 @@
+/**
+ * Side effects of the reporting obligations (E7, P9) and of the compliance cases (E20, P24): opening obligations,
+ * due dates and reminders from the working-day calendar, overdue, rectification orders, escalation. Every
+ * activity is idempotent; the database is the source of truth and the workflows only decide when.
+ */
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { loadCalendar } from '../db/calendar';
+import { notify } from '../db/notifications';
+import {
+  CaseStateError,
+  SYSTEM_ACTOR,
+  applyEffectiveCadences,
+  caseById,
+  declareOverdue,
+  fulfilObligation,
+  insertComplianceCase,
+  obligationById,
+  obligationsWithUnnoticedSubmissions,
+  openMissingObligations,
+  orderDeadlinePassed,
+  recordEscalation,
+  recordOrder,
+  resolveComplianceCase,
+  unstartedObligations,
+  type NewComplianceCase,
+} from '../db/obligations';
+import { isIsoDate, shanghaiDate } from '../domain/calendar';
+import { obligationSettings } from '../domain/config';
+import { CASE_KIND_ZH, dueDateOf, endOfShanghaiDay, periodLabelZh, reminderPlan, type CaseState, type ReminderPlan } from '../domain/obligations';
+import { parsePeriod } from '../domain/periods';
+import type { SubmissionHook } from '../api/hooks';
+import type { complianceCaseWorkflow, obligationWorkflow } from '../workflows/obligation';
+import { caseChangedSignal, submissionReceivedSignal } from '../workflows/obligation';
 import type { ActivityDeps } from './deps';
+import { calendarFailure } from './submission';
 
-export const obligationActivities = (_deps: ActivityDeps) => ({});
+/** Reminders go out at this hour, Asia/Shanghai. */
+export const REMINDER_HOUR = 9;
+
+export interface OpenerInput {
+  /** The day to open for (YYYY-MM-DD, not after today); default today in Asia/Shanghai. */
+  asOf?: string;
+  /** Only these providers (by code); default every active provider. */
+  providerCodes?: string[];
+}
+
+export interface OpenResult {
+  today: string;
+  opened: number;
+  started: number;
+  cadencesApplied: number;
+  resignalled: number;
+}
+
+export interface ObligationPlan {
+  obligationId: number;
+  providerCode: string;
+  period: string;
+  state: 'open' | 'fulfilled' | 'overdue';
+  dueDate: string;
+  /** The instant the due date ends (Asia/Shanghai): the obligation is overdue after it. */
+  dueEndsAt: string;
+  reminders: ReminderPlan[];
+  onTime: boolean | null;
+  caseWorkflowId: string | null;
+}
+
+export interface CaseSnapshot {
+  caseId: string;
+  kind: string;
+  state: CaseState;
+  orderDeadline: string | null;
+  /** When the order's deadline ends (ISO), if ordered. */
+  deadlineEndsAt: string | null;
+}
+
+/** What an admin's order carries into the case workflow (the API has validated it). */
+export interface OrderRequest {
+  deadline: string;
+  note: string | null;
+  principalId: string;
+  actor: string;
+  requestId: string;
+}
+
+export interface EscalationRequest {
+  responsibleUnit: string;
+  referredTo: string;
+  note: string;
+  principalId: string;
+  actor: string;
+  requestId: string;
+}
+
+type TemporalDeps = Pick<ActivityDeps, 'db' | 'temporal' | 'taskQueue'>;
+
+const heartbeat = (details?: unknown) => {
+  try {
+    Context.current().heartbeat(details);
+  } catch {
+    // not inside an activity (called from the API)
+  }
+};
+
+async function mapLimit<T>(items: T[], limit: number, fn: (t: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const run = async () => {
+    while (next < items.length) await fn(items[next++]);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, run));
+}
+
+/**
+ * Starts the workflow of every obligation that has none yet (just opened, or left by a crash between opening and
+ * starting). Workflow ids are the business key (`obligation-<provider>-<period>`), so a second start is a no-op.
+ */
+export async function startPendingObligationWorkflows(deps: TemporalDeps): Promise<number> {
+  let started = 0;
+  for (;;) {
+    const batch = await unstartedObligations(deps.db, 500);
+    if (!batch.length) return started;
+    await mapLimit(batch, 32, async (o) => {
+      try {
+        await deps.temporal.workflow.start<typeof obligationWorkflow>('obligationWorkflow', {
+          taskQueue: deps.taskQueue,
+          workflowId: o.workflowId,
+          args: [{ obligationId: o.id }],
+          workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        });
+      } catch (e) {
+        if (!(e instanceof WorkflowExecutionAlreadyStartedError)) throw e;
+      }
+    });
+    await deps.db('obligations').whereIn('id', batch.map((o) => o.id)).whereNull('workflow_started_at').update({ workflow_started_at: deps.db.fn.now() });
+    started += batch.length;
+    heartbeat({ started });
+  }
+}
+
+/** Starts a compliance case's workflow (idempotent by its id). */
+export async function ensureComplianceCaseWorkflow(deps: TemporalDeps, caseId: string, workflowId: string): Promise<void> {
+  try {
+    await deps.temporal.workflow.start<typeof complianceCaseWorkflow>('complianceCaseWorkflow', {
+      taskQueue: deps.taskQueue,
+      workflowId,
+      args: [{ caseId }],
+      workflowIdReusePolicy: 'REJECT_DUPLICATE',
+    });
+  } catch (e) {
+    if (!(e instanceof WorkflowExecutionAlreadyStartedError)) throw e;
+  }
+  await deps.db('compliance_cases').where('id', caseId).whereNull('workflow_started_at').update({ workflow_started_at: deps.db.fn.now() });
+}
+
+/**
+ * Opens a compliance case for a provider's failure and starts its order → escalation workflow. For the other
+ * processes: e.g. a provider that does not verify an objection within 10 working days (E18, E20, P22, P24):
+ *
+ *   await openComplianceCase(deps, { providerId, kind: 'objection_verification', referenceId: objectionId,
+ *                                    missedDeadline: '2026-12-10', summary: '…未在 10 个工作日内答复异议核实' });
+ *
+ * Idempotent: one case per kind and reference. When the provider does answer, call `resolveComplianceCaseAndTell`.
+ */
+export async function openComplianceCase(deps: TemporalDeps, input: NewComplianceCase): Promise<{ id: string; workflowId: string; created: boolean }> {
+  const c = await deps.db.transaction(async (trx) => {
+    const opened = await insertComplianceCase(trx, input);
+    if (opened.created) {
+      const provider = await trx('providers').where('id', input.providerId).first('code', 'name_zh');
+      await notify(trx, {
+        to: { providerId: input.providerId },
+        kind: 'compliance.opened',
+        title: `${CASE_KIND_ZH[input.kind]}：${input.summary}`,
+        body: `${input.summary}。拖延的，由市社会信用体系建设管理机构责令限期改正；拒不改正的，提请监察部门追究直接责任人的行政责任（E20、P24）。`,
+        entity: 'compliance_case',
+        entityId: opened.id,
+        data: { kind: input.kind, referenceId: input.referenceId },
+        dedupeKey: `compliance-opened-${opened.id}`,
+      });
+      await notify(trx, {
+        to: { role: 'admin' },
+        kind: 'compliance.opened',
+        title: `${provider.name_zh}：${CASE_KIND_ZH[input.kind]} / compliance case opened`,
+        body: input.summary,
+        entity: 'compliance_case',
+        entityId: opened.id,
+        data: { provider: provider.code, kind: input.kind, referenceId: input.referenceId },
+        dedupeKey: `compliance-opened-admin-${opened.id}`,
+      });
+    }
+    return opened;
+  });
+  await ensureComplianceCaseWorkflow(deps, c.id, c.workflowId);
+  return c;
+}
+
+/** Tells a case's workflow to read its case again (it was resolved or changed in the database). */
+export async function tellCaseWorkflow(temporal: Client, workflowId: string): Promise<void> {
+  try {
+    await temporal.workflow.getHandle(workflowId).signal(caseChangedSignal);
+  } catch (e) {
+    if (!(e instanceof WorkflowNotFoundError)) throw e;
+  }
+}
+
+/** The provider did what it failed to do: resolves the case (if still overdue or ordered in time) and tells its workflow. */
+export async function resolveComplianceCaseAndTell(
+  deps: TemporalDeps,
+  input: { caseId: string; actor: string; principalId?: string | null; resolution: string; detail?: Record<string, unknown> },
+): Promise<boolean> {
+  const workflowId = await resolveComplianceCase(deps.db, input);
+  if (workflowId) await tellCaseWorkflow(deps.temporal, workflowId);
+  return workflowId !== null;
+}
+
+/**
+ * After a batch is accepted: tells the obligation of that provider and period (its workflow checks the database).
+ * No obligation open for that period (or already fulfilled): nothing to tell.
+ */
+export const obligationSubmissionHook: SubmissionHook = async (deps, s) => {
+  const o = await deps.db('obligations').where({ provider_id: s.providerId, period: s.period }).first('workflow_id', 'state');
+  if (!o || o.state === 'fulfilled') return;
+  try {
+    await deps.temporal.workflow.getHandle(o.workflow_id).signal(submissionReceivedSignal, s.submissionId);
+  } catch (e) {
+    if (!(e instanceof WorkflowNotFoundError)) throw e;
+  }
+};
+
+function stateFailure(e: unknown): unknown {
+  if (e instanceof CaseStateError) return ApplicationFailure.nonRetryable(e.message, 'CaseStateConflict', { state: e.state });
+  return e;
+}
+
+export const obligationActivities = (deps: ActivityDeps) => ({
+  /**
+   * The daily opener (Temporal Schedule): applies the cadences that took effect, opens every missing obligation
+   * of every active provider for the periods that have begun, starts their workflows, and tells again the
+   * obligations whose submission was stored while Temporal could not be reached.
+   */
+  async openObligations(input: OpenerInput = {}): Promise<OpenResult> {
+    const realToday = shanghaiDate(new Date());
+    const today = input.asOf ?? realToday;
+    if (!isIsoDate(today) || today > realToday) {
+      throw ApplicationFailure.nonRetryable(`asOf ${today} 无效或在未来 / asOf must be a date not after today`, 'BadOpenerInput');
+    }
+    let providerIds: number[] | undefined;
+    if (input.providerCodes) {
+      const rows = await deps.db('providers').whereIn('code', input.providerCodes).select('id');
+      providerIds = rows.map((r) => r.id);
+    }
+    const applied = await applyEffectiveCadences(deps.db, today);
+    const calendar = await loadCalendar(deps.db);
+    const opened = await openMissingObligations(deps.db, { today, dueWorkingDays: obligationSettings().obligationDueWorkingDays, calendar, providerIds });
+    heartbeat({ opened: opened.length });
+    const started = await startPendingObligationWorkflows(deps);
+    const unnoticed = await obligationsWithUnnoticedSubmissions(deps.db);
+    await mapLimit(unnoticed, 16, async (o) => {
+      try {
+        await deps.temporal.workflow.getHandle(o.workflowId).signal(submissionReceivedSignal, 'reconciled');
+      } catch (e) {
+        if (!(e instanceof WorkflowNotFoundError)) throw e;
+      }
+    });
+    return { today, opened: opened.length, started, cadencesApplied: applied.length, resignalled: unnoticed.length };
+  },
+
+  /** The due date (computed once the calendar of its year is known: retried until then) and the reminders. */
+  async planObligation(obligationId: number): Promise<ObligationPlan> {
+    const o = await obligationById(deps.db, obligationId);
+    if (!o) throw ApplicationFailure.nonRetryable(`obligation ${obligationId} not found`, 'ObligationNotFound');
+    const period = parsePeriod(o.period)!;
+    const calendar = await loadCalendar(deps.db);
+    let dueDate = o.due_date;
+    let reminders: ReminderPlan[];
+    try {
+      if (!dueDate) {
+        dueDate = dueDateOf(calendar, period, o.due_working_days);
+        await deps.db.transaction(async (trx) => {
+          const set = await trx('obligations').where('id', o.id).whereNull('due_date').update({ due_date: dueDate }).returning('id');
+          if (!set.length) return;
+          await trx('obligation_events').insert({ obligation_id: o.id, kind: 'due_date_set', actor: SYSTEM_ACTOR, detail: { dueDate } });
+          await trx('audit_log').insert({ actor: SYSTEM_ACTOR, action: 'obligation.due_date', entity: 'obligation', entity_id: String(o.id), detail: { dueDate, article: 'E7, P9' } });
+        });
+      }
+      reminders = reminderPlan(calendar, period, dueDate, obligationSettings().obligationReminderWorkingDays, REMINDER_HOUR);
+    } catch (e) {
+      throw calendarFailure(e);
+    }
+    let caseWorkflowId: string | null = null;
+    if (o.case_id) caseWorkflowId = (await deps.db('compliance_cases').where('id', o.case_id).first('workflow_id'))?.workflow_id ?? null;
+    return {
+      obligationId: o.id,
+      providerCode: o.provider_code,
+      period: o.period,
+      state: o.state,
+      dueDate,
+      dueEndsAt: endOfShanghaiDay(dueDate),
+      reminders,
+      onTime: o.on_time,
+      caseWorkflowId,
+    };
+  },
+
+  /** A submission was announced: records the fulfilment if the database holds one (and resolves its case). */
+  async checkObligationFulfilment(obligationId: number): Promise<{ fulfilled: boolean; onTime: boolean | null }> {
+    const f = await deps.db.transaction(async (trx) => fulfilObligation(trx, (await obligationById(trx, obligationId, true))!));
+    if (f.resolvedCase) await tellCaseWorkflow(deps.temporal, f.resolvedCase.workflowId);
+    return { fulfilled: f.fulfilled, onTime: f.onTime };
+  },
+
+  /** A reminder before the due date, kept as a notification the provider reads through the API. */
+  async sendObligationReminder(obligationId: number, workingDaysBefore: number, date: string): Promise<{ fulfilled: boolean; onTime: boolean | null; sent: boolean }> {
+    return deps.db.transaction(async (trx) => {
+      const o = (await obligationById(trx, obligationId, true))!;
+      const f = await fulfilObligation(trx, o);
+      if (f.fulfilled) return { fulfilled: true, onTime: f.onTime, sent: false };
+      const label = periodLabelZh(o.period);
+      const dedupeKey = `obligation-reminder-${o.id}-${workingDaysBefore}`;
+      const sent = await notify(trx, {
+        to: { providerId: o.provider_id },
+        kind: 'obligation.reminder',
+        title: `报送提醒：${label}信用信息应于 ${o.due_date} 前报送 / reminder: submission for ${o.period} due ${o.due_date}`,
+        body: `本单位${label}（${o.period}）的信用信息应于 ${o.due_date} 前报送，距截止还有 ${workingDaysBefore} 个工作日（E7、P9）。`,
+        entity: 'obligation',
+        entityId: String(o.id),
+        data: { period: o.period, dueDate: o.due_date, workingDaysBefore, date },
+        dedupeKey,
+      });
+      if (sent) {
+        await trx('obligation_events')
+          .insert({ obligation_id: o.id, kind: 'reminded', actor: SYSTEM_ACTOR, detail: { workingDaysBefore, date, dueDate: o.due_date }, dedupe_key: dedupeKey })
+          .onConflict('dedupe_key')
+          .ignore();
+        await trx('audit_log').insert({
+          actor: SYSTEM_ACTOR,
+          action: 'obligation.remind',
+          entity: 'obligation',
+          entity_id: String(o.id),
+          detail: { workingDaysBefore, date, dueDate: o.due_date, article: 'E7, P9' },
+        });
+      }
+      return { fulfilled: false, onTime: null, sent };
+    });
+  },
+
+  /** The due date has passed: fulfilled after all (the database says so), or overdue with a compliance case. */
+  async declareObligationOverdue(obligationId: number): Promise<{ state: 'fulfilled' | 'overdue'; onTime: boolean | null; caseWorkflowId: string | null }> {
+    const r = await declareOverdue(deps.db, obligationId);
+    if (r.resolvedCase) await tellCaseWorkflow(deps.temporal, r.resolvedCase.workflowId);
+    if (r.state === 'overdue' && r.caseId && r.caseWorkflowId) await ensureComplianceCaseWorkflow(deps, r.caseId, r.caseWorkflowId);
+    return { state: r.state, onTime: r.onTime, caseWorkflowId: r.caseWorkflowId };
+  },
+
+  async loadComplianceCase(caseId: string): Promise<CaseSnapshot> {
+    const c = await caseById(deps.db, caseId);
+    if (!c) throw ApplicationFailure.nonRetryable(`compliance case ${caseId} not found`, 'CaseNotFound');
+    return {
+      caseId,
+      kind: c.kind,
+      state: c.state,
+      orderDeadline: c.order_deadline,
+      deadlineEndsAt: c.order_deadline ? endOfShanghaiDay(c.order_deadline) : null,
+    };
+  },
+
+  async recordRectificationOrder(caseId: string, req: OrderRequest): Promise<{ state: CaseState; orderDeadline: string; deadlineEndsAt: string }> {
+    try {
+      return await recordOrder(deps.db, caseId, req);
+    } catch (e) {
+      throw stateFailure(e);
+    }
+  },
+
+  /** The order's deadline passed: resolved (submitted in time) or due for escalation. */
+  async rectificationDeadlinePassed(caseId: string): Promise<{ state: CaseState }> {
+    const r = await orderDeadlinePassed(deps.db, caseId);
+    return { state: r.state };
+  },
+
+  async recordCaseEscalation(caseId: string, req: EscalationRequest): Promise<{ state: CaseState; escalatedAt: string }> {
+    try {
+      return await recordEscalation(deps.db, caseId, req);
+    } catch (e) {
+      throw stateFailure(e);
+    }
+  },
+});
+

@@ -25,7 +25,7 @@ export function authenticate(db: Db): RequestHandler {
       .join('principals as p', 'p.id', 'k.principal_id')
       .leftJoin('providers as pr', 'pr.id', 'p.provider_id')
       .where('k.prefix', parsed.prefix)
-      .first('k.id as key_id', 'k.secret_hash', 'k.expires_at', 'k.revoked_at', 'p.*', 'pr.code as provider_code');
+      .first('k.id as key_id', 'k.secret_hash', 'k.expires_at', 'k.revoked_at', 'k.last_used_at', 'p.*', 'pr.code as provider_code');
     const now = new Date();
     const ok =
       row && secretMatches(parsed.secret, row.secret_hash) && !row.revoked_at && (!row.expires_at || new Date(row.expires_at) > now) && row.active;
@@ -39,7 +39,10 @@ export function authenticate(db: Db): RequestHandler {
       });
       return next(unauthorized('API 密钥无效、已过期或已吊销 / invalid, expired or revoked API key'));
     }
-    await db('api_keys').where('id', row.key_id).update({ last_used_at: now });
+    // Last use to the minute: one write a minute per key, not one per request.
+    if (!row.last_used_at || now.getTime() - new Date(row.last_used_at).getTime() > 60_000) {
+      await db('api_keys').where('id', row.key_id).update({ last_used_at: now });
+    }
     req.principal = {
       id: row.id,
       name: row.name,

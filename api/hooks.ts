@@ -1,5 +1,6 @@
 import type { Client } from '@temporalio/client';
 import type { Db } from '../db/knex';
+import { obligationSubmissionHook } from '../activities/obligations';
 
 export interface AcceptedSubmission {
   submissionId: string;
@@ -23,6 +24,9 @@ export interface HookDeps {
 export type SubmissionHook = (deps: HookDeps, s: AcceptedSubmission) => Promise<void>;
 
 export const SUBMISSION_HOOKS: SubmissionHook[] = [];
+
+// Reporting obligations (E7, P9): the batch fulfils the obligation of its provider and period.
+SUBMISSION_HOOKS.push((deps, s) => obligationSubmissionHook(deps, s));
 
 export async function runSubmissionHooks(deps: HookDeps, s: AcceptedSubmission): Promise<void> {
   for (const hook of SUBMISSION_HOOKS) {

@@ -16,7 +16,8 @@ import { z } from '../domain/z';
 export interface IntakeProvider {
   id: number;
   code: string;
-  cadence: Cadence;
+  /** The cadence in force on a date (a period is reported in the cadence in force when it began: E7, P9). */
+  cadenceOn: (date: string) => Cadence;
 }
 
 export interface IntakeRequest {
@@ -117,10 +118,12 @@ async function hashOf(format: string, queryPeriod: string | undefined, body: Rea
   return hash.digest('hex');
 }
 
-function checkPeriod(period: string | undefined, cadence: Cadence, today: string): RowError[] {
-  if (!period) return [{ row: 0, field: 'period', reason: `缺少报送期 / the reporting period is required (${PERIOD_FORMAT_ZH[cadence]})`, article: 'E7, P9' }];
+function checkPeriod(period: string | undefined, cadenceOn: (date: string) => Cadence, today: string): RowError[] {
+  const now = cadenceOn(today);
+  if (!period) return [{ row: 0, field: 'period', reason: `缺少报送期 / the reporting period is required (${PERIOD_FORMAT_ZH[now]})`, article: 'E7, P9' }];
   const p = parsePeriod(period);
-  if (!p) return [{ row: 0, field: 'period', reason: `报送期格式错误 / malformed period: ${PERIOD_FORMAT_ZH[cadence]}`, article: 'E7, P9' }];
+  if (!p) return [{ row: 0, field: 'period', reason: `报送期格式错误 / malformed period: ${PERIOD_FORMAT_ZH[now]}`, article: 'E7, P9' }];
+  const cadence = cadenceOn(p.start);
   if (p.cadence !== cadence) return [{ row: 0, field: 'period', reason: `报送周期不符：${PERIOD_FORMAT_ZH[cadence]} / the period does not match the provider's cadence`, article: 'E7, P9' }];
   if (p.start > today) return [{ row: 0, field: 'period', reason: `报送期 ${period} 尚未开始 / the period has not begun`, article: 'E7, P9' }];
   return [];
@@ -196,11 +199,11 @@ export async function intakeBatch(db: Db, req: IntakeRequest): Promise<IntakeOut
         throw new RejectedBatch(422, '报送期不一致 / two different periods', [{ row: 0, field: 'period', reason: '查询参数与请求体中的报送期不一致 / query and body name different periods' }]);
       }
       period = env.data.period ?? period;
-      const periodErrors = checkPeriod(period, req.provider.cadence, today);
+      const periodErrors = checkPeriod(period, req.provider.cadenceOn, today);
       if (periodErrors.length) throw new RejectedBatch(422, '报送期无效 / invalid reporting period', periodErrors);
       source = Readable.from(env.data.records);
     } else {
-      const periodErrors = checkPeriod(period, req.provider.cadence, today);
+      const periodErrors = checkPeriod(period, req.provider.cadenceOn, today);
       if (periodErrors.length) {
         req.body.resume();
         throw new RejectedBatch(422, '报送期无效 / invalid reporting period', periodErrors);

@@ -204,6 +204,19 @@ describe('idempotency (Idempotency-Key)', () => {
   });
 });
 
+test('a period is reported in the cadence in force when it began (an agreement to report quarterly, E7)', async () => {
+  const custom = (await principalWithKey(p.db, { name: '海关报送员', role: 'provider', providerCode: 'QZ-CUSTOMS' })).auth;
+  const customs = await p.db('providers').where('code', 'QZ-CUSTOMS').first('id');
+  await p.db('provider_cadence_changes').insert({ provider_id: customs.id, kind: 'agreement', cadence: 'quarterly', previous_cadence: 'monthly', effective_from: '2026-10-01', agreed_on: '2026-09-15', actor: 'test' });
+  const quarter = await submit(custom, { period: '2026-Q4', records: [penaltyRow(90)] });
+  expect(quarter.status).toBe(202);
+  const lateMonth = await submit(custom, { period: '2026-09', records: [penaltyRow(91)] });
+  expect(lateMonth.status).toBe(202);
+  const wrong = await submit(custom, { period: '2026-10', records: [penaltyRow(92)] });
+  expect(wrong.status).toBe(422);
+  expect(wrong.body.error.details[0]).toMatchObject({ field: 'period', article: 'E7, P9' });
+});
+
 test('a batch stored while Temporal was unreachable gets its workflow from the reconciler', async () => {
   // As if Temporal had been down when the batch was accepted: its workflow never existed.
   const fresh = await submit(gsj, { period: '2026-10', records: [penaltyRow(17)] });

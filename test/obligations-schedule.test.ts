@@ -1,0 +1,77 @@
+/**
+ * The opener's Temporal Schedule, on the Temporal CLI dev server (the time-skipping server has no Schedules):
+ * registered by `ensureSchedules` (again and again without harm), daily at 00:15 Asia/Shanghai, and each firing
+ * opens the current period of the active providers once.
+ */
+import { Worker } from '@temporalio/worker';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { createActivities } from '../activities';
+import { SCHEDULES, ensureSchedules } from '../worker/schedules';
+import { OBLIGATION_OPENER_SCHEDULE_ID, periodContaining } from '../domain/obligations';
+import { shanghaiDate } from '../domain/calendar';
+import { freshDatabase, type TestDb } from './support/db';
+import { devServerEnv, uniqueTaskQueue } from './support/temporal';
+
+let t: TestDb;
+let env: TestWorkflowEnvironment;
+const taskQueue = uniqueTaskQueue('schedule');
+
+beforeAll(async () => {
+  t = await freshDatabase();
+  env = await devServerEnv();
+}, 180000);
+afterAll(async () => {
+  await env?.teardown();
+  await t?.close();
+});
+
+async function eventually<T>(fn: () => Promise<T | undefined | null | false>, what: string, ms = 30000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+test('the obligation-opener Schedule is registered daily at 00:15 Shanghai and each firing opens nothing twice', async () => {
+  const def = SCHEDULES.find((s) => s.scheduleId === OBLIGATION_OPENER_SCHEDULE_ID);
+  expect(def).toMatchObject({ workflowType: 'obligationOpenerWorkflow', at: { hour: 0, minute: 15 } });
+  expect(await ensureSchedules(env.client, taskQueue, [def!])).toEqual([OBLIGATION_OPENER_SCHEDULE_ID]);
+  expect(await ensureSchedules(env.client, taskQueue, [def!])).toEqual([OBLIGATION_OPENER_SCHEDULE_ID]); // the update path
+  const handle = env.client.schedule.getHandle(OBLIGATION_OPENER_SCHEDULE_ID);
+  const d = await handle.describe();
+  expect(d.spec.timezone).toBe('Asia/Shanghai');
+  expect(d.spec.calendars?.[0]).toMatchObject({ hour: [{ start: 0, end: 0, step: 1 }], minute: [{ start: 15, end: 15, step: 1 }] });
+  expect(d.action).toMatchObject({ type: 'startWorkflow', workflowType: 'obligationOpenerWorkflow', taskQueue });
+  const nextRun = d.info.nextActionTimes[0];
+  expect(new Intl.DateTimeFormat('en-GB', { timeZone: 'Asia/Shanghai', hour: '2-digit', minute: '2-digit' }).format(nextRun)).toBe('00:15');
+
+  // Two active providers only, so the run is small.
+  await t.db('providers').whereNotIn('code', ['QZ-GXJ', 'QZ-TAX']).update({ active: false });
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowsPath: require.resolve('../workflows'),
+    activities: createActivities({ db: t.db, publicationWorkingDays: 5, temporal: env.client, taskQueue }),
+  });
+  await worker.runUntil(async () => {
+    await handle.trigger();
+    await eventually(async () => (await handle.describe()).info.recentActions.length >= 1, 'first firing');
+    const firstRun = (await handle.describe()).info.recentActions[0].action.workflow.workflowId;
+    const result = await env.client.workflow.getHandle(firstRun).result();
+    const period = periodContaining(shanghaiDate(new Date()), 'monthly').code;
+    expect(result).toMatchObject({ opened: 2, started: 2 });
+    await handle.trigger();
+    await eventually(async () => (await handle.describe()).info.recentActions.length >= 2, 'second firing');
+    const secondRun = (await handle.describe()).info.recentActions[1].action.workflow.workflowId;
+    expect(await env.client.workflow.getHandle(secondRun).result()).toMatchObject({ opened: 0, started: 0 });
+    const rows = await t.db('obligations as o').join('providers as p', 'p.id', 'o.provider_id').orderBy('p.code').select('p.code', 'o.period');
+    expect(rows).toEqual([
+      { code: 'QZ-GXJ', period },
+      { code: 'QZ-TAX', period },
+    ]);
+  });
+  await handle.delete();
+}, 120000);
