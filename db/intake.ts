@@ -20,6 +20,21 @@ export interface IntakeProvider {
   cadenceOn: (date: string) => Cadence;
 }
 
+/**
+ * A provider as intake sees it, with its cadence on any date: the agreements recorded with the platform (E7, P9),
+ * each in force from its period start; before the first, the registry's cadence.
+ */
+export async function intakeProvider(db: Db, providerId: number): Promise<IntakeProvider> {
+  const provider = await db('providers').where('id', providerId).first('id', 'code', 'cadence');
+  if (!provider) throw new Error(`provider ${providerId} not found`);
+  const changes: Array<{ effective_from: string; cadence: Cadence }> = await db('provider_cadence_changes')
+    .where('provider_id', providerId)
+    .whereNull('superseded_at')
+    .orderBy('effective_from', 'desc')
+    .select('effective_from', 'cadence');
+  return { id: provider.id, code: provider.code, cadenceOn: (date) => changes.find((c) => c.effective_from <= date)?.cadence ?? provider.cadence };
+}
+
 export interface IntakeRequest {
   provider: IntakeProvider;
   principalId: string;

@@ -12,7 +12,7 @@ import { Client } from '@temporalio/client';
 import { startTestPlatform, type TestPlatform } from './support/platform';
 import { principalWithKey } from './support/principals';
 import { penaltyRow, registrationRow, uscc, citizenId } from './support/fixtures';
-import { intakeBatch } from '../db/intake';
+import { intakeBatch, intakeProvider } from '../db/intake';
 import { ensureSubmissionWorkflow } from '../api/temporal';
 import { loadCalendar } from '../db/calendar';
 import { addCalendarDays, shanghaiDate, shanghaiStartOfDay } from '../domain/calendar';
@@ -49,9 +49,9 @@ const keyOf = () => `pub-${crypto.randomUUID()}`;
 
 /** Stores a batch with the real intake, its receipt at `receivedAt`, and starts its workflow as the API does. */
 async function accept(providerCode: string, principal: { id: string }, records: unknown[], receivedAt: Date) {
-  const provider = await p.db('providers').where('code', providerCode).first('id', 'code', 'cadence');
+  const { id } = await p.db('providers').where('code', providerCode).first('id');
   const out = await intakeBatch(p.db, {
-    provider,
+    provider: await intakeProvider(p.db, id),
     principalId: principal.id,
     actor: 'test',
     idempotencyKey: keyOf(),

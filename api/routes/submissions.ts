@@ -1,7 +1,6 @@
 import { Router, type Request } from 'express';
 import { z } from '../../domain/z';
-import type { Cadence } from '../../domain/catalog';
-import { intakeBatch, JsonBatch, ClientAborted } from '../../db/intake';
+import { intakeBatch, intakeProvider, JsonBatch, ClientAborted } from '../../db/intake';
 import { RecordInput } from '../../domain/records';
 import type { AppDeps } from '../app';
 import { actorLabel, principalOf, requireRole } from '../auth';
@@ -94,19 +93,6 @@ const ListQuery = z.object({
   offset: z.coerce.number().int().min(0).default(0),
 });
 
-/**
- * The provider's cadence on any date: the agreements recorded with the platform (E7, P9), each in force from its
- * period start; before the first, the registry's cadence.
- */
-async function cadenceHistory(db: AppDeps['db'], providerId: number, registryCadence: Cadence): Promise<(date: string) => Cadence> {
-  const changes: Array<{ effective_from: string; cadence: Cadence }> = await db('provider_cadence_changes')
-    .where('provider_id', providerId)
-    .whereNull('superseded_at')
-    .orderBy('effective_from', 'desc')
-    .select('effective_from', 'cadence');
-  return (date) => changes.find((c) => c.effective_from <= date)?.cadence ?? registryCadence;
-}
-
 function parseLimit(raw: string): number {
   const m = /^(\d+)(kb|mb)?$/i.exec(raw.trim());
   if (!m) return 20 * 1024 * 1024;
@@ -143,7 +129,7 @@ export function submissionsRouter({ db, temporal, config }: AppDeps): Router {
     let outcome;
     try {
       outcome = await intakeBatch(db, {
-        provider: { id: provider.id, code: provider.code, cadenceOn: await cadenceHistory(db, provider.id, provider.cadence) },
+        provider: await intakeProvider(db, provider.id),
         principalId: principal.id,
         actor: actorLabel(principal),
         idempotencyKey: keyCheck.data!,
