@@ -38,8 +38,11 @@ async function eventually<T>(fn: () => Promise<T | undefined | null | false>, wh
 test('the obligation-opener Schedule is registered daily at 00:15 Shanghai and each firing opens nothing twice', async () => {
   const def = SCHEDULES.find((s) => s.scheduleId === OBLIGATION_OPENER_SCHEDULE_ID);
   expect(def).toMatchObject({ workflowType: 'obligationOpenerWorkflow', at: { hour: 0, minute: 15 } });
-  expect(await ensureSchedules(env.client, taskQueue, [def!])).toEqual([OBLIGATION_OPENER_SCHEDULE_ID]);
-  expect(await ensureSchedules(env.client, taskQueue, [def!])).toEqual([OBLIGATION_OPENER_SCHEDULE_ID]); // the update path
+  expect(def!.runAtStart).toBe(true);
+  // Registration alone first (the run at start is checked at the end).
+  const quiet = { ...def!, runAtStart: false };
+  expect(await ensureSchedules(env.client, taskQueue, [quiet])).toEqual([OBLIGATION_OPENER_SCHEDULE_ID]);
+  expect(await ensureSchedules(env.client, taskQueue, [quiet])).toEqual([OBLIGATION_OPENER_SCHEDULE_ID]); // the update path
   const handle = env.client.schedule.getHandle(OBLIGATION_OPENER_SCHEDULE_ID);
   const d = await handle.describe();
   expect(d.spec.timezone).toBe('Asia/Shanghai');
@@ -67,6 +70,11 @@ test('the obligation-opener Schedule is registered daily at 00:15 Shanghai and e
     await eventually(async () => (await handle.describe()).info.recentActions.length >= 2, 'second firing');
     const secondRun = (await handle.describe()).info.recentActions[1].action.workflow.workflowId;
     expect(await env.client.workflow.getHandle(secondRun).result()).toMatchObject({ opened: 0, started: 0 });
+    // A worker starting (ensureSchedules as worker/main.ts calls it) runs the opener once more: nothing new.
+    await ensureSchedules(env.client, taskQueue, [def!]);
+    await eventually(async () => (await handle.describe()).info.recentActions.length >= 3, 'run at start');
+    const atStart = (await handle.describe()).info.recentActions[2].action.workflow.workflowId;
+    expect(await env.client.workflow.getHandle(atStart).result()).toMatchObject({ opened: 0, started: 0 });
     const rows = await t.db('obligations as o').join('providers as p', 'p.id', 'o.provider_id').orderBy('p.code').select('p.code', 'o.period');
     expect(rows).toEqual([
       { code: 'QZ-GXJ', period },

@@ -13,6 +13,8 @@ export interface ScheduleDef {
   /** Calendar spec in Asia/Shanghai, e.g. { hour: 1, minute: 0 }. */
   at: { hour: number; minute: number };
   memo?: string;
+  /** Also run once whenever a worker starts (for an idempotent sweep whose first run should not wait a day). */
+  runAtStart?: boolean;
 }
 
 export const SCHEDULES: ScheduleDef[] = [];
@@ -23,6 +25,8 @@ SCHEDULES.push({
   workflowType: 'obligationOpenerWorkflow',
   args: [{}],
   at: { hour: 0, minute: 15 },
+  // A new platform (or one that was down at 00:15) opens the current periods at once, not tomorrow.
+  runAtStart: true,
   memo: '按报送周期开立信息提供单位的报送义务（E7、P9）/ daily: open the reporting obligations of the periods that have begun',
 });
 
@@ -61,6 +65,7 @@ export async function ensureSchedules(client: Client, taskQueue: string, defs: S
       if (!(e instanceof ScheduleAlreadyRunning)) throw e;
       await client.schedule.getHandle(def.scheduleId).update((prev) => ({ ...prev, spec: options.spec, action: options.action, policies: options.policies }));
     }
+    if (def.runAtStart) await client.schedule.getHandle(def.scheduleId).trigger(ScheduleOverlapPolicy.SKIP);
     done.push(def.scheduleId);
   }
   return done;
