@@ -17,11 +17,11 @@
  */
 import path from 'node:path';
 import { Client } from '@temporalio/client';
-import { Shutdown, loadSettings, migrateAndSeed, providePostgres, redactUrl, describeError, type Postgres } from '../scripts/platform';
+import { Shutdown, loadSettings, migrateAndSeed, redactUrl, describeError } from '../scripts/platform';
 import { createDb, type Db } from '../db/knex';
 import { ROOT } from '../domain/config';
 import { publicationActivities } from '../activities/publication';
-import { createFreshDatabase, dropDatabase, freePort, int, loadAverage, machine, postgresRunsOn, removeFolder, secs, withDatabase, databaseOf } from './support';
+import { provideBenchDatabase, int, loadAverage, machine, secs } from './support';
 
 const BENCH_DB = 'qz_bench_expiry';
 const PG_DIR = path.join(ROOT, '.data/bench-expiry-postgres');
@@ -83,19 +83,7 @@ async function main(shutdown: Shutdown): Promise<void> {
   const config = loadSettings();
   log(`${int(rows)} published records, ${int(due)} due on ${RUN_DATE}; ${machine()}; load average ${loadAverage()}`);
 
-  let server: Postgres;
-  if (config.databaseUrl) {
-    if (databaseOf(config.databaseUrl) === BENCH_DB) throw new Error(`DATABASE_URL names ${BENCH_DB}, which the bench drops`);
-    server = await providePostgres(config, { join: false, log });
-  } else {
-    shutdown.add('bench PostgreSQL folder', async () => removeFolder(PG_DIR));
-    if (!postgresRunsOn(PG_DIR)) removeFolder(PG_DIR);
-    server = await providePostgres({ ...config, embeddedPgDir: PG_DIR, embeddedPgPort: await freePort() }, { join: false, log });
-    shutdown.add('embedded PostgreSQL', () => server.stop(), 60_000);
-  }
-  await createFreshDatabase(server.url, BENCH_DB);
-  shutdown.add(`database ${BENCH_DB}`, () => dropDatabase(server.url, BENCH_DB));
-  const url = withDatabase(server.url, BENCH_DB);
+  const { url } = await provideBenchDatabase({ config, shutdown, benchDb: BENCH_DB, pgDir: PG_DIR, log });
   log(`PostgreSQL: ${redactUrl(url)}`);
   const db = createDb(url, 4);
   shutdown.add('connection pool', () => db.destroy());

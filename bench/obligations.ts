@@ -22,7 +22,7 @@ import crypto from 'node:crypto';
 import http from 'node:http';
 import path from 'node:path';
 import { Client } from '@temporalio/client';
-import { Shutdown, connectTemporal, describeError, loadSettings, migrateAndSeed, providePostgres, startTemporalDevServer, type Postgres } from '../scripts/platform';
+import { Shutdown, connectTemporal, describeError, loadSettings, migrateAndSeed, startTemporalDevServer } from '../scripts/platform';
 import { createDb } from '../db/knex';
 import { loadCalendar } from '../db/calendar';
 import { boardQuery, openMissingObligations, type BoardFilter } from '../db/obligations';
@@ -31,7 +31,7 @@ import { startPendingObligationWorkflows } from '../activities/obligations';
 import { createApp } from '../api/app';
 import { ROOT, TEMPORAL_CLI } from '../domain/config';
 import { shanghaiDate } from '../domain/calendar';
-import { createFreshDatabase, databaseOf, dropDatabase, freePort, int, loadAverage, machine, postgresRunsOn, removeFolder, withDatabase } from './support';
+import { provideBenchDatabase, freePort, int, loadAverage, machine, removeFolder } from './support';
 
 const BENCH_DB = 'qz_bench_obligations';
 const PG_DIR = path.join(ROOT, '.data/bench-obligations-postgres');
@@ -71,19 +71,8 @@ async function main(): Promise<void> {
   log(`${providers} providers × ${MEASURED_PERIODS.length} monthly periods; ${machine()}; load average ${loadAverage()}`);
 
   // ── PostgreSQL ──
-  let server: Postgres;
-  if (config.databaseUrl) {
-    if (databaseOf(config.databaseUrl) === BENCH_DB) throw new Error(`DATABASE_URL names ${BENCH_DB}, which the bench drops`);
-    server = await providePostgres(config, { join: false, log });
-  } else {
-    shutdown.add('bench PostgreSQL folder', async () => removeFolder(PG_DIR));
-    if (!postgresRunsOn(PG_DIR)) removeFolder(PG_DIR);
-    server = await providePostgres({ ...config, embeddedPgDir: PG_DIR, embeddedPgPort: await freePort() }, { join: false, log });
-    shutdown.add('embedded PostgreSQL', () => server.stop(), 60_000);
-  }
-  await createFreshDatabase(server.url, BENCH_DB);
-  shutdown.add(`database ${BENCH_DB}`, () => dropDatabase(server.url, BENCH_DB));
-  const db = createDb(withDatabase(server.url, BENCH_DB), 10);
+  const { url } = await provideBenchDatabase({ config, shutdown, benchDb: BENCH_DB, pgDir: PG_DIR, log });
+  const db = createDb(url, 10);
   shutdown.add('connection pool', () => db.destroy());
   await migrateAndSeed(db, log);
 

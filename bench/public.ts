@@ -27,17 +27,15 @@ import {
   describeError,
   loadSettings,
   migrateAndSeed,
-  providePostgres,
   redactUrl,
   startTemporalDevServer,
-  type Postgres,
 } from '../scripts/platform';
 import { createDb, type Db } from '../db/knex';
 import { ROOT, TEMPORAL_CLI } from '../domain/config';
 import { withUsccCheck } from '../domain/identifiers';
 import { shanghaiDate } from '../domain/calendar';
 import { enterprisePage, searchEnterprises, PAGE_SQL as PAGE_SQL_FOR_EXPLAIN } from '../db/publication';
-import { createFreshDatabase, databaseOf, dropDatabase, freePort, int, loadAverage, machine, postgresRunsOn, removeFolder, secs, spawnApi, withDatabase } from './support';
+import { provideBenchDatabase, freePort, int, loadAverage, machine, removeFolder, secs, spawnApi } from './support';
 
 const BENCH_DB = 'qz_bench_public';
 const PG_DIR = path.join(ROOT, '.data/bench-public-postgres');
@@ -168,19 +166,7 @@ async function main(shutdown: Shutdown): Promise<void> {
   const config = loadSettings();
   log(`${int(enterprises * 5)} records (${int(enterprises)} enterprises × 5), ${connections} connections, ${seconds} s per measurement; ${machine()}; load average ${loadAverage()}`);
 
-  let server: Postgres;
-  if (config.databaseUrl) {
-    if (databaseOf(config.databaseUrl) === BENCH_DB) throw new Error(`DATABASE_URL names ${BENCH_DB}, which the bench drops`);
-    server = await providePostgres(config, { join: false, log });
-  } else {
-    shutdown.add('bench PostgreSQL folder', async () => removeFolder(PG_DIR));
-    if (!postgresRunsOn(PG_DIR)) removeFolder(PG_DIR);
-    server = await providePostgres({ ...config, embeddedPgDir: PG_DIR, embeddedPgPort: await freePort() }, { join: false, log });
-    shutdown.add('embedded PostgreSQL', () => server.stop(), 60_000);
-  }
-  await createFreshDatabase(server.url, BENCH_DB);
-  shutdown.add(`database ${BENCH_DB}`, () => dropDatabase(server.url, BENCH_DB));
-  const url = withDatabase(server.url, BENCH_DB);
+  const { url } = await provideBenchDatabase({ config, shutdown, benchDb: BENCH_DB, pgDir: PG_DIR, log });
   log(`PostgreSQL: ${redactUrl(url)}`);
   const db = createDb(url, connections);
   shutdown.add('connection pool', () => db.destroy());

@@ -12,7 +12,8 @@ import { Readable } from 'node:stream';
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { createDb } from '../db/knex';
 import { withUsccCheck } from '../domain/identifiers';
-import { ROOT } from '../domain/config';
+import { ROOT, type Config } from '../domain/config';
+import { providePostgres, type Postgres, type Shutdown } from '../scripts/platform';
 
 // ─── Settings ────────────────────────────────────────────────────────────────────────────────────────────────
 
@@ -377,3 +378,32 @@ export function superviseSelf(entry: string): boolean {
 export const int = (n: number) => Math.round(n).toLocaleString('en-US');
 export const secs = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 export const mb = (kb: number | null) => (kb === null ? 'n/a' : `${(kb / 1024).toFixed(0)} MB`);
+
+/**
+ * A fresh database for a benchmark, dropped at the end: `benchDb` on DATABASE_URL's server, or on a fresh embedded
+ * PostgreSQL in `pgDir` on a free port (the folder removed at the end). Registers its own clean-up on `shutdown`.
+ */
+export async function provideBenchDatabase(opts: {
+  config: Config;
+  shutdown: Shutdown;
+  benchDb: string;
+  pgDir: string;
+  log: (m: string) => void;
+}): Promise<{ server: Postgres; url: string }> {
+  const { config, shutdown, benchDb, pgDir, log } = opts;
+  let server: Postgres;
+  if (config.databaseUrl) {
+    if (databaseOf(config.databaseUrl) === benchDb) {
+      throw new UsageError(`DATABASE_URL names the database ${benchDb}, which the bench drops: point it at another database of the server`);
+    }
+    server = await providePostgres(config, { join: false, log });
+  } else {
+    shutdown.add('bench PostgreSQL folder', async () => removeFolder(pgDir));
+    if (!postgresRunsOn(pgDir)) removeFolder(pgDir); // a server left running is stopped by providePostgres
+    server = await providePostgres({ ...config, embeddedPgDir: pgDir, embeddedPgPort: await freePort() }, { join: false, log });
+    shutdown.add('embedded PostgreSQL', () => server.stop(), 60_000);
+  }
+  await createFreshDatabase(server.url, benchDb);
+  shutdown.add(`database ${benchDb}`, () => dropDatabase(server.url, benchDb));
+  return { server, url: withDatabase(server.url, benchDb) };
+}
