@@ -426,7 +426,7 @@ export const PAGE_SQL = `
              JOIN providers pr ON pr.id = r.provider_id
              LEFT JOIN publication_period_overrides o ON o.item_code = r.item_code
              CROSS JOIN LATERAL (SELECT ${periodEndSql(liveCols)} AS end, ${periodBasisSql(liveCols)} AS basis) e
-            WHERE p.subject_id = $1 AND p.state = 'published' AND r.subject_type = 'enterprise' AND r.subject_id = p.subject_id
+            WHERE p.subject_id = $1 AND p.state = 'published' AND p.suspended_at IS NULL AND r.subject_type = 'enterprise' AND r.subject_id = p.subject_id
               AND (e.end IS NULL OR e.end >= $2::date)
               AND (p.category <> 'basic' OR NOT (
                     EXISTS (SELECT 1 FROM enterprises t WHERE t.uscc = p.subject_id AND t.status IN (${TERMINATED_STATUSES_SQL}))
@@ -480,7 +480,7 @@ export interface SearchHit {
 /** Escapes LIKE wildcards of a user's text. */
 const likeText = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 
-const HAS_PUBLIC = `(EXISTS (SELECT 1 FROM publications p WHERE p.subject_id = e.uscc AND p.state = 'published')
+const HAS_PUBLIC = `(EXISTS (SELECT 1 FROM publications p WHERE p.subject_id = e.uscc AND p.state = 'published' AND p.suspended_at IS NULL)
    OR EXISTS (SELECT 1 FROM voluntary_disclosures v WHERE v.enterprise_uscc = e.uscc AND v.state = 'approved'))`;
 
 /**

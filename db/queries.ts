@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import type { Knex } from 'knex';
 import type { Db } from './knex';
 import { notify } from './notifications';
+import { recordMarks } from './objections';
 import { querySettings } from '../domain/config';
 import { shanghaiDate } from '../domain/calendar';
 import {
@@ -261,11 +262,10 @@ export interface AnsweredRecord {
 
 /**
  * What the objection process says about records in an answer (P22): which are marked disputed and which are
- * withdrawn from queries because their provider did not verify an objection in time. The objection work
- * fills this in; until then no record carries a mark.
+ * withdrawn from queries because their provider did not verify an objection in time (db/objections.ts).
  */
-export async function objectionMarks(_db: Conn, _recordKeys: string[]): Promise<{ disputed: Set<string>; withdrawn: Set<string> }> {
-  return { disputed: new Set(), withdrawn: new Set() };
+export async function objectionMarks(db: Conn, recordKeys: string[]): Promise<{ disputed: Set<string>; withdrawn: Set<string> }> {
+  return recordMarks(db, recordKeys);
 }
 
 export interface QueryRequest {

@@ -129,3 +129,21 @@ export function querySettings(): QuerySettings {
     retentionBatchSize: int('RETENTION_BATCH_SIZE', 5000),
   };
 }
+
+/** Objections (E18, P21–P23): settings read when used. The 10 working days themselves are fixed by law. */
+export interface ObjectionSettings {
+  /** OBJECTION_ATTACHMENT_MAX_BYTES (10485760): largest evidence file (PDF, JPEG or PNG). */
+  attachmentMaxBytes: number;
+  /** OBJECTION_MAX_ATTACHMENTS (20): evidence files per objection. */
+  maxAttachments: number;
+  /** OBJECTION_MAX_RECORDS (50): records one objection may name. */
+  maxRecords: number;
+}
+
+export function objectionSettings(): ObjectionSettings {
+  return {
+    attachmentMaxBytes: int('OBJECTION_ATTACHMENT_MAX_BYTES', 10 * 1024 * 1024),
+    maxAttachments: int('OBJECTION_MAX_ATTACHMENTS', 20),
+    maxRecords: int('OBJECTION_MAX_RECORDS', 50),
+  };
+}

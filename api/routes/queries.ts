@@ -463,7 +463,8 @@ function updateConflict(e: unknown, what: string): HttpError | null {
   return null;
 }
 
-const MAGIC: Record<(typeof DOCUMENT_TYPES)[number], (b: Buffer) => boolean> = {
+/** Checks a file's content against its declared type by its magic bytes (shared with objection evidence). */
+export const MAGIC: Record<(typeof DOCUMENT_TYPES)[number], (b: Buffer) => boolean> = {
   'application/pdf': (b) => b.subarray(0, 5).toString('latin1') === '%PDF-',
   'image/jpeg': (b) => b.length > 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff,
   'image/png': (b) => b.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])),
