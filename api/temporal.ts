@@ -1,6 +1,7 @@
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import type { Db } from '../db/knex';
 import type { submissionWorkflow } from '../workflows/submission';
+import type { objectionWorkflow } from '../workflows/objection';
 
 /**
  * Starts a submission's workflow. The id is the business key, so a second start (a replayed request, the
@@ -35,7 +36,30 @@ export async function startPendingSubmissionWorkflows(db: Db, temporal: Client, 
   return pending.length;
 }
 
-/** Runs startPendingSubmissionWorkflows now and every `intervalMs`; returns a function that stops it. */
+/** Starts an accepted objection's verification workflow; a second start is a no-op. */
+export async function ensureObjectionWorkflow(temporal: Client, taskQueue: string, workflowId: string, objectionId: string): Promise<void> {
+  try {
+    await temporal.workflow.start<typeof objectionWorkflow>('objectionWorkflow', { taskQueue, workflowId, args: [{ objectionId }], workflowIdReusePolicy: 'REJECT_DUPLICATE' });
+  } catch (e) {
+    if (!(e instanceof WorkflowExecutionAlreadyStartedError)) throw e;
+  }
+}
+
+/** Accepted objections whose verification never began (Temporal was unreachable at acceptance): start them. */
+export async function startPendingObjectionWorkflows(db: Db, temporal: Client, taskQueue: string, olderThanSeconds = 30): Promise<number> {
+  const pending = await db('objections')
+    .where('state', 'accepted')
+    .whereNull('verification_requested_at')
+    .whereNotNull('workflow_id')
+    .where('accepted_at', '<', db.raw(`now() - make_interval(secs => ?)`, [olderThanSeconds]))
+    .orderBy('accepted_at')
+    .limit(500)
+    .select('id', 'workflow_id');
+  for (const o of pending) await ensureObjectionWorkflow(temporal, taskQueue, o.workflow_id, o.id);
+  return pending.length;
+}
+
+/** Runs the reconcilers (submissions, objections) now and every `intervalMs`; returns a function that stops it. */
 export function startSubmissionReconciler(db: Db, temporal: Client, taskQueue: string, intervalMs = 60_000): () => void {
   let busy = false;
   const tick = async () => {
@@ -43,11 +67,12 @@ export function startSubmissionReconciler(db: Db, temporal: Client, taskQueue: s
     busy = true;
     try {
       const n = await startPendingSubmissionWorkflows(db, temporal, taskQueue);
+      const m = await startPendingObjectionWorkflows(db, temporal, taskQueue);
       // eslint-disable-next-line no-console
-      if (n) console.log(`[api] started ${n} pending submission workflow(s)`);
+      if (n + m) console.log(`[api] started ${n} pending submission and ${m} pending objection workflow(s)`);
     } catch (e) {
       // eslint-disable-next-line no-console
-      console.error('[api] pending submission workflows not started yet:', (e as Error).message);
+      console.error('[api] pending workflows not started yet:', (e as Error).message);
     } finally {
       busy = false;
     }

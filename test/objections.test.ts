@@ -4,6 +4,8 @@
  * is global to the environment.
  */
 import request from 'supertest';
+import { acceptObjection } from '../db/objections';
+import { startPendingObjectionWorkflows } from '../api/temporal';
 import { startTestPlatform, type TestPlatform } from './support/platform';
 import { principalWithKey } from './support/principals';
 import { citizenId, uscc } from './support/fixtures';
@@ -431,5 +433,26 @@ describe('the provider silent past 10 working days (P22 last para., E20, P24)', 
     expect((await verify(who.gsj.auth, perId, { verdict: 'confirmed_right', reason: '经核实无误' })).body.objection).toMatchObject({ state: 'answered', answered_in_time: false });
     expect((await outcome(perId, { outcome: 'upheld', reason: '维持' })).status).toBe(200);
     expect((await queryPerson(PER2)).body.records.find((r: { record_key: string }) => r.record_key === rec.per2Penalty)).toMatchObject({ disputed: false });
+  });
+});
+
+describe('an objection accepted while Temporal was unreachable', () => {
+  test('is stored as accepted, and the reconciler starts its verification later', async () => {
+    const ENT4 = uscc(704);
+    await p.db('enterprises').insert({ uscc: ENT4, name: '钦州市异议测试丁有限公司' });
+    const key = await seedRecord('QZ-GSJ', 'E-PENALTY', 'enterprise', ENT4, penalty(4), true);
+    const res = await file(who.gov.auth, { record_keys: [key], claim: '处罚对象有误', evidence_summary: '执法文书' });
+    expect(res.status).toBe(201);
+    const id = res.body.objection.id as string;
+    expect((await attach(who.gov.auth, id)).status).toBe(201);
+    // The acceptance is committed, the workflow start is not (as when Temporal is down).
+    await acceptObjection(p.db, id, { id: who.staff.id, actor: 'staff:测试' });
+    await p.db('objections').where('id', id).update({ accepted_at: p.db.raw(`accepted_at - interval '5 minutes'`) });
+    expect(await stateOf(id)).toBe('accepted');
+    expect(await startPendingObjectionWorkflows(p.db, p.env.client, p.taskQueue)).toBe(1);
+    // The provider has been asked (earlier tests moved the test server's clock, so the state may already be past it).
+    await waitFor(async () => (await p.db('objections').where('id', id).first('verification_requested_at')).verification_requested_at);
+    expect(await stateOf(id)).not.toBe('accepted');
+    expect(await startPendingObjectionWorkflows(p.db, p.env.client, p.taskQueue)).toBe(0);
   });
 });

@@ -1,6 +1,6 @@
 import express, { Router, type NextFunction, type Request, type Response } from 'express';
 import { rateLimit } from 'express-rate-limit';
-import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { z } from '../../domain/z';
 import { isoDate } from '../../domain/records';
 import { checkUscc } from '../../domain/identifiers';
@@ -35,7 +35,8 @@ import { actorLabel, principalOf, requireRole } from '../auth';
 import { HttpError, badRequest, notFound, type ErrorDetail } from '../errors';
 import { document, registry, ErrorBody } from '../openapi';
 import { MAGIC } from './queries';
-import { decideObjectionUpdate, objectionStateQuery, verifyObjectionUpdate, type objectionWorkflow } from '../../workflows/objection';
+import { decideObjectionUpdate, objectionStateQuery, verifyObjectionUpdate } from '../../workflows/objection';
+import { ensureObjectionWorkflow } from '../temporal';
 
 // ─── Schemas ─────────────────────────────────────────────────────────────────────────────────────────────────
 
@@ -248,13 +249,6 @@ function updateFailure(e: unknown, what: string): HttpError | null {
   return null;
 }
 
-async function ensureWorkflow(temporal: Client, taskQueue: string, workflowId: string, objectionId: string): Promise<void> {
-  try {
-    await temporal.workflow.start<typeof objectionWorkflow>('objectionWorkflow', { taskQueue, workflowId, args: [{ objectionId }], workflowIdReusePolicy: 'REJECT_DUPLICATE' });
-  } catch (e) {
-    if (!(e instanceof WorkflowExecutionAlreadyStartedError)) throw e;
-  }
-}
 
 // ─── Router ──────────────────────────────────────────────────────────────────────────────────────────────────
 
@@ -465,8 +459,16 @@ export function objectionsRouter({ db, temporal, config }: AppDeps): Router {
     const { id } = IdParam.parse(req.params);
     await view(p, id, false);
     const { workflowId } = await guard(() => acceptObjection(db, id, by(p)), 'E18, P21');
-    await ensureWorkflow(temporal, config.taskQueue, workflowId, id);
-    res.status(202).location(`/objections/${id}`).json({ objection: await view(p, id, false) });
+    let workflow: 'started' | 'pending' = 'started';
+    try {
+      await ensureObjectionWorkflow(temporal, config.taskQueue, workflowId, id);
+    } catch (e) {
+      // Accepted and stored: the reconciler starts the verification when Temporal is back.
+      workflow = 'pending';
+      // eslint-disable-next-line no-console
+      console.error(`[api] workflow start for objection ${id} deferred:`, (e as Error).message);
+    }
+    res.status(202).location(`/objections/${id}`).json({ objection: await view(p, id, false), workflow });
   });
 
   r.post('/objections/:id/refuse', requireRole('staff'), body, async (req, res) => {
