@@ -38,6 +38,12 @@ function int(name: string, fallback: number): number {
   return n;
 }
 
+/** A setting the regulation caps (e.g. E12: published within 5 working days). */
+function atMost(name: string, value: number, max: number, article: string): number {
+  if (value > max) throw new Error(`配置错误 / bad setting: ${name}=${value} exceeds ${max} (${article})`);
+  return value;
+}
+
 export function loadConfig(): Config {
   return {
     databaseUrl: process.env.DATABASE_URL || undefined,
@@ -51,7 +57,7 @@ export function loadConfig(): Config {
     taskQueue: process.env.TEMPORAL_TASK_QUEUE || 'credit-platform',
     apiPort: int('PORT', 3000),
     apiHost: process.env.HOST || '127.0.0.1',
-    publicationWorkingDays: int('PUBLICATION_WORKING_DAYS', 5),
+    publicationWorkingDays: atMost('PUBLICATION_WORKING_DAYS', int('PUBLICATION_WORKING_DAYS', 5), 5, 'E12'),
     jsonBodyLimit: process.env.JSON_BODY_LIMIT || '20mb',
     maxReportedErrors: int('MAX_REPORTED_ERRORS', 1000),
     ...obligationSettings(),
