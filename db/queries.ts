@@ -268,6 +268,24 @@ export async function objectionMarks(db: Conn, recordKeys: string[]): Promise<{ 
   return recordMarks(db, recordKeys);
 }
 
+/** The columns of a record as a query answers it (records r, catalog_items c, providers p). */
+function answeredColumns(db: Conn) {
+  return [
+    'r.record_key',
+    'r.version',
+    'r.item_code',
+    'c.name_zh as item_name',
+    'c.category',
+    'p.code as provider',
+    'r.payload',
+    'r.event_date',
+    'r.concluded_date',
+    'r.valid_until',
+    'r.lifted_date',
+    isoColumn(db, 'r.created_at', 'updated_at'),
+  ];
+}
+
 export interface QueryRequest {
   querier: QuerierInfo;
   subject: Subject;
@@ -302,20 +320,7 @@ export async function runQuery(db: Db, req: QueryRequest): Promise<QueryOutcome>
         .where({ 'r.subject_type': req.subject.type, 'r.subject_id': req.subject.id, 'r.is_current': true, 'r.status': 'active' })
         .whereIn('c.category', decision.allowed)
         .orderBy([{ column: 'c.category' }, { column: 'r.event_date', order: 'desc' }, { column: 'r.id' }])
-        .select(
-          'r.record_key',
-          'r.version',
-          'r.item_code',
-          'c.name_zh as item_name',
-          'c.category',
-          'p.code as provider',
-          'r.payload',
-          'r.event_date',
-          'r.concluded_date',
-          'r.valid_until',
-          'r.lifted_date',
-          isoColumn(trx, 'r.created_at', 'updated_at'),
-        )) as Omit<AnsweredRecord, 'disputed'>[];
+        .select(answeredColumns(trx))) as Omit<AnsweredRecord, 'disputed'>[];
       const marks = await objectionMarks(
         trx,
         rows.map((r) => r.record_key),
@@ -467,20 +472,7 @@ export async function answeredRecords(db: Knex, queryId: number): Promise<Answer
     .join('providers as p', 'p.id', 'r.provider_id')
     .where('i.query_log_id', queryId)
     .orderBy([{ column: 'c.category' }, { column: 'r.event_date', order: 'desc' }, { column: 'r.id' }])
-    .select(
-      'r.record_key',
-      'r.version',
-      'r.item_code',
-      'c.name_zh as item_name',
-      'c.category',
-      'p.code as provider',
-      'r.payload',
-      'r.event_date',
-      'r.concluded_date',
-      'r.valid_until',
-      'r.lifted_date',
-      isoColumn(db, 'r.created_at', 'updated_at'),
-    );
+    .select(answeredColumns(db));
   const marks = await objectionMarks(
     db,
     rows.map((r: AnsweredRecord) => r.record_key),
