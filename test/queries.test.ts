@@ -359,7 +359,8 @@ describe('rating-agency requests (E14.3): approved by staff before a deadline, o
     expect(before.body.error.refusal).toBe('REQUEST_REQUESTED');
     const deadline = await ready(id);
     expect(deadline > TODAY).toBe(true);
-    const staffNote = await p.db('notifications').where({ recipient_role: 'staff', kind: 'rating_request.pending', entity_id: id }).first();
+    // The deadline and the staff's notice may be written by separate steps of the workflow: wait for the notice.
+    const staffNote = await waitFor(() => p.db('notifications').where({ recipient_role: 'staff', kind: 'rating_request.pending', entity_id: id }).first());
     expect(staffNote.body).toContain(deadline);
 
     expect((await decide(id, { approve: true, reason: '资质齐全' }, who.admin.auth)).status).toBe(403);
