@@ -96,6 +96,7 @@ export const queryActivities = (deps: ActivityDeps) => ({
   async ratingRequestOpen(requestId: string): Promise<RatingDeadline> {
     const row = await deps.db('rating_requests').where('id', requestId).first();
     if (!row) throw ApplicationFailure.nonRetryable(`rating request ${requestId} not found`, 'RatingRequestNotFound');
+    let computed: { deadline: string; dueAt: Date } | null = null;
     if (!row.decision_deadline) {
       const calendar = await loadCalendar(deps.db);
       let deadline: string;
@@ -104,19 +105,25 @@ export const queryActivities = (deps: ActivityDeps) => ({
       } catch (e) {
         throw calendarFailure(e);
       }
-      const dueAt = shanghaiStartOfDay(addCalendarDays(deadline, 1));
-      await deps.db('rating_requests').where('id', requestId).whereNull('decision_deadline').update({ decision_deadline: deadline, decision_due_at: dueAt });
+      computed = { deadline, dueAt: shanghaiStartOfDay(addCalendarDays(deadline, 1)) };
     }
-    const stored = await deps.db('rating_requests as r').join('principals as p', 'p.id', 'r.agency_principal_id').where('r.id', requestId).first('r.*', 'p.name as agency_name');
-    await notify(deps.db, {
-      to: { role: 'staff' },
-      kind: 'rating_request.pending',
-      title: `信用评级机构查询申请待审批 / a rating agency's query request awaits approval`,
-      body: `${stored.organization ?? stored.agency_name} 申请查询企业 ${stored.subject_uscc} 的限制公开信息（${(stored.categories as string[]).join('、')}），请于 ${stored.decision_deadline} 前审批（E14(3)）。/ decide by ${stored.decision_deadline}.`,
-      entity: 'rating_request',
-      entityId: requestId,
-      data: { subject_uscc: stored.subject_uscc, decision_deadline: stored.decision_deadline },
-      dedupeKey: `rating-request:${requestId}:pending`,
+    // The deadline and the staff's notice are written together: whoever sees one sees the other.
+    const stored = await deps.db.transaction(async (trx) => {
+      if (computed) {
+        await trx('rating_requests').where('id', requestId).whereNull('decision_deadline').update({ decision_deadline: computed.deadline, decision_due_at: computed.dueAt });
+      }
+      const r = await trx('rating_requests as r').join('principals as p', 'p.id', 'r.agency_principal_id').where('r.id', requestId).first('r.*', 'p.name as agency_name');
+      await notify(trx, {
+        to: { role: 'staff' },
+        kind: 'rating_request.pending',
+        title: `信用评级机构查询申请待审批 / a rating agency's query request awaits approval`,
+        body: `${r.organization ?? r.agency_name} 申请查询企业 ${r.subject_uscc} 的限制公开信息（${(r.categories as string[]).join('、')}），请于 ${r.decision_deadline} 前审批（E14(3)）。/ decide by ${r.decision_deadline}.`,
+        entity: 'rating_request',
+        entityId: requestId,
+        data: { subject_uscc: r.subject_uscc, decision_deadline: r.decision_deadline },
+        dedupeKey: `rating-request:${requestId}:pending`,
+      });
+      return r;
     });
     return { requestId, decisionDeadline: stored.decision_deadline, dueAt: new Date(stored.decision_due_at).toISOString() };
   },
@@ -193,6 +200,7 @@ export const queryActivities = (deps: ActivityDeps) => ({
   async judicialRequestOpen(requestId: string): Promise<JudicialSchedule> {
     const row = await deps.db('judicial_requests').where('id', requestId).first();
     if (!row) throw ApplicationFailure.nonRetryable(`judicial request ${requestId} not found`, 'JudicialRequestNotFound');
+    let computed: { receipt_date: string; answer_due: string; due_at: Date; alert_date: string } | null = null;
     if (!row.answer_due) {
       const calendar = await loadCalendar(deps.db);
       const receiptDate = shanghaiDate(new Date(row.received_at));
@@ -204,21 +212,23 @@ export const queryActivities = (deps: ActivityDeps) => ({
       } catch (e) {
         throw calendarFailure(e);
       }
-      await deps.db('judicial_requests')
-        .where('id', requestId)
-        .whereNull('answer_due')
-        .update({ receipt_date: receiptDate, answer_due: answerDue, due_at: shanghaiStartOfDay(addCalendarDays(answerDue, 1)), alert_date: alertDate });
+      computed = { receipt_date: receiptDate, answer_due: answerDue, due_at: shanghaiStartOfDay(addCalendarDays(answerDue, 1)), alert_date: alertDate };
     }
-    const j = await deps.db('judicial_requests').where('id', requestId).first();
-    await notify(deps.db, {
-      to: { role: 'staff' },
-      kind: 'judicial_request.received',
-      title: `司法机关查询申请，请于 ${j.answer_due} 前答复 / a judicial query request: answer by ${j.answer_due}`,
-      body: `${j.organization ?? '司法机关'}（案号 ${j.case_no}）申请查询 ${j.subject_type === 'enterprise' ? '企业' : '个人'} ${j.subject_id} 的信用信息，应于 ${j.answer_due}（收到后第 3 个工作日）前查询完毕并反馈（E14(4)、P13）。`,
-      entity: 'judicial_request',
-      entityId: requestId,
-      data: { answer_due: j.answer_due },
-      dedupeKey: `judicial-request:${requestId}:received`,
+    // The deadline and the staff's notice are written together: whoever sees one sees the other.
+    const j = await deps.db.transaction(async (trx) => {
+      if (computed) await trx('judicial_requests').where('id', requestId).whereNull('answer_due').update(computed);
+      const jr = await trx('judicial_requests').where('id', requestId).first();
+      await notify(trx, {
+        to: { role: 'staff' },
+        kind: 'judicial_request.received',
+        title: `司法机关查询申请，请于 ${jr.answer_due} 前答复 / a judicial query request: answer by ${jr.answer_due}`,
+        body: `${jr.organization ?? '司法机关'}（案号 ${jr.case_no}）申请查询 ${jr.subject_type === 'enterprise' ? '企业' : '个人'} ${jr.subject_id} 的信用信息，应于 ${jr.answer_due}（收到后第 3 个工作日）前查询完毕并反馈（E14(4)、P13）。`,
+        entity: 'judicial_request',
+        entityId: requestId,
+        data: { answer_due: jr.answer_due },
+        dedupeKey: `judicial-request:${requestId}:received`,
+      });
+      return jr;
     });
     const alertAt = new Date(shanghaiStartOfDay(j.alert_date).getTime() + 9 * 3_600_000).toISOString();
     return { requestId, receiptDate: j.receipt_date, answerDue: j.answer_due, dueAt: new Date(j.due_at).toISOString(), alertDate: j.alert_date, alertAt };

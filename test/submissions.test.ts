@@ -334,6 +334,22 @@ describe('roles and ownership (E10, E23)', () => {
     expect(await p.db('audit_log').where({ action: 'auth.failed', entity_id: '000000000000' }).count({ n: '*' })).toEqual([{ n: 1 }]);
   });
 
+  test('staff see enterprise records here, never personal ones (those are read through logged queries, P20)', async () => {
+    const staff = (await principalWithKey(p.db, { name: '征集服务机构', role: 'staff' })).auth;
+    const res = await submit(court, {
+      period: '2026-10',
+      records: [
+        { item_code: 'E-DISHONEST', subject_id: uscc(71), event_date: '2026-10-09', payload: { case_no: '(2026)桂07执9号', court: '钦州市中级人民法院', obligation: '给付货款' } },
+        { item_code: 'P-DISHONEST', subject_id: citizenId(71), event_date: '2026-10-09', payload: { case_no: '(2026)桂07执10号', court: '钦州市中级人民法院', obligation: '给付货款' } },
+      ],
+    });
+    expect(res.status).toBe(202);
+    const seen = await request(p.app).get(`/records?submission_id=${res.body.submission.id}`).set('Authorization', staff);
+    expect(seen.body.records.map((r: { subject_type: string }) => r.subject_type)).toEqual(['enterprise']);
+    const person = await p.db('records').where({ submission_id: res.body.submission.id, subject_type: 'person' }).first('record_key');
+    expect((await request(p.app).get(`/records/${person.record_key}`).set('Authorization', staff)).status).toBe(404);
+  });
+
   test('a provider sees only its own batches and records', async () => {
     const mine = await submit(gsj, { period: '2026-10', records: [penaltyRow(70)] });
     const id = mine.body.submission.id;

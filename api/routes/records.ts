@@ -61,7 +61,7 @@ document({
   method: 'get',
   path: '/records',
   tags,
-  summary: '本单位报送的记录（当前版本）/ the caller\'s records, current versions (provider; staff sees all)',
+  summary: '本单位报送的记录（当前版本）/ the caller\'s records, current versions (provider; staff: enterprise records — personal ones only through POST /queries, logged, P20)',
   secured: true,
   request: { query: ListQuery },
   responses: { 200: { description: 'records', content: { 'application/json': { schema: z.object({ records: z.array(RecordSchema) }) } } } },
@@ -145,6 +145,8 @@ export function recordsRouter({ db }: AppDeps): Router {
       .where('r.is_current', true)
       .modify((b) => {
         if (principal.role === 'provider') b.where('r.provider_id', principal.providerId);
+        // Staff review enterprise records here; personal records are read through POST /queries, which logs (P20).
+        if (principal.role === 'staff') b.where('r.subject_type', 'enterprise');
         if (q.subject_id) b.where('r.subject_id', q.subject_id);
         if (q.item_code) b.where('r.item_code', q.item_code);
         if (q.submission_id) b.where('r.submission_id', q.submission_id);
@@ -164,6 +166,7 @@ export function recordsRouter({ db }: AppDeps): Router {
       .where('r.record_key', key)
       .modify((b) => {
         if (principal.role === 'provider') b.where('r.provider_id', principal.providerId);
+        if (principal.role === 'staff') b.where('r.subject_type', 'enterprise');
       })
       .orderBy('r.version', 'desc')
       .select(columns);
