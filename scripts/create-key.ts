@@ -8,12 +8,11 @@
  */
 import os from 'node:os';
 import { parseArgs } from 'node:util';
-import { createDb } from '../db/knex';
 import { PrincipalInputError, createPrincipal, issueApiKey } from '../db/principals';
 import { checkCitizenId, checkUscc } from '../domain/identifiers';
 import { ROLES, ROLE_NAMES_ZH } from '../domain/roles';
 import { z } from '../domain/z';
-import { PlatformError, checkDatabase, describeError, httpUrl, migrateAndSeed, providePostgres, loadSettings } from './platform';
+import { PlatformError, describeError, httpUrl, runDatabaseCommand } from './platform';
 
 if (!process.env.TZ) process.env.TZ = 'Asia/Shanghai';
 
@@ -122,77 +121,62 @@ function parseOptions(argv: string[]): Options {
   return parsed.data;
 }
 
-async function main(): Promise<number> {
-  const opts = parseOptions(process.argv.slice(2));
-  const config = loadSettings();
-  const pg = await providePostgres(config, { join: true, log: say });
-  try {
-    const db = createDb(pg.url, 2);
-    try {
-      await checkDatabase(db, pg.location);
-      await migrateAndSeed(db, say);
-      const actor = `cli:create-key (${os.userInfo().username}@${os.hostname()})`;
-      let principal: { id: string };
-      try {
-        principal = await createPrincipal(
-          db,
-          {
-            name: opts.name,
-            role: opts.role,
-            providerCode: opts.provider,
-            enterpriseUscc: opts.enterprise,
-            personId: opts.person,
-            organization: opts.organization,
-          },
-          null,
-          actor,
-        );
-      } catch (e) {
-        if (!(e instanceof PrincipalInputError)) throw e;
-        let hint = '';
-        if (e.field === 'provider_code') {
-          const codes = await db('providers').orderBy('code').pluck<string[]>('code');
-          hint = `\n  已登记的信息提供单位 / known providers: ${codes.join(', ')}`;
-        }
-        throw new PlatformError(`${e.message}${hint}`, 2);
-      }
-      const expiresAt = opts['expires-days'] ? new Date(Date.now() + opts['expires-days'] * 86_400_000) : null;
-      const key = await issueApiKey(db, principal.id, { label: 'npm run key', expiresAt }, null, actor);
-      const api = httpUrl(config.apiHost, config.apiPort);
-      if (!process.stdout.isTTY) {
-        // Captured (KEY=$(npm run -s key -- …)): the key alone on stdout, the explanation on stderr.
-        say(`已创建账号 / principal created: ${opts.name} — ${opts.role}, id ${principal.id}; key expires: ${key.expiresAt ?? 'never'}`);
-        process.stdout.write(`${key.token}\n`);
-        return 0;
-      }
-      console.log(
-        [
-          `已创建账号 / principal created: ${opts.name} — ${opts.role} (${ROLE_NAMES_ZH[opts.role]}), id ${principal.id}`,
-          `密钥有效期 / key expires: ${key.expiresAt ?? '不过期 / never'}`,
-          '',
-          'API 密钥（只显示这一次，请立即妥善保存）/ API key (shown only this once — store it safely now):',
-          '',
-          `  ${key.token}`,
-          '',
-          '用法 / usage: send it in the Authorization header of every request, e.g.',
-          `  export QZ_API_KEY='<the key above>'`,
-          `  curl -H "Authorization: Bearer $QZ_API_KEY" ${api}/catalog`,
-        ].join('\n'),
-      );
-    } finally {
-      await db.destroy();
-    }
-  } finally {
-    await pg.stop();
-  }
-  return 0;
+let opts: Options;
+try {
+  opts = parseOptions(process.argv.slice(2));
+} catch (e) {
+  console.error(e instanceof PlatformError ? e.message : describeError(e));
+  process.exit(e instanceof PlatformError ? e.exitCode : 2);
 }
 
-main().then(
-  (code) => process.exit(code),
-  (e: unknown) => {
-    if (!(e instanceof PlatformError) && e instanceof Error && e.stack) console.error(e.stack);
-    console.error(e instanceof PlatformError ? e.message : `[key] failed: ${describeError(e)}`);
-    process.exit(e instanceof PlatformError ? e.exitCode : 1);
-  },
-);
+runDatabaseCommand('key', say, async ({ db, config }) => {
+  const actor = `cli:create-key (${os.userInfo().username}@${os.hostname()})`;
+  let principal: { id: string };
+  try {
+    principal = await createPrincipal(
+      db,
+      {
+        name: opts.name,
+        role: opts.role,
+        providerCode: opts.provider,
+        enterpriseUscc: opts.enterprise,
+        personId: opts.person,
+        organization: opts.organization,
+      },
+      null,
+      actor,
+    );
+  } catch (e) {
+    if (!(e instanceof PrincipalInputError)) throw e;
+    let hint = '';
+    if (e.field === 'provider_code') {
+      const codes = await db('providers').orderBy('code').pluck<string[]>('code');
+      hint = `\n  已登记的信息提供单位 / known providers: ${codes.join(', ')}`;
+    }
+    throw new PlatformError(`${e.message}${hint}`, 2);
+  }
+  const expiresAt = opts['expires-days'] ? new Date(Date.now() + opts['expires-days'] * 86_400_000) : null;
+  const key = await issueApiKey(db, principal.id, { label: 'npm run key', expiresAt }, null, actor);
+  const api = httpUrl(config.apiHost, config.apiPort);
+  if (!process.stdout.isTTY) {
+    // Captured (KEY=$(npm run -s key -- …)): the key alone on stdout, the explanation on stderr.
+    say(`已创建账号 / principal created: ${opts.name} — ${opts.role}, id ${principal.id}; key expires: ${key.expiresAt ?? 'never'}`);
+    process.stdout.write(`${key.token}\n`);
+    return 0;
+  }
+  console.log(
+    [
+      `已创建账号 / principal created: ${opts.name} — ${opts.role} (${ROLE_NAMES_ZH[opts.role]}), id ${principal.id}`,
+      `密钥有效期 / key expires: ${key.expiresAt ?? '不过期 / never'}`,
+      '',
+      'API 密钥（只显示这一次，请立即妥善保存）/ API key (shown only this once — store it safely now):',
+      '',
+      `  ${key.token}`,
+      '',
+      '用法 / usage: send it in the Authorization header of every request, e.g.',
+      `  export QZ_API_KEY='<the key above>'`,
+      `  curl -H "Authorization: Bearer $QZ_API_KEY" ${api}/catalog`,
+    ].join('\n'),
+  );
+  return 0;
+});

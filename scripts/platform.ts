@@ -551,3 +551,38 @@ export function httpUrl(host: string, port: number, pathname = ''): string {
   const shown = host === '0.0.0.0' || host === '::' || host === '' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
   return `http://${shown}:${port}${pathname}`;
 }
+
+// ─── One-shot commands on the platform's database ────────────────────────────────────────────────────────────
+
+/**
+ * Runs a command (`npm run migrate`, `npm run key`) against the platform's database, migrated and seeded first:
+ * DATABASE_URL, or the embedded PostgreSQL — the running one when the platform is up, otherwise started for the
+ * command and stopped after it. Exits with the command's code (PlatformError: its own; anything else: 1).
+ */
+export function runDatabaseCommand(name: string, say: Log, body: (ctx: { db: Db; config: Config; location: string }) => Promise<number>): void {
+  if (!process.env.TZ) process.env.TZ = 'Asia/Shanghai';
+  const main = async (): Promise<number> => {
+    const config = loadSettings();
+    const pg = await providePostgres(config, { join: true, log: say });
+    try {
+      const db = createDb(pg.url, 2);
+      try {
+        await checkDatabase(db, pg.location);
+        await migrateAndSeed(db, say);
+        return await body({ db, config, location: pg.location });
+      } finally {
+        await db.destroy();
+      }
+    } finally {
+      await pg.stop();
+    }
+  };
+  main().then(
+    (code) => process.exit(code),
+    (e: unknown) => {
+      if (!(e instanceof PlatformError) && e instanceof Error && e.stack) console.error(e.stack);
+      console.error(`[${name}] ${e instanceof PlatformError ? e.message : `failed: ${describeError(e)}`}`);
+      process.exit(e instanceof PlatformError ? e.exitCode : 1);
+    },
+  );
+}
