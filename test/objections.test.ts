@@ -14,6 +14,7 @@ import { loadCalendar } from '../db/calendar';
 import { objectionStateQuery, objectionWorkflow, type ObjectionProcessState } from '../workflows/objection';
 import { objectionWorkflowId } from '../domain/objections';
 import { createActivities } from '../activities';
+import { waitFor } from './support/wait';
 
 const ENT = uscc(701);
 const ENT2 = uscc(702);
@@ -66,16 +67,6 @@ const outcome = (id: string, body: object) => api().post(`/objections/${id}/outc
 const notes = async (auth: string, kind: string) => (await api().get(`/notifications?kind=${kind}`).set('Authorization', auth)).body.notifications as { entity_id: string; body: string; data: Record<string, unknown> }[];
 const queryPerson = (subject: string) =>
   api().post('/queries').set('Authorization', who.gov.auth).send({ subject_type: 'person', subject_id: subject, categories: ['public_credit'], basis: { kind: 'duty', document_id: dutyDoc }, purpose: '行政执法核查' });
-
-async function waitFor<T>(fn: () => Promise<T | undefined | null | false>, ms = 20000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 const stateOf = async (id: string) => (await p.db('objections').where('id', id).first('state')).state as string;
 const processOf = (id: string) => p.env.client.workflow.getHandle(objectionWorkflowId(id)).query(objectionStateQuery) as Promise<ObjectionProcessState>;

@@ -18,6 +18,7 @@ import { freshDatabase, type TestDb } from './support/db';
 import { timeSkippingEnv, uniqueTaskQueue } from './support/temporal';
 import { principalWithKey } from './support/principals';
 import { penaltyRow } from './support/fixtures';
+import { eventually } from './support/wait';
 
 let t: TestDb;
 let env: TestWorkflowEnvironment;
@@ -45,16 +46,6 @@ const newWorker = () =>
     // real cluster does after a few seconds); every task then goes through the shared queue, as after a crash.
     maxCachedWorkflows: 0,
   });
-
-async function eventually<T>(fn: () => Promise<T | undefined | null | false>, what: string, ms = 30000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 const obligation = (code: string, period: string) =>
   t.db('obligations as o').join('providers as p', 'p.id', 'o.provider_id').where({ 'p.code': code, 'o.period': period }).first('o.*');

@@ -11,6 +11,7 @@ import { OBLIGATION_OPENER_SCHEDULE_ID, periodContaining } from '../domain/oblig
 import { shanghaiDate } from '../domain/calendar';
 import { freshDatabase, type TestDb } from './support/db';
 import { devServerEnv, uniqueTaskQueue } from './support/temporal';
+import { eventually } from './support/wait';
 
 let t: TestDb;
 let env: TestWorkflowEnvironment;
@@ -24,16 +25,6 @@ afterAll(async () => {
   await env?.teardown();
   await t?.close();
 });
-
-async function eventually<T>(fn: () => Promise<T | undefined | null | false>, what: string, ms = 30000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 test('the obligation-opener Schedule is registered daily at 00:15 Shanghai and each firing opens nothing twice', async () => {
   const def = SCHEDULES.find((s) => s.scheduleId === OBLIGATION_OPENER_SCHEDULE_ID);

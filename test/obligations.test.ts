@@ -23,6 +23,7 @@ import {
   workingDaysOverdue,
 } from '../domain/obligations';
 import { applyEffectiveCadences, openMissingObligations, recordCadenceChange } from '../db/obligations';
+import { eventually } from './support/wait';
 
 let p: TestPlatform;
 const auth: Record<string, string> = {};
@@ -78,16 +79,6 @@ async function obligation(code: string, period: string) {
 }
 
 /** Polls until `fn` answers something truthy (the workflows run on their own). */
-async function eventually<T>(fn: () => Promise<T | undefined | null | false>, what: string, ms = 20000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 const inState = (code: string, period: string, state: string) => async () => {
   const o = await obligation(code, period);
   return o && o.state === state ? o : null;

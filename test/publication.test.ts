@@ -20,6 +20,7 @@ import { addMonths } from '../domain/publication';
 import { publicationSweepWorkflow, type SubmissionState } from '../workflows';
 import type { SweepResult } from '../activities/publication';
 import { createActivities } from '../activities';
+import { eventually } from './support/wait';
 
 let p: TestPlatform;
 /**
@@ -89,16 +90,6 @@ async function serverNow(): Promise<Date> {
 }
 
 /** Waits (wall clock) until `check` holds. */
-async function eventually<T>(check: () => Promise<T | undefined | null | false>, what: string, ms = 20000): Promise<T> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const v = await check();
-    if (v) return v;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 async function stageOf(handle: { query: (q: string) => Promise<unknown> }): Promise<string> {
   return ((await handle.query('state')) as SubmissionState).stage;
 }

@@ -9,6 +9,7 @@ import { createPrincipal } from '../db/principals';
 import { createJudicialRequest, querierOf, storeDocument } from '../db/queries';
 import { answerJudicialRequestUpdate, judicialRequestStateQuery, judicialRequestWorkflow } from '../workflows/query';
 import type { Principal } from '../domain/roles';
+import { waitFor as until } from './support/wait';
 
 /**
  * The judicial answer deadline (E14.4, P13: 3 working days) across the New Year holiday, on the time-skipping
@@ -38,16 +39,6 @@ async function fileRequest(subject: { type: 'enterprise' | 'person'; id: string 
   await t.db('judicial_requests').where('id', id).update({ received_at: receivedAt });
   await env.client.workflow.start(judicialRequestWorkflow, { taskQueue, workflowId: `judicial-request-${id}`, args: [{ requestId: id }] });
   return id;
-}
-
-async function until<T>(fn: () => Promise<T | null | undefined | false>, ms = 30000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 const row = (id: string) => t.db('judicial_requests').where('id', id).first();

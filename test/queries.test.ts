@@ -6,6 +6,7 @@ import { createPrincipal, issueApiKey } from '../db/principals';
 import { shanghaiDate, addCalendarDays } from '../domain/calendar';
 import type { Db } from '../db/knex';
 import { judicialRequestStateQuery, ratingRequestStateQuery } from '../workflows/query';
+import { waitFor } from './support/wait';
 
 const ENT = uscc(501);
 const ENT2 = uscc(502);
@@ -30,16 +31,6 @@ const upload = (auth: string, kind: string, body: Buffer = PDF, type = 'applicat
   request(p.app).post(`/documents?kind=${kind}&file_name=${encodeURIComponent(name)}`).set('Authorization', auth).set('Content-Type', type).send(body);
 
 const query = (auth: string, body: object) => request(p.app).post('/queries').set('Authorization', auth).send(body);
-
-async function waitFor<T>(fn: () => Promise<T | undefined | null | false>, ms = 20000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 beforeAll(async () => {
   process.env.DOCUMENT_MAX_BYTES = '4096';
