@@ -17,11 +17,11 @@
  */
 import path from 'node:path';
 import { Client } from '@temporalio/client';
-import { Shutdown, loadSettings, migrateAndSeed, redactUrl, describeError } from '../scripts/platform';
+import { Shutdown, loadSettings, migrateAndSeed, redactUrl } from '../scripts/platform';
 import { createDb, type Db } from '../db/knex';
 import { ROOT } from '../domain/config';
 import { publicationActivities } from '../activities/publication';
-import { provideBenchDatabase, int, loadAverage, machine, secs } from './support';
+import { runBench, provideBenchDatabase, int, loadAverage, machine, secs } from './support';
 
 const BENCH_DB = 'qz_bench_expiry';
 const PG_DIR = path.join(ROOT, '.data/bench-expiry-postgres');
@@ -130,16 +130,4 @@ async function main(shutdown: Shutdown): Promise<void> {
   console.log('');
 }
 
-const shutdown = new Shutdown();
-let stopping = false;
-async function finish(code: number, message?: string): Promise<never> {
-  if (message) (code === 0 ? log : console.error)(message);
-  stopping = true;
-  await shutdown.run(log);
-  process.exit(code);
-}
-for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => void (stopping || finish(130, `${sig}: stopping`)));
-main(shutdown).then(
-  () => finish(0),
-  (e: unknown) => finish(1, `FAILED: ${describeError(e)}`),
-);
+runBench(main, log);

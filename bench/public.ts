@@ -24,7 +24,6 @@ import type { Client as PgClient } from 'pg';
 import {
   Shutdown,
   connectTemporal,
-  describeError,
   loadSettings,
   migrateAndSeed,
   redactUrl,
@@ -35,7 +34,7 @@ import { ROOT, TEMPORAL_CLI } from '../domain/config';
 import { withUsccCheck } from '../domain/identifiers';
 import { shanghaiDate } from '../domain/calendar';
 import { enterprisePage, searchEnterprises, PAGE_SQL as PAGE_SQL_FOR_EXPLAIN } from '../db/publication';
-import { provideBenchDatabase, freePort, int, loadAverage, machine, removeFolder, secs, spawnApi } from './support';
+import { runBench, provideBenchDatabase, freePort, int, loadAverage, machine, removeFolder, secs, spawnApi } from './support';
 
 const BENCH_DB = 'qz_bench_public';
 const PG_DIR = path.join(ROOT, '.data/bench-public-postgres');
@@ -263,16 +262,4 @@ async function main(shutdown: Shutdown): Promise<void> {
   console.log(`\n  ${connections} connections; API process peak RSS: see /proc/${api.pid}; load average now ${loadAverage()}\n`);
 }
 
-const shutdown = new Shutdown();
-let stopping = false;
-async function finish(code: number, message?: string): Promise<never> {
-  if (message) (code === 0 ? log : console.error)(message);
-  stopping = true;
-  await shutdown.run(log);
-  process.exit(code);
-}
-for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => void (stopping || finish(130, `${sig}: stopping`)));
-main(shutdown).then(
-  () => finish(0),
-  (e: unknown) => finish(1, `FAILED: ${describeError(e)}`),
-);
+runBench(main, log);

@@ -13,7 +13,7 @@ import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { createDb } from '../db/knex';
 import { withUsccCheck } from '../domain/identifiers';
 import { ROOT, type Config } from '../domain/config';
-import { providePostgres, type Postgres, type Shutdown } from '../scripts/platform';
+import { Shutdown, describeError, providePostgres, type Postgres } from '../scripts/platform';
 
 // ─── Settings ────────────────────────────────────────────────────────────────────────────────────────────────
 
@@ -406,4 +406,24 @@ export async function provideBenchDatabase(opts: {
   await createFreshDatabase(server.url, benchDb);
   shutdown.add(`database ${benchDb}`, () => dropDatabase(server.url, benchDb));
   return { server, url: withDatabase(server.url, benchDb) };
+}
+
+/**
+ * Runs a benchmark's `main` with an ordered clean-up: on success, failure or SIGINT/SIGTERM everything `main`
+ * registered on the shutdown is stopped, then the process exits (0, 1 on failure, 130 on a signal).
+ */
+export function runBench(main: (shutdown: Shutdown) => Promise<void>, log: (m: string) => void): void {
+  const shutdown = new Shutdown();
+  let stopping = false;
+  const finish = async (code: number, message?: string): Promise<never> => {
+    if (message) (code === 0 ? log : console.error)(message);
+    stopping = true;
+    await shutdown.run(log);
+    process.exit(code);
+  };
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => void (stopping || finish(130, `${sig}: stopping`)));
+  main(shutdown).then(
+    () => finish(0),
+    (e: unknown) => finish(1, `FAILED: ${describeError(e)}`),
+  );
 }
