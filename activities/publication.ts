@@ -8,15 +8,19 @@ import {
   publishPending,
   recomputeOverridden,
   refreshCorrected,
+  refreshNameSearchStatistics,
   registerBatch,
   unpublishExpired,
   unpublishTerminated,
   type BatchPublicationState,
+  type NameSearchRefresh,
   type SweepCounts,
 } from '../db/publication';
 import { isIsoDate, shanghaiDate, shanghaiStartOfDay } from '../domain/calendar';
 import { publicationSettings } from '../domain/config';
 import type { ActivityDeps } from './deps';
+
+export type { NameSearchRefresh };
 import { calendarFailure } from './submission';
 
 /** When a batch's records are published (E12), as instants the workflow sleeps until (ISO strings). */
@@ -121,6 +125,11 @@ export const publicationActivities = (deps: ActivityDeps) => {
       const counts: SweepCounts = { publishedOverdue: published.published, refreshed, retracted, recomputed, terminated, expired };
       await finishSweep(deps.db, runDate, counts);
       return { runDate, ...counts };
+    },
+
+    /** Rebuilds the fragment counts of the public name search (derived data; one idempotent statement). */
+    async refreshNameSearch(): Promise<NameSearchRefresh> {
+      return refreshNameSearchStatistics(deps.db);
     },
   };
 };

@@ -5,7 +5,8 @@
  *   PostgreSQL  DATABASE_URL: a fresh database qz_bench_public on that server, dropped at the end; otherwise a
  *               fresh embedded PostgreSQL in .data/bench-public-postgres on a free port, removed at the end.
  *   data        rows/5 enterprises, each with 5 records (registration, honor, penalty, dishonest-debtor entry —
- *               published — and a restricted tax record), loaded set-based (COPY + INSERT … SELECT).
+ *               published — and a restricted tax record), loaded set-based (COPY + INSERT … SELECT); then the
+ *               name search's fragment counts are rebuilt (the daily `name-search-statistics` Schedule's work).
  *   Temporal    TEMPORAL_ADDRESS, or a Temporal CLI dev server (the API connects to it at start; the public
  *               endpoints never call it).
  *   API         `node --import tsx api/main.ts` as a child process, rate limit raised out of the way.
@@ -33,7 +34,7 @@ import { createDb, type Db } from '../db/knex';
 import { ROOT, TEMPORAL_CLI } from '../domain/config';
 import { withUsccCheck } from '../domain/identifiers';
 import { shanghaiDate } from '../domain/calendar';
-import { enterprisePage, searchEnterprises, PAGE_SQL as PAGE_SQL_FOR_EXPLAIN } from '../db/publication';
+import { NAME_SEARCH_SQL, enterprisePage, refreshNameSearchStatistics, searchEnterprises, PAGE_SQL as PAGE_SQL_FOR_EXPLAIN } from '../db/publication';
 import { runBench, provideBenchDatabase, freePort, int, loadAverage, machine, removeFolder, secs, spawnApi } from './support';
 
 const BENCH_DB = 'qz_bench_public';
@@ -174,6 +175,9 @@ async function main(shutdown: Shutdown): Promise<void> {
   await load(db, enterprises);
   const [{ n: recordCount }] = (await db.raw('SELECT count(*)::int AS n FROM records')).rows;
   log(`loaded ${int(recordCount)} records in ${secs(performance.now() - t)}`);
+  // What the daily name-search-statistics Schedule does on a platform (and at every worker start).
+  const stats = await refreshNameSearchStatistics(db);
+  log(`name search statistics: ${int(stats.grams)} common fragments of ${int(stats.enterprises)} names counted in ${secs(stats.ms)}`);
 
   let temporalAddress = config.temporalAddress;
   if (!temporalAddress) {
@@ -233,8 +237,12 @@ async function main(shutdown: Shutdown): Promise<void> {
   if (process.argv.includes('--explain')) {
     const { rows } = await db.raw(`EXPLAIN (ANALYZE, BUFFERS) ${PAGE_SQL_FOR_EXPLAIN.replace(/\$1/g, `'${usccOf(7)}'`).replace(/\$2/g, `'${today}'`)}`);
     console.log(rows.map((r: Record<string, string>) => r['QUERY PLAN']).join('\n'));
-    const s2 = await db.raw(`EXPLAIN (ANALYZE, BUFFERS) SELECT e.uscc, e.name FROM enterprises e WHERE e.name LIKE ? ORDER BY e.name, e.uscc LIMIT 21`, ['%测试企业12345有限%']);
-    console.log(s2.rows.map((r: Record<string, string>) => r['QUERY PLAN']).join('\n'));
+    await db.transaction(async (trx) => {
+      await trx.raw(`PREPARE qz_explain_name AS ${NAME_SEARCH_SQL}`);
+      const s2 = await trx.raw(`EXPLAIN (ANALYZE, BUFFERS) EXECUTE qz_explain_name('测试企业12345有限', 21, 0, '%测试企业12345有限%')`);
+      console.log(s2.rows.map((r: Record<string, string>) => r['QUERY PLAN']).join('\n'));
+      await trx.raw('DEALLOCATE qz_explain_name');
+    });
   }
 
   const results: Array<{ name: string; api: Figures & { errors: number }; sql: Figures }> = [];

@@ -483,10 +483,39 @@ const likeText = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 const HAS_PUBLIC = `(EXISTS (SELECT 1 FROM publications p WHERE p.subject_id = e.uscc AND p.state = 'published' AND p.suspended_at IS NULL)
    OR EXISTS (SELECT 1 FROM voluntary_disclosures v WHERE v.enterprise_uscc = e.uscc AND v.state = 'approved'))`;
 
+/** A fragment in at least this many names is listed in enterprise_name_grams (rarer ones count as rare). */
+export const COMMON_GRAM_MIN_NAMES = 20;
+
+/**
+ * The name search asks the trigram index only for the two rarest 3-character fragments of the text (counts from
+ * enterprise_name_grams; an unlisted fragment is rare) and checks the whole text with strpos on the rows found:
+ * `LIKE '%fragment%'` holds for every name containing the text, so the answer is the same as `LIKE '%text%'`,
+ * without walking the long lists of fragments every name shares. A text without a fragment of three letters or
+ * digits falls back to the whole pattern ($4).
+ */
+export const NAME_SEARCH_SQL = `
+  WITH w AS MATERIALIZED (
+    SELECT i, coalesce(g.names, 0) AS names
+      FROM generate_series(1, char_length($1) - 2) AS i
+      LEFT JOIN enterprise_name_grams g ON g.gram = substr($1, i, 3)
+     WHERE substr($1, i, 3) ~ '^[[:alnum:]]{3}$'
+     ORDER BY names, i
+     LIMIT 2
+  ), pick AS (
+    SELECT (SELECT '%' || substr($1, i, 3) || '%' FROM w ORDER BY names, i LIMIT 1) AS rarest,
+           (SELECT '%' || substr($1, i, 3) || '%' FROM w ORDER BY names, i OFFSET 1 LIMIT 1) AS next
+  )
+  SELECT e.uscc, e.name FROM enterprises e
+   WHERE e.name LIKE coalesce((SELECT rarest FROM pick), $4)
+     AND e.name LIKE coalesce((SELECT next FROM pick), (SELECT rarest FROM pick), $4)
+     AND strpos(e.name, $1) > 0
+     AND ${HAS_PUBLIC}
+   ORDER BY e.name, e.uscc LIMIT $2 OFFSET $3`;
+
 /**
  * Enterprises with something published, by unified social credit code (exact) or by name: a part of the name
- * (3 characters or more, trigram index), or its beginning (1–2 characters). One row more than asked tells
- * whether there is a next page.
+ * (3 characters or more, trigram index on its rarest fragments), or its beginning (1–2 characters). One row more
+ * than asked tells whether there is a next page.
  */
 export async function searchEnterprises(db: Db, q: { code?: string; name?: string; limit: number; offset: number }): Promise<{ items: SearchHit[]; hasMore: boolean }> {
   let rows: SearchHit[];
@@ -494,15 +523,60 @@ export async function searchEnterprises(db: Db, q: { code?: string; name?: strin
     rows = await prepared<SearchHit>(db, 'qz_public_search_code', `SELECT e.uscc, e.name FROM enterprises e WHERE e.uscc = $1 AND ${HAS_PUBLIC} LIMIT $2 OFFSET $3`, [q.code, q.limit + 1, q.offset]);
   } else {
     const name = q.name ?? '';
-    const pattern = [...name].length >= 3 ? `%${likeText(name)}%` : `${likeText(name)}%`;
-    rows = await prepared<SearchHit>(
-      db,
-      'qz_public_search_name',
-      `SELECT e.uscc, e.name FROM enterprises e WHERE e.name LIKE $1 AND ${HAS_PUBLIC} ORDER BY e.name, e.uscc LIMIT $2 OFFSET $3`,
-      [pattern, q.limit + 1, q.offset],
-    );
+    if ([...name].length >= 3) {
+      rows = await prepared<SearchHit>(db, 'qz_public_search_part', NAME_SEARCH_SQL, [name, q.limit + 1, q.offset, `%${likeText(name)}%`]);
+    } else {
+      rows = await prepared<SearchHit>(
+        db,
+        'qz_public_search_prefix',
+        `SELECT e.uscc, e.name FROM enterprises e WHERE e.name LIKE $1 AND ${HAS_PUBLIC} ORDER BY e.name, e.uscc LIMIT $2 OFFSET $3`,
+        [`${likeText(name)}%`, q.limit + 1, q.offset],
+      );
+    }
   }
   return { items: rows.slice(0, q.limit), hasMore: rows.length > q.limit };
+}
+
+export interface NameSearchRefresh {
+  enterprises: number;
+  grams: number;
+  ms: number;
+}
+
+/**
+ * Rebuilds enterprise_name_grams from the register: for every fragment of three letters or digits in at least
+ * COMMON_GRAM_MIN_NAMES names, how many names contain it. One statement that changes only what changed (readers
+ * keep the old counts until it commits); running it twice gives the same table.
+ */
+export async function refreshNameSearchStatistics(db: Db): Promise<NameSearchRefresh> {
+  const started = new Date();
+  const t = performance.now();
+  const { enterprises, grams } = await db.transaction(async (trx) => {
+    // One refresh at a time (two workers may both run the schedule's catch-up); the second waits, then redoes it.
+    await trx.raw('SELECT pg_advisory_xact_lock(hashtext(?))', ['qz:name-search-statistics']);
+    await trx.raw(
+      `WITH fresh AS (
+         SELECT gram, count(*)::int AS names
+           FROM (SELECT DISTINCT e.uscc, substr(e.name, i, 3) AS gram
+                   FROM enterprises e, generate_series(1, char_length(e.name) - 2) AS i
+                  WHERE e.name IS NOT NULL) f
+          WHERE gram ~ '^[[:alnum:]]{3}$'
+          GROUP BY gram
+         HAVING count(*) >= ?
+       ), gone AS (
+         DELETE FROM enterprise_name_grams g WHERE NOT EXISTS (SELECT 1 FROM fresh WHERE fresh.gram = g.gram)
+       )
+       INSERT INTO enterprise_name_grams (gram, names)
+       SELECT gram, names FROM fresh
+       ON CONFLICT (gram) DO UPDATE SET names = EXCLUDED.names WHERE enterprise_name_grams.names <> EXCLUDED.names`,
+      [COMMON_GRAM_MIN_NAMES],
+    );
+    const [{ n: e }] = (await trx.raw('SELECT count(*)::int AS n FROM enterprises')).rows;
+    const [{ n: g }] = (await trx.raw('SELECT count(*)::int AS n FROM enterprise_name_grams')).rows;
+    await trx('name_search_refreshes').insert({ started_at: started, finished_at: trx.fn.now(), enterprises: e, grams: g });
+    return { enterprises: e as number, grams: g as number };
+  });
+  return { enterprises, grams, ms: Math.round(performance.now() - t) };
 }
 
 // ─── Voluntary disclosures (E12.4, E15.4) ────────────────────────────────────────────────────────────────────

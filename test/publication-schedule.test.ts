@@ -66,3 +66,30 @@ test('the publication-expiry Schedule runs the sweep daily at 00:30 Shanghai; a 
   expect(await t.db('publications').where('record_key', key).first('state', 'archive_reason')).toEqual({ state: 'archived', archive_reason: 'period_ended' });
   await handle.delete();
 }, 90000);
+
+test('the name-search-statistics Schedule recounts name fragments daily at 03:00 Shanghai and when a worker starts', async () => {
+  const def = SCHEDULES.find((s) => s.scheduleId === 'name-search-statistics');
+  expect(def).toMatchObject({ workflowType: 'nameSearchStatisticsWorkflow', at: { hour: 3, minute: 0 }, runAtStart: true });
+  await t.db('enterprises').insert(Array.from({ length: 25 }, (_, i) => ({ uscc: `91450700MA${String(9000 + i).padStart(7, '0')}X`, name: `钦州市统计片段企业${i}号`, status: '存续' })));
+  const taskQueue = uniqueTaskQueue('sched-names');
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowsPath: require.resolve('../workflows'),
+    activities: createActivities({ db: t.db, publicationWorkingDays: 5, temporal: env.client, taskQueue }),
+  });
+  await worker.runUntil(async () => {
+    // ensureSchedules triggers it at once (runAtStart): no need to wait for 03:00.
+    expect(await ensureSchedules(env.client, taskQueue, [def!])).toEqual(['name-search-statistics']);
+    const until = Date.now() + 30000;
+    while (!(await t.db('enterprise_name_grams').where('gram', '统计片').first())) {
+      if (Date.now() > until) throw new Error('the scheduled recount did not run');
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  });
+  expect(await t.db('enterprise_name_grams').where('gram', '统计片').first('names')).toEqual({ names: 25 });
+  const desc = await env.client.schedule.getHandle('name-search-statistics').describe();
+  expect(desc.spec.timezone).toBe('Asia/Shanghai');
+  expect(desc.spec.calendars?.[0]).toMatchObject({ hour: [{ start: 3, end: 3, step: 1 }], minute: [{ start: 0, end: 0, step: 1 }] });
+  await env.client.schedule.getHandle('name-search-statistics').delete();
+}, 90000);

@@ -39,6 +39,17 @@ SCHEDULES.push({
   memo: '发布期限届满的记录解除公开发布、转为长期保存（E15）/ daily publication sweep',
 });
 
+// Public search (E11): every day at 03:00 Shanghai, recount the common fragments of enterprise names, and at once
+// when a worker starts (a new platform, or new enterprises since the last count).
+SCHEDULES.push({
+  scheduleId: 'name-search-statistics',
+  workflowType: 'nameSearchStatisticsWorkflow',
+  args: [],
+  at: { hour: 3, minute: 0 },
+  runAtStart: true,
+  memo: '重建企业名称检索的常见片段统计（公开检索，E11）/ daily: recount the common fragments of enterprise names for the public search',
+});
+
 // Retention (P19): every day at 02:00 Shanghai, remove personal records whose 5 years after conclusion are over.
 SCHEDULES.push({
   scheduleId: 'retention-sweep',

@@ -1,6 +1,6 @@
 import { proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type { SweepResult } from '../activities/publication';
+import type { NameSearchRefresh, SweepResult } from '../activities/publication';
 
 const { sweepPublications } = proxyActivities<Activities>({
   // Set-based chunks of PUBLICATION_SWEEP_BATCH rows, heartbeating between them.
@@ -22,4 +22,18 @@ export interface PublicationSweepInput {
  */
 export async function publicationSweepWorkflow(input: PublicationSweepInput = {}): Promise<SweepResult> {
   return sweepPublications({ runDate: input.runDate, asOf: new Date(Date.now()).toISOString() });
+}
+
+const { refreshNameSearch } = proxyActivities<Activities>({
+  // One statement over the register (seconds for a city's enterprises).
+  startToCloseTimeout: '1 hour',
+  retry: { initialInterval: '30 seconds', backoffCoefficient: 2, maximumInterval: '10 minutes' },
+});
+
+/**
+ * The daily rebuild of the public name search's fragment counts, started by the Temporal Schedule
+ * `name-search-statistics` (worker/schedules.ts). Stale counts only slow a search, so once a day is enough.
+ */
+export async function nameSearchStatisticsWorkflow(): Promise<NameSearchRefresh> {
+  return refreshNameSearch();
 }
