@@ -1,5 +1,6 @@
 import type { RequestHandler, Request } from 'express';
 import type { Db } from '../db/knex';
+import { liveFeed } from '../db/changes';
 import { parseApiKey, secretMatches } from '../domain/keys';
 import type { Principal, Role } from '../domain/roles';
 import { HttpError, forbidden } from './errors';
@@ -13,23 +14,99 @@ declare module 'express-serve-static-core' {
 const unauthorized = (why: string) =>
   new HttpError(401, 'UNAUTHORIZED', `未认证：${why} / authentication required`, [], {});
 
+interface KeyRow {
+  key_id: string;
+  secret_hash: string;
+  expires_at: string | Date | null;
+  revoked_at: string | Date | null;
+  last_used_at: string | Date | null;
+  active: boolean;
+  principal: Principal;
+}
+
+/** Tables whose change may change what a key resolves to (their triggers notify, migration 0007). */
+const KEY_TABLES = ['api_keys', 'principals', 'providers'] as const;
+const KEY_CACHE_MAX = 10_000;
+const KEY_CACHE_MS = 60_000;
+
+/**
+ * Keys resolved recently, by prefix, while the process hears changes (db/changes.ts): a request with a known key
+ * then costs no query. Any change of api_keys, principals or providers (a revocation, a deactivation) empties it,
+ * in every process; an entry is also dropped after a minute. Without a live feed nothing is kept.
+ */
+class KeyCache {
+  private entries = new Map<string, { row: KeyRow; epoch: string; at: number }>();
+
+  epoch(db: Db): string | null {
+    const feed = liveFeed(db);
+    return feed ? KEY_TABLES.map((t) => feed.epoch(t)).join('|') : null;
+  }
+
+  get(prefix: string, epoch: string | null, now: number): KeyRow | null {
+    if (epoch === null) return null;
+    const hit = this.entries.get(prefix);
+    if (!hit) return null;
+    if (hit.epoch !== epoch || now - hit.at > KEY_CACHE_MS) {
+      this.entries.delete(prefix);
+      return null;
+    }
+    return hit.row;
+  }
+
+  set(prefix: string, row: KeyRow, epoch: string | null, now: number): void {
+    if (epoch === null) return;
+    if (this.entries.size >= KEY_CACHE_MAX) this.entries.delete(this.entries.keys().next().value!);
+    this.entries.set(prefix, { row, epoch, at: now });
+  }
+}
+
+async function lookupKey(db: Db, prefix: string): Promise<KeyRow | null> {
+  const row = await db('api_keys as k')
+    .join('principals as p', 'p.id', 'k.principal_id')
+    .leftJoin('providers as pr', 'pr.id', 'p.provider_id')
+    .where('k.prefix', prefix)
+    .first('k.id as key_id', 'k.secret_hash', 'k.expires_at', 'k.revoked_at', 'k.last_used_at', 'p.*', 'pr.code as provider_code');
+  if (!row) return null;
+  return {
+    key_id: row.key_id,
+    secret_hash: row.secret_hash,
+    expires_at: row.expires_at,
+    revoked_at: row.revoked_at,
+    last_used_at: row.last_used_at,
+    active: row.active,
+    principal: {
+      id: row.id,
+      name: row.name,
+      role: row.role,
+      providerId: row.provider_id,
+      providerCode: row.provider_code ?? null,
+      enterpriseUscc: row.enterprise_uscc,
+      personId: row.person_id,
+      organization: row.organization,
+    },
+  };
+}
+
 /** Resolves `Authorization: Bearer qzk_…` to a principal. Failed attempts are recorded, never the key itself. */
 export function authenticate(db: Db): RequestHandler {
+  const cache = new KeyCache();
   return async (req, res, next) => {
     const header = req.get('authorization');
     if (!header) return next();
     const m = /^Bearer\s+(\S+)$/i.exec(header);
     const parsed = m ? parseApiKey(m[1]) : null;
     if (!parsed) return next(unauthorized('API 密钥格式错误 / malformed API key'));
-    const row = await db('api_keys as k')
-      .join('principals as p', 'p.id', 'k.principal_id')
-      .leftJoin('providers as pr', 'pr.id', 'p.provider_id')
-      .where('k.prefix', parsed.prefix)
-      .first('k.id as key_id', 'k.secret_hash', 'k.expires_at', 'k.revoked_at', 'k.last_used_at', 'p.*', 'pr.code as provider_code');
     const now = new Date();
+    // The epoch is read before the lookup: a change heard while it runs makes the stored entry stale at once.
+    const epoch = cache.epoch(db);
+    let row = cache.get(parsed.prefix, epoch, now.getTime());
+    if (!row) {
+      row = await lookupKey(db, parsed.prefix);
+      if (row) cache.set(parsed.prefix, row, epoch, now.getTime());
+    }
     const ok =
-      row && secretMatches(parsed.secret, row.secret_hash) && !row.revoked_at && (!row.expires_at || new Date(row.expires_at) > now) && row.active;
-    if (!ok) {
+      !!row && secretMatches(parsed.secret, row.secret_hash) && !row.revoked_at && (!row.expires_at || new Date(row.expires_at) > now) && row.active;
+    if (!ok || !row) {
       await db('audit_log').insert({
         actor: 'anonymous',
         action: 'auth.failed',
@@ -41,18 +118,10 @@ export function authenticate(db: Db): RequestHandler {
     }
     // Last use to the minute: one write a minute per key, not one per request.
     if (!row.last_used_at || now.getTime() - new Date(row.last_used_at).getTime() > 60_000) {
+      row.last_used_at = now;
       await db('api_keys').where('id', row.key_id).update({ last_used_at: now });
     }
-    req.principal = {
-      id: row.id,
-      name: row.name,
-      role: row.role,
-      providerId: row.provider_id,
-      providerCode: row.provider_code ?? null,
-      enterpriseUscc: row.enterprise_uscc,
-      personId: row.person_id,
-      organization: row.organization,
-    };
+    req.principal = { ...row.principal };
     next();
   };
 }

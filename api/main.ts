@@ -7,6 +7,7 @@
 import { Client } from '@temporalio/client';
 import { closeServer, connectTemporal, describeError, httpUrl, listen, log, redactUrl } from '../scripts/platform';
 import { runService } from '../scripts/service';
+import { startChangeFeed } from '../db/changes';
 import { createApp } from './app';
 import { startSubmissionReconciler } from './temporal';
 
@@ -20,6 +21,9 @@ runService('API', 'api/main.ts', async ({ config, databaseUrl, temporalAddress, 
   shutdown.add('Temporal client connection', () => connection.close());
   if (stopping()) return;
 
+  // Caches of keys and the calendar follow changes made by any process (db/changes.ts).
+  const feed = await startChangeFeed(db, log);
+  shutdown.add('change feed', () => feed.stop());
   const temporal = new Client({ connection, namespace: config.temporalNamespace });
   const app = createApp({ db, temporal, config });
   // Submissions stored while Temporal was unreachable get their workflow when it is back.

@@ -25,6 +25,7 @@ import { Client } from '@temporalio/client';
 import { Shutdown, connectTemporal, describeError, loadSettings, migrateAndSeed, startTemporalDevServer } from '../scripts/platform';
 import { createDb } from '../db/knex';
 import { loadCalendar } from '../db/calendar';
+import { startChangeFeed } from '../db/changes';
 import { boardQuery, openMissingObligations, type BoardFilter } from '../db/obligations';
 import { createPrincipal, issueApiKey } from '../db/principals';
 import { startPendingObligationWorkflows } from '../activities/obligations';
@@ -155,6 +156,9 @@ async function main(): Promise<void> {
   // ── 2. The board: endpoint vs bare SQL ──
   const admin = await createPrincipal(db, { name: '基准管理员', role: 'admin' }, null, 'bench');
   const key = await issueApiKey(db, admin.id, { label: 'bench:obligations' }, null, 'bench');
+  // As the API process runs: listening for changes, so keys and the calendar are cached (db/changes.ts).
+  const feed = await startChangeFeed(db, log);
+  shutdown.add('change feed', () => feed.stop());
   const app = createApp({ db, temporal, config: { taskQueue, jsonBodyLimit: '1mb', maxReportedErrors: 100 } });
   const httpServer = http.createServer(app);
   await new Promise<void>((r) => httpServer.listen(0, '127.0.0.1', r));
@@ -177,8 +181,8 @@ async function main(): Promise<void> {
     { name: 'state=ordered, by provider', query: '?state=ordered&sort=provider&order=asc', filter: { state: 'ordered', sort: 'provider', order: 'asc', limit: 50, offset: 0 } },
     { name: 'period=2026-03, kind=administrative', query: '?period=2026-03&kind=administrative', filter: { period: '2026-03', kind: 'administrative', sort: 'working_days_overdue', order: 'desc', limit: 50, offset: 0 } },
   ];
-  // What every authenticated request costs before any route runs (api/auth.ts): the key lookup and the
-  // last_used_at write, timed here as statements, to read the ratio with.
+  // What an authenticated request would cost before any route runs without the key cache (api/auth.ts): the key
+  // lookup and the last_used_at write, timed here as statements, to read the ratio with.
   const authCost: number[] = [];
   for (let i = 0; i < requests; i++) {
     const t = performance.now();
@@ -186,7 +190,7 @@ async function main(): Promise<void> {
     await db('api_keys').where('id', key.id).update({ last_used_at: new Date() });
     authCost.push(performance.now() - t);
   }
-  log(`authentication alone (key lookup + last_used_at write, every request): p50 ${ms(pct(authCost, 50))} p95 ${ms(pct(authCost, 95))}`);
+  log(`authentication without the key cache (key lookup + last_used_at write): p50 ${ms(pct(authCost, 50))} p95 ${ms(pct(authCost, 95))}`);
   let worst = 0;
   for (const c of cases) {
     const { sql, bindings } = boardQuery(c.filter);
@@ -208,7 +212,7 @@ async function main(): Promise<void> {
     }
     const ratio = pct(api, 95) / pct(bare, 95);
     worst = Math.max(worst, ratio);
-    log(`board ${c.name} (${rows} rows): endpoint p50 ${ms(pct(api, 50))} p95 ${ms(pct(api, 95))} | bare SQL p50 ${ms(pct(bare, 50))} p95 ${ms(pct(bare, 95))} | p95 ratio ${ratio.toFixed(2)}× (without the authentication's p50: ${((pct(api, 95) - pct(authCost, 50)) / pct(bare, 95)).toFixed(2)}×)`);
+    log(`board ${c.name} (${rows} rows): endpoint p50 ${ms(pct(api, 50))} p95 ${ms(pct(api, 95))} | bare SQL p50 ${ms(pct(bare, 50))} p95 ${ms(pct(bare, 95))} | p95 ratio ${ratio.toFixed(2)}×`);
   }
   agent.destroy();
 

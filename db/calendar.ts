@@ -1,16 +1,28 @@
 import type { Db } from './knex';
+import { liveFeed } from './changes';
 import { WorkingCalendar, type CalendarYear } from '../domain/calendar';
 
 /**
- * The working-day calendar as the database holds it. Cached per process and reloaded when any year changes
- * (one cheap query per use), so a year an admin loads is in force at once for the API and every worker.
+ * The working-day calendar as the database holds it. Cached per process and reloaded when any year changes, so a
+ * year an admin loads is in force at once for the API and every worker: while the process hears changes
+ * (db/changes.ts) the cache is used as long as no change of the calendar tables was heard; otherwise one cheap
+ * query per use compares a stamp of the years.
  */
-const cache = new WeakMap<Db, { stamp: string; calendar: WorkingCalendar }>();
+const cache = new WeakMap<Db, { stamp: string; epoch: string | null; calendar: WorkingCalendar }>();
+
+const calendarEpoch = (db: Db): string | null => {
+  const feed = liveFeed(db);
+  return feed ? `${feed.epoch('calendar_years')}|${feed.epoch('calendar_days')}` : null;
+};
 
 export async function loadCalendar(db: Db): Promise<WorkingCalendar> {
+  // Read before the stamp: a change heard while this runs makes what it stores stale at once.
+  const epoch = calendarEpoch(db);
+  const known = cache.get(db);
+  if (epoch !== null && known && known.epoch === epoch) return known.calendar;
   const [{ stamp }] = (await db.raw(`SELECT coalesce(max(loaded_at)::text, '') || ':' || count(*) AS stamp FROM calendar_years`)).rows as { stamp: string }[];
-  const hit = cache.get(db);
-  if (hit && hit.stamp === stamp) return hit.calendar;
+  // Without a feed, an unchanged stamp means an unchanged calendar; with one, a change was heard: reload.
+  if (epoch === null && known && known.stamp === stamp) return known.calendar;
   const years = await db('calendar_years').select('year').orderBy('year');
   const days = await db('calendar_days').select('day', 'kind', 'name').orderBy('day');
   const byYear = new Map<number, CalendarYear>(years.map((y: { year: number }) => [y.year, { year: y.year, holidays: [], workdays: [] }]));
@@ -20,7 +32,7 @@ export async function loadCalendar(db: Db): Promise<WorkingCalendar> {
     (d.kind === 'holiday' ? y.holidays : y.workdays).push({ date: d.day, name: d.name });
   }
   const calendar = new WorkingCalendar([...byYear.values()]);
-  cache.set(db, { stamp, calendar });
+  cache.set(db, { stamp, epoch, calendar });
   return calendar;
 }
 
@@ -61,4 +73,6 @@ export async function replaceCalendarYear(db: Db, year: CalendarYear, principalI
       detail: { holidays: year.holidays.length, workdays: year.workdays.length },
     });
   });
+  // In force in this process at once (other processes hear the table's notice).
+  liveFeed(db)?.touch('calendar_years');
 }

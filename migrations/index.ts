@@ -4,6 +4,8 @@ import * as m0002 from './20261127_0002_obligations';
 import * as m0003 from './20261127_0003_publication';
 import * as m0004 from './20261127_0004_objections';
 import * as m0005 from './20261127_0005_queries';
+import * as m0006 from './20261127_0006_name_search';
+import * as m0007 from './20261127_0007_change_notices';
 
 /** Every migration, in order. Listed here (not discovered on disk) so that tsx, jest and bundles all run them. */
 const MIGRATIONS: Array<[string, { up(k: Knex): Promise<void>; down(k: Knex): Promise<void> }]> = [
@@ -12,6 +14,8 @@ const MIGRATIONS: Array<[string, { up(k: Knex): Promise<void>; down(k: Knex): Pr
   ['20261127_0003_publication', m0003],
   ['20261127_0004_objections', m0004],
   ['20261127_0005_queries', m0005],
+  ['20261127_0006_name_search', m0006],
+  ['20261127_0007_change_notices', m0007],
 ];
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -102,6 +102,10 @@ async function runPlatform(): Promise<void> {
     shutdown.add('database connection pool', () => db.destroy());
     await platform.checkDatabase(db, pg.location);
     await platform.migrateAndSeed(db);
+    // Caches of keys and the calendar follow changes made by any process (db/changes.ts).
+    const { startChangeFeed } = await import('../db/changes');
+    const feed = await startChangeFeed(db, platform.log);
+    shutdown.add('change feed', () => feed.stop());
     interrupted();
 
     // Temporal

@@ -1,4 +1,5 @@
 import express, { Router } from 'express';
+import { liveFeed } from '../../db/changes';
 import { z } from '../../domain/z';
 import { ROLES } from '../../domain/roles';
 import { checkCitizenId, checkUscc } from '../../domain/identifiers';
@@ -141,6 +142,8 @@ export function adminRouter({ db }: AppDeps): Router {
       return updated;
     });
     if (!rows.length) throw notFound(`有效密钥 ${id}`);
+    // In force in this process before the answer (other processes hear the table's notice).
+    liveFeed(db)?.touch('api_keys');
     res.json({ id, revoked_at: new Date(rows[0].revoked_at).toISOString() });
   });
 
