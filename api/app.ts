@@ -27,6 +27,8 @@ export interface AppDeps {
 export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
+  // No automatic ETag (a hash of every answer): the public answers, which caches may keep, set their own.
+  app.set('etag', false);
   app.set('trust proxy', 'loopback');
 
   app.get('/health', (_req, res) => {

@@ -157,6 +157,30 @@ const BoardRow = registry.register(
     referred_to: z.string().nullable(),
   }),
 );
+type BoardRowOut = z.infer<typeof BoardRow>;
+type BoardSqlRow = Omit<BoardRowOut, 'working_days_overdue' | 'state_zh'> & { total: number };
+
+/** A board row as answered: fields named one by one (a copy by spread is many times slower on this hot path). */
+const boardRow = (r: BoardSqlRow, workingDaysOverdue: number | null): BoardRowOut => ({
+  id: r.id,
+  provider: r.provider,
+  provider_name: r.provider_name,
+  provider_kind: r.provider_kind,
+  period: r.period,
+  cadence: r.cadence,
+  due_date: r.due_date,
+  overdue_at: r.overdue_at,
+  case_id: r.case_id,
+  state: r.state,
+  order_deadline: r.order_deadline,
+  ordered_at: r.ordered_at,
+  escalation_due_at: r.escalation_due_at,
+  escalated_at: r.escalated_at,
+  referred_to: r.referred_to,
+  working_days_overdue: workingDaysOverdue,
+  state_zh: CASE_STATE_ZH[r.state],
+});
+
 const ObligationSchema = registry.register(
   'Obligation',
   z.object({
@@ -551,10 +575,9 @@ export function obligationsRouter(deps: AppDeps): Router {
     const { sql, bindings } = boardQuery({ providers: q.provider, kind: q.kind, period: q.period, state: q.state, sort: q.sort, order: q.order, limit: q.limit, offset: q.offset });
     const [rows, calendar] = await Promise.all([db.raw(sql, bindings as never[]), loadCalendar(db)]);
     const on = today();
-    const found = rows.rows as Array<Record<string, unknown> & { due_date: string; state: CaseState; total: number }>;
+    const found = rows.rows as BoardSqlRow[];
     const days = overdueDaysMany(calendar, found.map((r) => r.due_date), on);
-    const out = found.map(({ total: _t, ...row }) => ({ ...row, working_days_overdue: days.get(row.due_date) ?? null, state_zh: CASE_STATE_ZH[row.state] }));
-    res.json({ total: rows.rows[0]?.total ?? 0, today: on, rows: out });
+    res.json({ total: found[0]?.total ?? 0, today: on, rows: found.map((r) => boardRow(r, days.get(r.due_date) ?? null)) });
   });
 
   r.get('/obligations/stats', requireRole('admin', 'supervisor'), async (req, res) => {
