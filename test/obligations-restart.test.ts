@@ -4,9 +4,7 @@
  */
 import request from 'supertest';
 import { Client } from '@temporalio/client';
-import { Worker } from '@temporalio/worker';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { createActivities } from '../activities';
 import { createApp } from '../api/app';
 import { loadConfig } from '../domain/config';
 import { shanghaiDate } from '../domain/calendar';
@@ -15,7 +13,7 @@ import { parsePeriod } from '../domain/periods';
 import { loadCalendar } from '../db/calendar';
 import { obligationOpenerWorkflow } from '../workflows';
 import { freshDatabase, type TestDb } from './support/db';
-import { timeSkippingEnv, uniqueTaskQueue } from './support/temporal';
+import { timeSkippingEnv, uniqueTaskQueue, realWorker } from './support/temporal';
 import { principalWithKey } from './support/principals';
 import { penaltyRow } from './support/fixtures';
 import { eventually } from './support/wait';
@@ -37,15 +35,9 @@ afterAll(async () => {
 });
 
 const newWorker = () =>
-  Worker.create({
-    connection: env.nativeConnection,
-    taskQueue,
-    workflowsPath: require.resolve('../workflows'),
-    activities: createActivities({ db: t.db, publicationWorkingDays: 5, temporal: env.client, taskQueue }),
-    // No sticky cache: the test server never hands a stopped worker's sticky tasks back to the normal queue (a
-    // real cluster does after a few seconds); every task then goes through the shared queue, as after a crash.
-    maxCachedWorkflows: 0,
-  });
+  // No sticky cache: the test server never hands a stopped worker's sticky tasks back to the normal queue (a
+  // real cluster does after a few seconds); every task then goes through the shared queue, as after a crash.
+  realWorker(env, t.db, taskQueue, { maxCachedWorkflows: 0 });
 
 const obligation = (code: string, period: string) =>
   t.db('obligations as o').join('providers as p', 'p.id', 'o.provider_id').where({ 'p.code': code, 'o.period': period }).first('o.*');

@@ -3,14 +3,12 @@
  * registered by `ensureSchedules` (again and again without harm), daily at 00:15 Asia/Shanghai, and each firing
  * opens the current period of the active providers once.
  */
-import { Worker } from '@temporalio/worker';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { createActivities } from '../activities';
 import { SCHEDULES, ensureSchedules } from '../worker/schedules';
 import { OBLIGATION_OPENER_SCHEDULE_ID, periodContaining } from '../domain/obligations';
 import { shanghaiDate } from '../domain/calendar';
 import { freshDatabase, type TestDb } from './support/db';
-import { devServerEnv, uniqueTaskQueue } from './support/temporal';
+import { devServerEnv, uniqueTaskQueue, realWorker } from './support/temporal';
 import { eventually } from './support/wait';
 
 let t: TestDb;
@@ -44,12 +42,7 @@ test('the obligation-opener Schedule is registered daily at 00:15 Shanghai and e
 
   // Two active providers only, so the run is small.
   await t.db('providers').whereNotIn('code', ['QZ-GXJ', 'QZ-TAX']).update({ active: false });
-  const worker = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue,
-    workflowsPath: require.resolve('../workflows'),
-    activities: createActivities({ db: t.db, publicationWorkingDays: 5, temporal: env.client, taskQueue }),
-  });
+  const worker = await realWorker(env, t.db, taskQueue);
   await worker.runUntil(async () => {
     await handle.trigger();
     await eventually(async () => (await handle.describe()).info.recentActions.length >= 1, 'first firing');

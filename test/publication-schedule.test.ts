@@ -3,11 +3,10 @@
  * at 00:30 Asia/Shanghai, and a triggered run sweeps with the real activities on PostgreSQL. Schedules exist only
  * on the CLI dev server, not on the time-skipping test server.
  */
-import { Worker } from '@temporalio/worker';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { devServerEnv, uniqueTaskQueue } from './support/temporal';
+import { devServerEnv, uniqueTaskQueue, realWorker } from './support/temporal';
+import { eventually } from './support/wait';
 import { freshDatabase, type TestDb } from './support/db';
-import { createActivities } from '../activities';
 import { SCHEDULES, ensureSchedules } from '../worker/schedules';
 import { shanghaiDate } from '../domain/calendar';
 
@@ -49,12 +48,7 @@ test('the publication-expiry Schedule runs the sweep daily at 00:30 Shanghai; a 
     RETURNING record_key`);
   const key = rec.rows[0].record_key;
 
-  const worker = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue,
-    workflowsPath: require.resolve('../workflows'),
-    activities: createActivities({ db: t.db, publicationWorkingDays: 5, temporal: env.client, taskQueue }),
-  });
+  const worker = await realWorker(env, t.db, taskQueue);
   await worker.runUntil(async () => {
     await handle.trigger();
     const until = Date.now() + 30000;
@@ -72,20 +66,11 @@ test('the name-search-statistics Schedule recounts name fragments daily at 03:00
   expect(def).toMatchObject({ workflowType: 'nameSearchStatisticsWorkflow', at: { hour: 3, minute: 0 }, runAtStart: true });
   await t.db('enterprises').insert(Array.from({ length: 25 }, (_, i) => ({ uscc: `91450700MA${String(9000 + i).padStart(7, '0')}X`, name: `钦州市统计片段企业${i}号`, status: '存续' })));
   const taskQueue = uniqueTaskQueue('sched-names');
-  const worker = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue,
-    workflowsPath: require.resolve('../workflows'),
-    activities: createActivities({ db: t.db, publicationWorkingDays: 5, temporal: env.client, taskQueue }),
-  });
+  const worker = await realWorker(env, t.db, taskQueue);
   await worker.runUntil(async () => {
     // ensureSchedules triggers it at once (runAtStart): no need to wait for 03:00.
     expect(await ensureSchedules(env.client, taskQueue, [def!])).toEqual(['name-search-statistics']);
-    const until = Date.now() + 30000;
-    while (!(await t.db('enterprise_name_grams').where('gram', '统计片').first())) {
-      if (Date.now() > until) throw new Error('the scheduled recount did not run');
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    await eventually(() => t.db('enterprise_name_grams').where('gram', '统计片').first(), 'the scheduled recount');
   });
   expect(await t.db('enterprise_name_grams').where('gram', '统计片').first('names')).toEqual({ names: 25 });
   const desc = await env.client.schedule.getHandle('name-search-statistics').describe();

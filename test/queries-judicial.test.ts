@@ -1,9 +1,8 @@
-import { Worker } from '@temporalio/worker';
+import type { Worker } from '@temporalio/worker';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { freshDatabase, type TestDb } from './support/db';
-import { timeSkippingEnv, uniqueTaskQueue } from './support/temporal';
+import { timeSkippingEnv, uniqueTaskQueue, realWorker } from './support/temporal';
 import { citizenId, uscc } from './support/fixtures';
-import { createActivities } from '../activities';
 import { replaceCalendarYear } from '../db/calendar';
 import { createPrincipal } from '../db/principals';
 import { createJudicialRequest, querierOf, storeDocument } from '../db/queries';
@@ -61,12 +60,7 @@ beforeAll(async () => {
     { provider_id: provider.id, item_code: 'P-DISHONEST', subject_type: 'person', subject_id: citizenId(77), payload: JSON.stringify({ case_no: '(2025)桂07执7号', court: '钦州市中级人民法院', obligation: '给付' }), event_date: '2025-05-01', created_by: judge.id },
     { provider_id: provider.id, item_code: 'P-LOAN', subject_type: 'person', subject_id: citizenId(77), payload: JSON.stringify({ lender: '银行', kind: '贷款', amount: 1, status: '正常' }), event_date: '2025-05-01', created_by: judge.id },
   ]);
-  worker = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue,
-    workflowsPath: require.resolve('../workflows'),
-    activities: createActivities({ db: t.db, publicationWorkingDays: 5, temporal: env.client, taskQueue }),
-  });
+  worker = await realWorker(env, t.db, taskQueue);
   running = worker.run();
 }, 120000);
 

@@ -1,7 +1,7 @@
-import { Worker } from '@temporalio/worker';
+import type { Worker } from '@temporalio/worker';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { freshDatabase, type TestDb } from './support/db';
-import { devServerEnv, timeSkippingEnv, uniqueTaskQueue } from './support/temporal';
+import { devServerEnv, timeSkippingEnv, uniqueTaskQueue, realWorker } from './support/temporal';
 import { citizenId, uscc } from './support/fixtures';
 import { createActivities } from '../activities';
 import { purgeRetentionBatch } from '../db/queries';
@@ -126,12 +126,7 @@ describe('the retention sweep workflow', () => {
   beforeAll(async () => {
     t = await freshDatabase();
     env = await timeSkippingEnv();
-    worker = await Worker.create({
-      connection: env.nativeConnection,
-      taskQueue,
-      workflowsPath: require.resolve('../workflows'),
-      activities: createActivities({ db: t.db, publicationWorkingDays: 5, temporal: env.client, taskQueue }),
-    });
+    worker = await realWorker(env, t.db, taskQueue);
     running = worker.run();
   }, 120000);
   afterAll(async () => {
@@ -196,12 +191,7 @@ describe('the daily retention Schedule (durable, Asia/Shanghai)', () => {
     expect(desc.action).toMatchObject({ type: 'startWorkflow', workflowType: 'retentionSweepWorkflow', taskQueue });
 
     const old = await personRecord(t.db, citizenId(300), '2015-06-30');
-    const worker = await Worker.create({
-      connection: env.nativeConnection,
-      taskQueue,
-      workflowsPath: require.resolve('../workflows'),
-      activities: createActivities({ db: t.db, publicationWorkingDays: 5, temporal: env.client, taskQueue }),
-    });
+    const worker = await realWorker(env, t.db, taskQueue);
     await worker.runUntil(async () => {
       await handle.trigger();
       const end = Date.now() + 30000;

