@@ -6,6 +6,7 @@ import * as m0004 from './20261127_0004_objections';
 import * as m0005 from './20261127_0005_queries';
 import * as m0006 from './20261127_0006_name_search';
 import * as m0007 from './20261127_0007_change_notices';
+import * as m0009 from './20261127_0009_principal_status';
 
 /** Every migration, in order. Listed here (not discovered on disk) so that tsx, jest and bundles all run them. */
 const MIGRATIONS: Array<[string, { up(k: Knex): Promise<void>; down(k: Knex): Promise<void> }]> = [
@@ -16,6 +17,7 @@ const MIGRATIONS: Array<[string, { up(k: Knex): Promise<void>; down(k: Knex): Pr
   ['20261127_0005_queries', m0005],
   ['20261127_0006_name_search', m0006],
   ['20261127_0007_change_notices', m0007],
+  ['20261127_0009_principal_status', m0009],
 ];
 
 export const migrationSource: Knex.MigrationSource<string> = {

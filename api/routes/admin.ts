@@ -1,12 +1,13 @@
-import express, { Router } from 'express';
+import express, { Router, type Request } from 'express';
 import { liveFeed } from '../../db/changes';
 import { z } from '../../domain/z';
 import { ROLES } from '../../domain/roles';
 import { checkCitizenId, checkUscc } from '../../domain/identifiers';
 import { createPrincipal, issueApiKey, PrincipalInputError } from '../../db/principals';
+import { isoColumn } from '../../db/queries';
 import type { AppDeps } from '../app';
 import { actorLabel, principalOf, requireRole } from '../auth';
-import { badRequest, notFound } from '../errors';
+import { HttpError, badRequest, notFound } from '../errors';
 import { document, registry } from '../openapi';
 
 const NewPrincipalBody = z
@@ -37,8 +38,28 @@ const PrincipalSchema = registry.register(
     person_id: z.string().nullable(),
     organization: z.string().nullable(),
     active: z.boolean(),
+    deactivated_at: z.string().nullable(),
+    deactivation_reason: z.string().nullable(),
   }),
 );
+
+const KeySchema = registry.register(
+  'ApiKeyInfo',
+  z.object({
+    id: z.string().uuid(),
+    prefix: z.string().openapi({ description: '密钥前缀（密钥本身从不保存）/ the key\'s prefix; the key itself is never stored' }),
+    label: z.string().nullable(),
+    created_at: z.string(),
+    expires_at: z.string().nullable(),
+    revoked_at: z.string().nullable(),
+    last_used_at: z.string().nullable(),
+    status: z.enum(['active', 'expired', 'revoked']),
+  }),
+);
+
+const Reason = z.string().trim().min(2, { message: '请说明理由（至少 2 个字）/ give a reason (2 characters or more)' }).max(500);
+const DeactivationBody = z.object({ reason: Reason }).strict();
+const ActivationBody = z.object({ reason: Reason.optional() }).strict();
 
 const NewKeyBody = z
   .object({
@@ -82,6 +103,39 @@ document({
   },
 });
 document({
+  method: 'get',
+  path: '/admin/principals/{id}',
+  tags,
+  summary: '一个账号及其密钥（不含密钥本身）/ one principal and its keys, never the keys themselves (admin)',
+  secured: true,
+  request: { params: PrincipalId },
+  responses: { 200: { description: 'the principal', content: { 'application/json': { schema: z.object({ principal: PrincipalSchema, keys: z.array(KeySchema) }) } } } },
+});
+document({
+  method: 'post',
+  path: '/admin/principals/{id}/deactivation',
+  tags,
+  summary: '停用账号：其全部密钥立即失效（各 API 进程同时生效）/ deactivate a principal: every key of it stops working at once (admin)',
+  secured: true,
+  request: { params: PrincipalId, body: { content: { 'application/json': { schema: DeactivationBody } } } },
+  responses: {
+    200: { description: 'deactivated', content: { 'application/json': { schema: z.object({ principal: PrincipalSchema }) } } },
+    409: { description: 'already inactive, or your own account' },
+  },
+});
+document({
+  method: 'post',
+  path: '/admin/principals/{id}/activation',
+  tags,
+  summary: '重新启用账号（已吊销的密钥仍然无效）/ reactivate a principal; revoked keys stay revoked (admin)',
+  secured: true,
+  request: { params: PrincipalId, body: { content: { 'application/json': { schema: ActivationBody } } } },
+  responses: {
+    200: { description: 'active again', content: { 'application/json': { schema: z.object({ principal: PrincipalSchema }) } } },
+    409: { description: 'already active' },
+  },
+});
+document({
   method: 'post',
   path: '/admin/keys/{id}/revoke',
   tags,
@@ -94,7 +148,23 @@ document({
 export function adminRouter({ db }: AppDeps): Router {
   const r = Router();
   const json = express.json({ limit: '100kb' });
-  const principalColumns = ['p.id', 'p.name', 'p.role', 'pr.code as provider', 'p.enterprise_uscc', 'p.person_id', 'p.organization', 'p.active'];
+  const principalColumns = [
+    'p.id',
+    'p.name',
+    'p.role',
+    'pr.code as provider',
+    'p.enterprise_uscc',
+    'p.person_id',
+    'p.organization',
+    'p.active',
+    isoColumn(db, 'p.deactivated_at'),
+    'p.deactivation_reason',
+  ];
+  const onePrincipal = async (id: string) => {
+    const principal = await db('principals as p').leftJoin('providers as pr', 'pr.id', 'p.provider_id').where('p.id', id).first(principalColumns);
+    if (!principal) throw notFound(`账号 ${id}`);
+    return principal;
+  };
 
   r.post('/admin/principals', requireRole('admin'), json, async (req, res) => {
     const admin = principalOf(req);
@@ -111,13 +181,77 @@ export function adminRouter({ db }: AppDeps): Router {
       if (e instanceof PrincipalInputError) throw badRequest(e.message, [{ field: e.field, reason: e.message }]);
       throw e;
     }
-    const principal = await db('principals as p').leftJoin('providers as pr', 'pr.id', 'p.provider_id').where('p.id', id).first(principalColumns);
-    res.status(201).json({ principal });
+    res.status(201).json({ principal: await onePrincipal(id) });
   });
 
   r.get('/admin/principals', requireRole('admin'), async (_req, res) => {
     const principals = await db('principals as p').leftJoin('providers as pr', 'pr.id', 'p.provider_id').orderBy('p.created_at').select(principalColumns);
     res.json({ principals });
+  });
+
+  r.get('/admin/principals/:id', requireRole('admin'), async (req, res) => {
+    const { id } = PrincipalId.parse(req.params);
+    const principal = await onePrincipal(id);
+    const keys = await db('api_keys')
+      .where('principal_id', id)
+      .orderBy('created_at')
+      .select(
+        'id',
+        'prefix',
+        'label',
+        isoColumn(db, 'created_at'),
+        isoColumn(db, 'expires_at'),
+        isoColumn(db, 'revoked_at'),
+        isoColumn(db, 'last_used_at'),
+        db.raw(`CASE WHEN revoked_at IS NOT NULL THEN 'revoked' WHEN expires_at <= now() THEN 'expired' ELSE 'active' END AS status`),
+      );
+    res.json({ principal, keys });
+  });
+
+  /** Sets a principal's state in one transaction with its audit entry; 409 when it is already so. */
+  const setActive = async (req: Request, active: boolean, reason: string | undefined) => {
+    const admin = principalOf(req);
+    const { id } = PrincipalId.parse(req.params);
+    await onePrincipal(id);
+    if (!active && id === admin.id) {
+      throw new HttpError(409, 'CANNOT_DEACTIVATE_SELF', '不能停用自己的账号 / you cannot deactivate your own account', [
+        { field: 'id', reason: '本人账号 / your own account' },
+      ]);
+    }
+    const changed = await db.transaction(async (trx) => {
+      const n = await trx('principals')
+        .where({ id, active: !active })
+        .update(active ? { active: true, deactivated_at: null, deactivated_by: null, deactivation_reason: null } : { active: false, deactivated_at: trx.fn.now(), deactivated_by: admin.id, deactivation_reason: reason });
+      if (n) {
+        await trx('audit_log').insert({
+          principal_id: admin.id,
+          actor: actorLabel(admin),
+          action: active ? 'principal.activate' : 'principal.deactivate',
+          entity: 'principal',
+          entity_id: id,
+          detail: { reason: reason ?? null },
+        });
+      }
+      return n > 0;
+    });
+    if (!changed) {
+      throw new HttpError(409, active ? 'PRINCIPAL_ACTIVE' : 'PRINCIPAL_INACTIVE', active ? '该账号已是启用状态 / the principal is already active' : '该账号已停用 / the principal is already inactive', [
+        { field: 'id', reason: active ? '已启用 / already active' : '已停用 / already inactive' },
+      ]);
+    }
+    // In force in this process before the answer (other processes hear the table's notice).
+    liveFeed(db)?.touch('principals');
+    return onePrincipal(id);
+  };
+
+  r.post('/admin/principals/:id/deactivation', requireRole('admin'), json, async (req, res) => {
+    const body = DeactivationBody.parse(req.body ?? {});
+    res.json({ principal: await setActive(req, false, body.reason) });
+  });
+
+  r.post('/admin/principals/:id/activation', requireRole('admin'), json, async (req, res) => {
+    const body = ActivationBody.parse(req.body ?? {});
+    res.json({ principal: await setActive(req, true, body.reason) });
   });
 
   r.post('/admin/principals/:id/keys', requireRole('admin'), json, async (req, res) => {

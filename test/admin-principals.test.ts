@@ -1,0 +1,103 @@
+/**
+ * Account administration: an admin sees a principal's keys (never the keys themselves), deactivates a principal —
+ * every key of it refused at once, in this process and (through the change notice) in every other — and
+ * reactivates it; each step dated, attributed and in the audit log (P11, E23). Roles enforced; bad input changes
+ * nothing.
+ */
+import request from 'supertest';
+import { startTestPlatform, type TestPlatform } from './support/platform';
+import { principalWithKey } from './support/principals';
+import { startChangeFeed, type ChangeFeed } from '../db/changes';
+
+let p: TestPlatform;
+let feed: ChangeFeed;
+let admin: { id: string; auth: string };
+
+beforeAll(async () => {
+  p = await startTestPlatform();
+  // As the API process runs: keys cached while it hears change notices.
+  feed = await startChangeFeed(p.db);
+  admin = await principalWithKey(p.db, { name: '账号管理员', role: 'admin' });
+}, 120000);
+afterAll(async () => {
+  await feed?.stop();
+  await p?.stop();
+});
+
+const as = (auth: string) => ({
+  get: (path: string) => request(p.app).get(path).set('Authorization', auth),
+  post: (path: string, body?: object) => request(p.app).post(path).set('Authorization', auth).send(body),
+});
+
+test('an admin sees a principal and its keys, with their status, never a secret', async () => {
+  const staff = await principalWithKey(p.db, { name: '征集机构工作人员甲', role: 'staff', organization: '钦州市信用信息征集服务机构' });
+  const second = await as(admin.auth).post(`/admin/principals/${staff.id}/keys`, { label: '备用', expires_in_days: 30 });
+  expect(second.status).toBe(201);
+  await as(admin.auth).post(`/admin/keys/${second.body.id}/revoke`).expect(200);
+  expect((await as(staff.auth).get('/notifications')).status).toBe(200); // marks the first key used
+
+  const res = await as(admin.auth).get(`/admin/principals/${staff.id}`);
+  expect(res.status).toBe(200);
+  expect(res.body.principal).toMatchObject({ id: staff.id, role: 'staff', active: true, deactivated_at: null, deactivation_reason: null });
+  expect(res.body.keys.map((k: { label: string; status: string }) => [k.label, k.status])).toEqual([
+    ['test', 'active'],
+    ['备用', 'revoked'],
+  ]);
+  expect(res.body.keys[0].last_used_at).toMatch(/^\d{4}-\d{2}-\d{2}T/);
+  expect(res.body.keys[1].revoked_at).toMatch(/^\d{4}-\d{2}-\d{2}T/);
+  const text = JSON.stringify(res.body);
+  expect(text).not.toMatch(/secret|qzk_/);
+  expect(text).not.toContain(staff.auth.split('_').pop());
+});
+
+test('a deactivated principal is refused at once; reactivated, its key works again; every step audited', async () => {
+  const provider = await principalWithKey(p.db, { name: '工商局报送员乙', role: 'provider', providerCode: 'QZ-GSJ' });
+  expect((await as(provider.auth).get('/submissions')).status).toBe(200);
+  expect((await as(provider.auth).get('/submissions')).status).toBe(200); // now from the key cache
+
+  const off = await as(admin.auth).post(`/admin/principals/${provider.id}/deactivation`, { reason: '人员调离 / left the department' });
+  expect(off.status).toBe(200);
+  expect(off.body.principal).toMatchObject({ active: false, deactivation_reason: '人员调离 / left the department' });
+  expect(off.body.principal.deactivated_at).toMatch(/^\d{4}-\d{2}-\d{2}T/);
+  expect((await as(provider.auth).get('/submissions')).status).toBe(401);
+  // No new key for an inactive principal.
+  expect((await as(admin.auth).post(`/admin/principals/${provider.id}/keys`, {})).status).toBe(404);
+  // Twice: 409, nothing changes.
+  const again = await as(admin.auth).post(`/admin/principals/${provider.id}/deactivation`, { reason: '重复 / again' });
+  expect(again.status).toBe(409);
+  expect(again.body.error.code).toBe('PRINCIPAL_INACTIVE');
+
+  const on = await as(admin.auth).post(`/admin/principals/${provider.id}/activation`, {});
+  expect(on.status).toBe(200);
+  expect(on.body.principal).toMatchObject({ active: true, deactivated_at: null, deactivation_reason: null });
+  expect((await as(provider.auth).get('/submissions')).status).toBe(200);
+  expect((await as(admin.auth).post(`/admin/principals/${provider.id}/activation`, {})).body.error.code).toBe('PRINCIPAL_ACTIVE');
+
+  const audit = await p.db('audit_log').where({ entity: 'principal', entity_id: provider.id }).whereLike('action', 'principal.%activate').orderBy('id').select('action', 'principal_id', 'detail');
+  expect(audit.map((a) => a.action)).toEqual(['principal.deactivate', 'principal.activate']);
+  expect(audit[0]).toMatchObject({ principal_id: admin.id, detail: { reason: '人员调离 / left the department' } });
+});
+
+test('an admin cannot deactivate their own account; only admins manage accounts; bad input is a 4xx and changes nothing', async () => {
+  const self = await as(admin.auth).post(`/admin/principals/${admin.id}/deactivation`, { reason: '测试自我停用' });
+  expect(self.status).toBe(409);
+  expect(self.body.error.code).toBe('CANNOT_DEACTIVATE_SELF');
+
+  const staff = await principalWithKey(p.db, { name: '工作人员丙', role: 'staff' });
+  const supervisor = await principalWithKey(p.db, { name: '监督人员', role: 'supervisor' });
+  for (const who of [staff, supervisor]) {
+    expect((await as(who.auth).post(`/admin/principals/${staff.id}/deactivation`, { reason: '越权尝试' })).status).toBe(403);
+    expect((await as(who.auth).get(`/admin/principals/${staff.id}`)).status).toBe(403);
+  }
+  expect((await request(p.app).get(`/admin/principals/${staff.id}`)).status).toBe(401);
+
+  const noReason = await as(admin.auth).post(`/admin/principals/${staff.id}/deactivation`, {});
+  expect(noReason.status).toBe(400);
+  expect(noReason.body.error.details[0].field).toBe('reason');
+  const extra = await as(admin.auth).post(`/admin/principals/${staff.id}/deactivation`, { reason: '调岗', active: false });
+  expect(extra.status).toBe(400);
+  expect((await as(admin.auth).post('/admin/principals/not-a-uuid/deactivation', { reason: '调岗' })).body.error.details[0].field).toBe('id');
+  expect((await as(admin.auth).post('/admin/principals/00000000-0000-4000-8000-00000000dead/deactivation', { reason: '调岗' })).status).toBe(404);
+  expect(await p.db('principals').where('id', staff.id).first('active')).toEqual({ active: true });
+  expect((await as(staff.auth).get('/notifications')).status).toBe(200);
+});
