@@ -27,7 +27,7 @@ import {
 } from '../db/obligations';
 import { isIsoDate, shanghaiDate } from '../domain/calendar';
 import { obligationSettings } from '../domain/config';
-import { CASE_KIND_ZH, dueDateOf, endOfShanghaiDay, periodLabelZh, reminderPlan, type CaseState, type ReminderPlan } from '../domain/obligations';
+import { CASE_KIND_ZH, dueDateOf, endOfShanghaiDay, periodLabelZh, reminderPlan, type CaseState, type ObligationState, type ReminderPlan } from '../domain/obligations';
 import { parsePeriod } from '../domain/periods';
 import type { SubmissionHook } from '../api/hooks';
 import type { complianceCaseWorkflow, obligationWorkflow } from '../workflows/obligation';
@@ -57,7 +57,8 @@ export interface ObligationPlan {
   obligationId: number;
   providerCode: string;
   period: string;
-  state: 'open' | 'fulfilled' | 'overdue';
+  state: ObligationState;
+  /** Empty for an obligation waived before its due date was set. */
   dueDate: string;
   /** The instant the due date ends (Asia/Shanghai): the obligation is overdue after it. */
   dueEndsAt: string;
@@ -269,6 +270,11 @@ export const obligationActivities = (deps: ActivityDeps) => ({
   async planObligation(obligationId: number): Promise<ObligationPlan> {
     const o = await obligationById(deps.db, obligationId);
     if (!o) throw ApplicationFailure.nonRetryable(`obligation ${obligationId} not found`, 'ObligationNotFound');
+    if (o.state === 'waived') {
+      // Nothing is owed: no due date to compute (its year's calendar may not even be loaded), no reminders.
+      const due = o.due_date ?? '';
+      return { obligationId: o.id, providerCode: o.provider_code, period: o.period, state: o.state, dueDate: due, dueEndsAt: due && endOfShanghaiDay(due), reminders: [], onTime: null, caseWorkflowId: null };
+    }
     const period = parsePeriod(o.period)!;
     const calendar = await loadCalendar(deps.db);
     let dueDate = o.due_date;
@@ -303,18 +309,23 @@ export const obligationActivities = (deps: ActivityDeps) => ({
   },
 
   /** A submission was announced: records the fulfilment if the database holds one (and resolves its case). */
-  async checkObligationFulfilment(obligationId: number): Promise<{ fulfilled: boolean; onTime: boolean | null }> {
+  async checkObligationFulfilment(obligationId: number): Promise<{ fulfilled: boolean; onTime: boolean | null; waived: boolean }> {
     const f = await deps.db.transaction(async (trx) => fulfilObligation(trx, (await obligationById(trx, obligationId, true))!));
     if (f.resolvedCase) await tellCaseWorkflow(deps.temporal, f.resolvedCase.workflowId);
-    return { fulfilled: f.fulfilled, onTime: f.onTime };
+    return { fulfilled: f.fulfilled, onTime: f.onTime, waived: f.waived };
   },
 
   /** A reminder before the due date, kept as a notification the provider reads through the API. */
-  async sendObligationReminder(obligationId: number, workingDaysBefore: number, date: string): Promise<{ fulfilled: boolean; onTime: boolean | null; sent: boolean }> {
+  async sendObligationReminder(
+    obligationId: number,
+    workingDaysBefore: number,
+    date: string,
+  ): Promise<{ fulfilled: boolean; onTime: boolean | null; sent: boolean; waived: boolean }> {
     return deps.db.transaction(async (trx) => {
       const o = (await obligationById(trx, obligationId, true))!;
       const f = await fulfilObligation(trx, o);
-      if (f.fulfilled) return { fulfilled: true, onTime: f.onTime, sent: false };
+      if (f.fulfilled) return { fulfilled: true, onTime: f.onTime, sent: false, waived: false };
+      if (f.waived) return { fulfilled: false, onTime: null, sent: false, waived: true };
       const label = periodLabelZh(o.period);
       const dedupeKey = `obligation-reminder-${o.id}-${workingDaysBefore}`;
       const sent = await notify(trx, {
@@ -340,12 +351,12 @@ export const obligationActivities = (deps: ActivityDeps) => ({
           detail: { workingDaysBefore, date, dueDate: o.due_date, article: 'E7, P9' },
         });
       }
-      return { fulfilled: false, onTime: null, sent };
+      return { fulfilled: false, onTime: null, sent, waived: false };
     });
   },
 
   /** The due date has passed: fulfilled after all (the database says so), or overdue with a compliance case. */
-  async declareObligationOverdue(obligationId: number): Promise<{ state: 'fulfilled' | 'overdue'; onTime: boolean | null; caseWorkflowId: string | null }> {
+  async declareObligationOverdue(obligationId: number): Promise<{ state: 'fulfilled' | 'overdue' | 'waived'; onTime: boolean | null; caseWorkflowId: string | null }> {
     const r = await declareOverdue(deps.db, obligationId);
     if (r.resolvedCase) await tellCaseWorkflow(deps.temporal, r.resolvedCase.workflowId);
     if (r.state === 'overdue' && r.caseId && r.caseWorkflowId) await ensureComplianceCaseWorkflow(deps, r.caseId, r.caseWorkflowId);

@@ -7,7 +7,7 @@ import type { Knex } from 'knex';
 import type { Db } from './knex';
 import { notify } from './notifications';
 import type { Cadence } from '../domain/catalog';
-import { UnknownCalendarYearError, type WorkingCalendar } from '../domain/calendar';
+import { UnknownCalendarYearError, addCalendarDays, type WorkingCalendar } from '../domain/calendar';
 import { parsePeriod } from '../domain/periods';
 import {
   CASE_ARTICLE,
@@ -22,6 +22,7 @@ import {
   type BoardState,
   type CaseKind,
   type CaseState,
+  type ObligationState,
 } from '../domain/obligations';
 
 type Conn = Knex | Knex.Transaction;
@@ -190,6 +191,107 @@ export async function recordCadenceChange(
   });
 }
 
+// ─── Deactivating and reactivating a provider ───────────────────────────────────────────────────────────────
+
+export class ProviderStateError extends Error {
+  constructor(
+    readonly code: 'PROVIDER_INACTIVE' | 'PROVIDER_ACTIVE',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface ProviderDeactivation {
+  /** Obligations no longer owed: open, nothing submitted for them. Their workflows are to be woken. */
+  waived: Array<{ id: number; period: string; workflowId: string }>;
+  /** Periods already overdue: the failure happened before; their compliance cases go on. */
+  overdueKept: string[];
+  /** Periods open with a batch already received: fulfilled by it, as usual. */
+  submittedKept: string[];
+}
+
+/**
+ * Deactivates a provider (a department merged or abolished): it gets no new obligations and may not submit;
+ * its open obligations with nothing submitted are waived; overdue ones stay, with their cases. One transaction,
+ * the audit entry last.
+ */
+export async function deactivateProvider(db: Db, input: { providerId: number; reason: string; principalId: string; actor: string }): Promise<ProviderDeactivation> {
+  return db.transaction(async (trx) => {
+    const p = await trx('providers').where('id', input.providerId).forUpdate().first('id', 'code', 'active');
+    if (!p.active) throw new ProviderStateError('PROVIDER_INACTIVE', '该信息提供单位已停用 / the provider is already inactive');
+    await trx('providers').where('id', p.id).update({ active: false, deactivated_at: trx.fn.now(), deactivated_by: input.principalId, deactivation_reason: input.reason });
+    const waived: ProviderDeactivation['waived'] = (
+      await trx.raw(
+        `WITH w AS (
+           UPDATE obligations o SET state = 'waived', waived_at = now(), waived_reason = :reason
+            WHERE o.provider_id = :id AND o.state = 'open'
+              AND NOT EXISTS (SELECT 1 FROM submissions s WHERE s.provider_id = o.provider_id AND s.period = o.period)
+           RETURNING o.id, o.period, o.workflow_id)
+         , ev AS (
+           INSERT INTO obligation_events (obligation_id, kind, principal_id, actor, detail)
+           SELECT w.id, 'waived', :principal, :actor, jsonb_build_object('reason', :reason::text, 'article', 'E7, P9') FROM w)
+         SELECT id, period, workflow_id FROM w ORDER BY period`,
+        { id: p.id, reason: input.reason, principal: input.principalId, actor: input.actor },
+      )
+    ).rows.map((r: { id: number; period: string; workflow_id: string }) => ({ id: Number(r.id), period: r.period, workflowId: r.workflow_id }));
+    const kept = await trx('obligations').where('provider_id', p.id).whereIn('state', ['open', 'overdue']).orderBy('period').select('period', 'state');
+    const result: ProviderDeactivation = {
+      waived,
+      overdueKept: kept.filter((k) => k.state === 'overdue').map((k) => k.period),
+      submittedKept: kept.filter((k) => k.state === 'open').map((k) => k.period),
+    };
+    await trx('audit_log').insert({
+      principal_id: input.principalId,
+      actor: input.actor,
+      action: 'provider.deactivate',
+      entity: 'provider',
+      entity_id: p.code,
+      detail: { reason: input.reason, waived: waived.map((w) => w.period), overdue_kept: result.overdueKept, article: 'E7, P9' },
+    });
+    return result;
+  });
+}
+
+/**
+ * Reactivates a provider. The periods that began while it was inactive are recorded as waived (never owed); the
+ * period in progress is owed from now on if it was not waived already (the caller opens it, as at registration).
+ */
+export async function reactivateProvider(db: Db, input: { providerId: number; today: string; reason: string | null; principalId: string; actor: string }): Promise<{ waivedWhileInactive: string[] }> {
+  return db.transaction(async (trx) => {
+    const p = await trx('providers').where('id', input.providerId).forUpdate().first('id', 'code', 'active', 'cadence');
+    if (p.active) throw new ProviderStateError('PROVIDER_ACTIVE', '该信息提供单位已是启用状态 / the provider is already active');
+    await trx('providers').where('id', p.id).update({ active: true, deactivated_at: null, deactivated_by: null, deactivation_reason: null });
+    const beforeCurrent = addCalendarDays(periodContaining(input.today, p.cadence as Cadence).start, -1);
+    const res = await trx.raw(
+      `${missingPeriodsSql(true)}
+       , ins AS (
+         INSERT INTO obligations (provider_id, period, cadence, period_start, period_end, due_working_days, workflow_id, opened_by,
+                                  state, waived_at, waived_reason, workflow_started_at)
+         SELECT m.provider_id, m.period, m.cadence, m.period_start, m.period_end, 0, 'obligation-' || m.code || '-' || m.period, :actor,
+                'waived', now(), '单位停用期间的报送期，不需报送 / a period while the provider was inactive', now()
+           FROM missing m
+         ON CONFLICT (provider_id, period) DO NOTHING
+         RETURNING id, period)
+       , ev AS (
+         INSERT INTO obligation_events (obligation_id, kind, principal_id, actor, detail)
+         SELECT ins.id, 'waived', :principal, :actor, jsonb_build_object('reason', 'inactive', 'article', 'E7, P9') FROM ins)
+       SELECT period FROM ins ORDER BY period`,
+      { today: beforeCurrent, ids: [p.id], actor: input.actor, principal: input.principalId },
+    );
+    const waivedWhileInactive = res.rows.map((r: { period: string }) => r.period);
+    await trx('audit_log').insert({
+      principal_id: input.principalId,
+      actor: input.actor,
+      action: 'provider.activate',
+      entity: 'provider',
+      entity_id: p.code,
+      detail: { reason: input.reason, waived_while_inactive: waivedWhileInactive, article: 'E7, P9' },
+    });
+    return { waivedWhileInactive };
+  });
+}
+
 // ─── Opening obligations ─────────────────────────────────────────────────────────────────────────────────────
 
 /** Every period of every active provider that has begun by `today` under the cadences in force, not yet opened. */
@@ -318,7 +420,7 @@ export interface ObligationRow {
   period_end: string;
   due_date: string | null;
   due_working_days: number;
-  state: 'open' | 'fulfilled' | 'overdue';
+  state: ObligationState;
   on_time: boolean | null;
   case_id: string | null;
   workflow_id: string;
@@ -335,6 +437,8 @@ export async function obligationById(db: Conn, id: number, lock = false): Promis
 
 export interface FulfilmentResult {
   fulfilled: boolean;
+  /** The provider was deactivated before it was due: nothing is owed any more. */
+  waived: boolean;
   onTime: boolean | null;
   submissionId: string | null;
   /** The case this fulfilment resolved (its workflow is to be told), if any. */
@@ -349,13 +453,14 @@ export interface FulfilmentResult {
 export async function fulfilObligation(trx: Knex.Transaction, o: ObligationRow): Promise<FulfilmentResult> {
   if (o.state === 'fulfilled') {
     const row = await trx('obligations').where('id', o.id).first('on_time', 'fulfilled_submission_id');
-    return { fulfilled: true, onTime: row.on_time, submissionId: row.fulfilled_submission_id, resolvedCase: null };
+    return { fulfilled: true, waived: false, onTime: row.on_time, submissionId: row.fulfilled_submission_id, resolvedCase: null };
   }
+  if (o.state === 'waived') return { fulfilled: false, waived: true, onTime: null, submissionId: null, resolvedCase: null };
   const sub = await trx('submissions')
     .where({ provider_id: o.provider_id, period: o.period })
     .orderBy([{ column: 'received_at' }, { column: 'id' }])
     .first('id', 'received_at');
-  if (!sub) return { fulfilled: false, onTime: null, submissionId: null, resolvedCase: null };
+  if (!sub) return { fulfilled: false, waived: false, onTime: null, submissionId: null, resolvedCase: null };
   const receivedAt = new Date(sub.received_at);
   const onTime = o.due_date !== null && receivedAt < new Date(endOfShanghaiDay(o.due_date));
   const updated = await trx('obligations')
@@ -363,7 +468,7 @@ export async function fulfilObligation(trx: Knex.Transaction, o: ObligationRow):
     .whereNot('state', 'fulfilled')
     .update({ state: 'fulfilled', fulfilled_at: receivedAt, fulfilled_submission_id: sub.id, on_time: onTime })
     .returning('id');
-  if (!updated.length) return { fulfilled: true, onTime, submissionId: sub.id, resolvedCase: null };
+  if (!updated.length) return { fulfilled: true, waived: false, onTime, submissionId: sub.id, resolvedCase: null };
   const detail = { submissionId: sub.id, receivedAt: receivedAt.toISOString(), dueDate: o.due_date, onTime, article: 'E7, P9' };
   await trx('obligation_events').insert({ obligation_id: o.id, kind: onTime ? 'fulfilled_on_time' : 'fulfilled_late', actor: SYSTEM_ACTOR, detail });
   await trx('audit_log').insert({ actor: SYSTEM_ACTOR, action: 'obligation.fulfilled', entity: 'obligation', entity_id: String(o.id), detail });
@@ -383,11 +488,11 @@ export async function fulfilObligation(trx: Knex.Transaction, o: ObligationRow):
       });
     }
   }
-  return { fulfilled: true, onTime, submissionId: sub.id, resolvedCase };
+  return { fulfilled: true, waived: false, onTime, submissionId: sub.id, resolvedCase };
 }
 
 export interface OverdueResult {
-  state: 'fulfilled' | 'overdue';
+  state: 'fulfilled' | 'overdue' | 'waived';
   onTime: boolean | null;
   caseId: string | null;
   caseWorkflowId: string | null;
@@ -407,6 +512,7 @@ export async function declareOverdue(db: Db, id: number): Promise<OverdueResult>
     }
     const f = await fulfilObligation(trx, o);
     if (f.fulfilled) return { state: 'fulfilled', onTime: f.onTime, caseId: null, caseWorkflowId: null, resolvedCase: f.resolvedCase };
+    if (f.waived) return { state: 'waived', onTime: null, caseId: null, caseWorkflowId: null, resolvedCase: null };
     const label = periodLabelZh(o.period);
     const c = await insertComplianceCase(trx, {
       providerId: o.provider_id,
@@ -766,6 +872,7 @@ export async function obligationStats(db: Db, f: { from?: string; to?: string; p
             count(*) FILTER (WHERE o.state = 'fulfilled' AND o.on_time) AS on_time,
             count(*) FILTER (WHERE o.state = 'fulfilled' AND NOT o.on_time) AS late,
             count(*) FILTER (WHERE o.state = 'overdue') AS overdue,
+            count(*) FILTER (WHERE o.state = 'waived') AS waived,
             count(*) FILTER (WHERE c.state = 'ordered') AS ordered,
             count(*) FILTER (WHERE c.state = 'escalation_due') AS escalation_due,
             count(*) FILTER (WHERE c.state = 'escalated') AS escalated

@@ -9,8 +9,16 @@ import type { Cadence } from './catalog';
 import { addCalendarDays, shanghaiStartOfDay, type WorkingCalendar } from './calendar';
 import { parsePeriod, type Period } from './periods';
 
-export const OBLIGATION_STATES = ['open', 'fulfilled', 'overdue'] as const;
+/** `waived`: the provider was deactivated before the obligation was due and nothing had been submitted for it. */
+export const OBLIGATION_STATES = ['open', 'fulfilled', 'overdue', 'waived'] as const;
 export type ObligationState = (typeof OBLIGATION_STATES)[number];
+
+export const OBLIGATION_STATE_ZH: Record<ObligationState, string> = {
+  open: '待报送',
+  fulfilled: '已报送',
+  overdue: '逾期未报送',
+  waived: '单位停用，免于报送',
+};
 
 export const CASE_KINDS = ['reporting', 'objection_verification'] as const;
 export type CaseKind = (typeof CASE_KINDS)[number];

@@ -58,7 +58,7 @@ export interface ObligationInput {
 
 export interface ObligationStatus {
   obligationId: number;
-  stage: 'planning' | 'waiting' | 'overdue' | 'fulfilled';
+  stage: 'planning' | 'waiting' | 'overdue' | 'fulfilled' | 'waived';
   period?: string;
   dueDate?: string;
   remindersSent: string[];
@@ -83,16 +83,23 @@ export async function obligationWorkflow(input: ObligationInput): Promise<Obliga
     status.onTime = onTime;
     return status;
   };
+  const waived = () => {
+    status.stage = 'waived';
+    return status;
+  };
 
-  /** Waits until `at` (null: for ever) or until a submission is announced and the database confirms it. */
-  async function fulfilledBefore(at: string | null): Promise<{ fulfilled: boolean; onTime: boolean | null }> {
+  /**
+   * Waits until `at` (null: for ever) or until a submission is announced and the database confirms it (or says
+   * the obligation was waived: the provider's deactivation wakes the workflow the same way).
+   */
+  async function fulfilledBefore(at: string | null): Promise<{ fulfilled: boolean; onTime: boolean | null; waived?: boolean }> {
     for (;;) {
       if (at !== null && Date.parse(at) <= Date.now()) return { fulfilled: false, onTime: null };
       const woke = at === null ? (await condition(() => announced), true) : await condition(() => announced, Date.parse(at) - Date.now());
       if (!woke) return { fulfilled: false, onTime: null };
       announced = false;
       const f = await acts.checkObligationFulfilment(input.obligationId);
-      if (f.fulfilled) return f;
+      if (f.fulfilled || f.waived) return f;
     }
   }
 
@@ -101,24 +108,30 @@ export async function obligationWorkflow(input: ObligationInput): Promise<Obliga
   status.dueDate = plan.dueDate;
   status.caseWorkflowId = plan.caseWorkflowId;
   if (plan.state === 'fulfilled') return fulfilled(plan.onTime);
+  if (plan.state === 'waived') return waived();
 
   if (plan.state === 'open') {
     status.stage = 'waiting';
     // Whatever came before the workflow ran (a batch accepted before the obligation was opened).
     const early = await acts.checkObligationFulfilment(input.obligationId);
     if (early.fulfilled) return fulfilled(early.onTime);
+    if (early.waived) return waived();
     for (const r of plan.reminders) {
       if (Date.parse(r.at) <= Date.now()) continue; // its day had passed when the obligation was opened
       const f = await fulfilledBefore(r.at);
       if (f.fulfilled) return fulfilled(f.onTime);
+      if (f.waived) return waived();
       const sent = await acts.sendObligationReminder(input.obligationId, r.workingDaysBefore, r.date);
       if (sent.fulfilled) return fulfilled(sent.onTime);
+      if (sent.waived) return waived();
       status.remindersSent.push(r.date);
     }
     const f = await fulfilledBefore(plan.dueEndsAt);
     if (f.fulfilled) return fulfilled(f.onTime);
+    if (f.waived) return waived();
     const overdue = await acts.declareObligationOverdue(input.obligationId);
     if (overdue.state === 'fulfilled') return fulfilled(overdue.onTime);
+    if (overdue.state === 'waived') return waived();
     status.caseWorkflowId = overdue.caseWorkflowId;
   }
 

@@ -28,7 +28,11 @@ import { loadCalendar } from '../../db/calendar';
 import {
   BOARD_SORTS,
   CadenceChangeError,
+  ProviderStateError,
   boardQuery,
+  deactivateProvider,
+  reactivateProvider,
+  type ProviderDeactivation,
   cadenceState,
   caseById,
   obligationStats,
@@ -36,7 +40,7 @@ import {
   recordCadenceChange,
 } from '../../db/obligations';
 import { startPendingObligationWorkflows, type EscalationRequest, type OrderRequest } from '../../activities/obligations';
-import { escalateCaseUpdate, orderRectificationUpdate } from '../../workflows/obligation';
+import { escalateCaseUpdate, orderRectificationUpdate, submissionReceivedSignal } from '../../workflows/obligation';
 import type { AppDeps } from '../app';
 import { actorLabel, principalOf, requireRole } from '../auth';
 import { HttpError, badRequest, notFound } from '../errors';
@@ -200,6 +204,8 @@ const ObligationSchema = registry.register(
     case_id: z.string().nullable(),
     case_state: z.enum(CASE_STATES).nullable(),
     opened_at: z.string(),
+    waived_at: Iso,
+    waived_reason: z.string().nullable(),
   }),
 );
 const EventSchema = z.object({ at: z.string(), kind: z.string(), actor: z.string(), detail: z.record(z.string(), z.unknown()) });
@@ -243,6 +249,7 @@ const StatsRow = registry.register(
     overdue: z.number().int(),
     ordered: z.number().int(),
     escalation_due: z.number().int(),
+    waived: z.number().int().openapi({ description: '单位停用，免于报送 / waived: the provider was deactivated' }),
     escalated: z.number().int(),
   }),
 );
@@ -386,10 +393,10 @@ document({
   responses: {
     200: json(
       z.object({
-        provider: z.object({ code: z.string(), name_zh: z.string(), kind: z.string(), cadence: z.enum(CADENCES), active: z.boolean() }),
+        provider: z.object({ code: z.string(), name_zh: z.string(), kind: z.string(), cadence: z.enum(CADENCES), active: z.boolean(), deactivated_at: z.string().nullable(), deactivation_reason: z.string().nullable() }),
         cadence: z.object({ in_force: z.enum(CADENCES), pending: z.object({ cadence: z.enum(CADENCES), effective_from: z.string() }).nullable() }),
         cadence_changes: z.array(CadenceChangeSchema),
-        summary: z.object({ total: z.number(), on_time: z.number(), late: z.number(), overdue: z.number(), open: z.number(), escalated: z.number() }),
+        summary: z.object({ total: z.number(), on_time: z.number(), late: z.number(), overdue: z.number(), open: z.number(), waived: z.number(), escalated: z.number() }),
         obligations: z.array(ObligationSchema),
         cases: z.array(CaseSchema),
       }),
@@ -405,6 +412,47 @@ document({
   request: { params: CodeParam, body: { content: { 'application/json': { schema: CadenceBody } } } },
   responses: {
     201: json(z.object({ change: z.object({ id: z.number(), previous_cadence: z.enum(CADENCES), cadence: z.enum(CADENCES), effective_from: z.string(), first_period: z.string(), agreed_on: z.string(), superseded: z.array(z.number()) }) })),
+    ...conflict,
+  },
+});
+const DeactivateProviderBody = z
+  .object({ reason: z.string().trim().min(2, { message: '请说明理由（至少 2 个字）/ give a reason (2 characters or more)' }).max(500).openapi({ example: '机构改革，职责并入市市场监督管理局' }) })
+  .strict();
+const ActivateProviderBody = z.object({ reason: z.string().trim().min(2).max(500).optional() }).strict();
+document({
+  method: 'post',
+  path: '/admin/providers/{code}/deactivation',
+  tags: tagO,
+  summary: '停用信息提供单位：不再开立报送义务、不得报送；未到期且未报送的义务免于报送，已逾期的照旧督办 / deactivate a provider (admin)',
+  secured: true,
+  request: { params: CodeParam, body: { content: { 'application/json': { schema: DeactivateProviderBody } } } },
+  responses: {
+    200: json(
+      z.object({
+        provider: z.object({ code: z.string(), active: z.boolean(), deactivated_at: z.string().nullable(), deactivation_reason: z.string().nullable() }),
+        waived: z.array(z.string()).openapi({ description: '免于报送的报送期 / periods no longer owed' }),
+        overdue_kept: z.array(z.string()).openapi({ description: '已逾期、照旧督办的报送期 / overdue periods whose cases go on' }),
+        submitted_kept: z.array(z.string()).openapi({ description: '已收到报送、照常认定的报送期 / periods with a batch received' }),
+      }),
+    ),
+    ...conflict,
+  },
+});
+document({
+  method: 'post',
+  path: '/admin/providers/{code}/activation',
+  tags: tagO,
+  summary: '重新启用信息提供单位：停用期间的报送期免于报送，当前报送期起恢复报送义务 / reactivate a provider (admin)',
+  secured: true,
+  request: { params: CodeParam, body: { content: { 'application/json': { schema: ActivateProviderBody } } } },
+  responses: {
+    200: json(
+      z.object({
+        provider: z.object({ code: z.string(), active: z.boolean(), deactivated_at: z.string().nullable(), deactivation_reason: z.string().nullable() }),
+        waived_while_inactive: z.array(z.string()),
+        obligations: z.array(z.object({ id: z.number(), period: z.string() })),
+      }),
+    ),
     ...conflict,
   },
 });
@@ -440,6 +488,8 @@ function obligationColumns(db: Db) {
     'o.case_id',
     'c.state as case_state',
     isoCol(db, 'o.opened_at', 'opened_at'),
+    isoCol(db, 'o.waived_at', 'waived_at'),
+    'o.waived_reason',
   ];
 }
 
@@ -726,7 +776,9 @@ export function obligationsRouter(deps: AppDeps): Router {
 
   r.get('/admin/providers/:code/compliance', requireRole('admin', 'supervisor'), async (req, res) => {
     const { code } = CodeParam.parse(req.params);
-    const provider = await db('providers').where('code', code).first('id', 'code', 'name_zh', 'kind', 'cadence', 'active');
+    const provider = await db('providers')
+      .where('code', code)
+      .first('id', 'code', 'name_zh', 'kind', 'cadence', 'active', isoCol(db, 'deactivated_at', 'deactivated_at'), 'deactivation_reason');
     if (!provider) throw notFound(`信息提供单位 ${code}`);
     const state = await cadenceState(db, provider.id, today());
     const changes = await db('provider_cadence_changes')
@@ -742,7 +794,15 @@ export function obligationsRouter(deps: AppDeps): Router {
     const cases = (await db('compliance_cases as c').join('providers as p', 'p.id', 'c.provider_id').where('c.provider_id', provider.id).orderBy('c.opened_at', 'desc').select(caseColumns(db))).map(withStateZh);
     const count = (f: (o: (typeof obligations)[number]) => boolean) => obligations.filter(f).length;
     res.json({
-      provider: { code: provider.code, name_zh: provider.name_zh, kind: provider.kind, cadence: provider.cadence, active: provider.active },
+      provider: {
+        code: provider.code,
+        name_zh: provider.name_zh,
+        kind: provider.kind,
+        cadence: provider.cadence,
+        active: provider.active,
+        deactivated_at: provider.deactivated_at,
+        deactivation_reason: provider.deactivation_reason,
+      },
       cadence: { in_force: state.inForce, pending: state.pending ? { cadence: state.pending.cadence, effective_from: state.pending.effectiveFrom } : null },
       cadence_changes: changes.map((c) => ({ ...c, id: Number(c.id) })),
       summary: {
@@ -751,6 +811,7 @@ export function obligationsRouter(deps: AppDeps): Router {
         late: count((o) => o.state === 'fulfilled' && o.on_time === false),
         overdue: count((o) => o.state === 'overdue'),
         open: count((o) => o.state === 'open'),
+        waived: count((o) => o.state === 'waived'),
         escalated: cases.filter((c) => c.state === 'escalated').length,
       },
       obligations,
@@ -783,6 +844,61 @@ export function obligationsRouter(deps: AppDeps): Router {
       if (e instanceof CadenceChangeError) throw new HttpError(409, e.code, e.message, [{ field: 'cadence', reason: e.message, article: 'E7, P9' }]);
       throw e;
     }
+  });
+
+  const providerState = (code: string) =>
+    db('providers').where('code', code).first('code', 'active', db.raw(`to_char(deactivated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS deactivated_at`), 'deactivation_reason');
+
+  r.post('/admin/providers/:code/deactivation', requireRole('admin'), body, async (req, res) => {
+    const admin = principalOf(req);
+    const { code } = CodeParam.parse(req.params);
+    const b = DeactivateProviderBody.parse(req.body ?? {});
+    const provider = await db('providers').where('code', code).first('id');
+    if (!provider) throw notFound(`信息提供单位 ${code}`);
+    let out: ProviderDeactivation;
+    try {
+      out = await deactivateProvider(db, { providerId: provider.id, reason: b.reason, principalId: admin.id, actor: actorLabel(admin) });
+    } catch (e) {
+      if (e instanceof ProviderStateError) throw new HttpError(409, e.code, e.message, [{ field: 'code', reason: e.message }]);
+      throw e;
+    }
+    // Wake the waived obligations' workflows so they end now (each reads the database; if one is not reached, it
+    // ends at its next reminder or due date all the same).
+    await Promise.all(
+      out.waived.map(async (w) => {
+        try {
+          await deps.temporal.workflow.getHandle(w.workflowId).signal(submissionReceivedSignal, 'provider-deactivated');
+        } catch (e) {
+          if (!(e instanceof WorkflowNotFoundError)) console.error(`[api] could not wake ${w.workflowId}:`, (e as Error).message);
+        }
+      }),
+    );
+    res.json({ provider: await providerState(code), waived: out.waived.map((w) => w.period), overdue_kept: out.overdueKept, submitted_kept: out.submittedKept });
+  });
+
+  r.post('/admin/providers/:code/activation', requireRole('admin'), body, async (req, res) => {
+    const admin = principalOf(req);
+    const { code } = CodeParam.parse(req.params);
+    const b = ActivateProviderBody.parse(req.body ?? {});
+    const provider = await db('providers').where('code', code).first('id');
+    if (!provider) throw notFound(`信息提供单位 ${code}`);
+    const on = today();
+    let waivedWhileInactive: string[];
+    try {
+      ({ waivedWhileInactive } = await reactivateProvider(db, { providerId: provider.id, today: on, reason: b.reason ?? null, principalId: admin.id, actor: actorLabel(admin) }));
+    } catch (e) {
+      if (e instanceof ProviderStateError) throw new HttpError(409, e.code, e.message, [{ field: 'code', reason: e.message }]);
+      throw e;
+    }
+    // The period in progress is owed again, as at registration; its workflow starts now or with the daily opener.
+    const calendar = await loadCalendar(db);
+    const opened = await openMissingObligations(db, { today: on, dueWorkingDays: obligationSettings().obligationDueWorkingDays, calendar, providerIds: [provider.id], actor: actorLabel(admin) });
+    try {
+      await startPendingObligationWorkflows({ db, temporal: deps.temporal, taskQueue: deps.config.taskQueue });
+    } catch (e) {
+      console.error(`[api] obligation workflows of ${code} deferred to the daily opener:`, (e as Error).message);
+    }
+    res.json({ provider: await providerState(code), waived_while_inactive: waivedWhileInactive, obligations: opened.map((o) => ({ id: o.id, period: o.period })) });
   });
 
   r.post('/admin/providers', requireRole('admin'), body, async (req, res) => {
