@@ -6,6 +6,7 @@ import * as m0004 from './20261127_0004_objections';
 import * as m0005 from './20261127_0005_queries';
 import * as m0006 from './20261127_0006_name_search';
 import * as m0007 from './20261127_0007_change_notices';
+import * as m0008 from './20261127_0008_rating_agreements';
 import * as m0009 from './20261127_0009_principal_status';
 import * as m0011 from './20261127_0011_provider_deactivation';
 
@@ -18,6 +19,7 @@ const MIGRATIONS: Array<[string, { up(k: Knex): Promise<void>; down(k: Knex): Pr
   ['20261127_0005_queries', m0005],
   ['20261127_0006_name_search', m0006],
   ['20261127_0007_change_notices', m0007],
+  ['20261127_0008_rating_agreements', m0008],
   ['20261127_0009_principal_status', m0009],
   ['20261127_0011_provider_deactivation', m0011],
 ];
