@@ -4,7 +4,7 @@
  * - Public enterprise information (E11, E12) is read by anyone from the publication; it needs no basis.
  * - Restricted enterprise information (E13: tax, assets and liabilities, credit, other restricted) only (E14):
  *   (1) the enterprise itself; (2) a party holding the enterprise's authorization; (3) an approved rating agency,
- *   per request approved by the platform; (4) administrative and judicial bodies with a valid proof of duty
+ *   per request approved by the platform or under an agreement the platform signed with it; (4) administrative and judicial bodies with a valid proof of duty
  *   (judicial bodies may also file a request that the platform answers within 3 working days).
  * - Personal information (P12): (1) the person; (2) a unit or person with the person's written authorization;
  *   (3) administrative, judicial and public-function bodies with a proof of duty, and then only the personal
@@ -15,13 +15,14 @@
 import { ENTERPRISE_PUBLIC_CATEGORIES, ENTERPRISE_RESTRICTED_CATEGORIES, PERSON_CATEGORIES, type SubjectType } from './catalog';
 import type { Role } from './roles';
 
-export const BASIS_KINDS = ['self', 'authorization', 'rating_approval', 'duty', 'judicial_request'] as const;
+export const BASIS_KINDS = ['self', 'authorization', 'rating_approval', 'rating_agreement', 'duty', 'judicial_request'] as const;
 export type BasisKind = (typeof BASIS_KINDS)[number];
 
 export const BASIS_NAMES_ZH: Record<BasisKind | 'public' | 'none', string> = {
   self: '本企业/本人查询',
   authorization: '信息主体授权',
   rating_approval: '经批准的信用评级机构查询',
+  rating_agreement: '信用评级机构协议查询',
   duty: '因履行职责持证明查询',
   judicial_request: '司法机关查询申请',
   public: '公开信息',
@@ -74,6 +75,20 @@ export interface RatingApprovalFacts {
   validUntil: string | null;
 }
 
+/** An agreement between the platform and a rating agency (E14(3)): a standing approval within its scope. */
+export interface RatingAgreementFacts {
+  id: string;
+  agencyPrincipalId: string;
+  agreementNo: string;
+  categories: string[];
+  /** Unified social credit codes covered; null: any enterprise. */
+  enterprises: string[] | null;
+  /** YYYY-MM-DD, both days included. */
+  validFrom: string;
+  validUntil: string;
+  terminatedAt: string | null;
+}
+
 export interface DutyProofFacts {
   documentId: string;
   kind: string;
@@ -92,6 +107,7 @@ export type BasisFacts =
   | { kind: 'self' }
   | { kind: 'authorization'; authorization: AuthorizationFacts | null }
   | { kind: 'rating_approval'; approval: RatingApprovalFacts | null }
+  | { kind: 'rating_agreement'; agreement: RatingAgreementFacts | null }
   | { kind: 'duty'; proof: DutyProofFacts | null }
   | { kind: 'judicial_request'; request: JudicialRequestFacts | null };
 
@@ -192,6 +208,22 @@ export function decideAccess(req: AccessRequest): AccessDecision {
       if (!a.validUntil || req.now > a.validUntil) return refuse('rating_approval', 'APPROVAL_EXPIRED', '批准的查询期限已过 / the approval has expired', 'E14(3)');
       const { allowed, withheld } = within(requested, a.categories, '超出批准的查询范围 / beyond the approved scope', 'E14(3), E22');
       return granted(allowed, withheld, 'E14(3)');
+    }
+
+    case 'rating_agreement': {
+      const a = basis.agreement;
+      const article = 'E14(3)';
+      if (q.role !== 'rating_agency') return refuse('rating_agreement', 'NOT_RATING_AGENCY', '仅经资质认定的信用评级机构可凭协议查询 / only rating agencies query under an agreement', article);
+      if (!ent) return refuse('rating_agreement', 'PERSON_NEEDS_AUTHORIZATION', '查询个人信用信息须经信息主体书面授权，评级协议不适用 / personal information needs the person\'s written authorization; an agreement does not reach it', 'E14(3), P12(2)');
+      if (!a || a.agencyPrincipalId !== q.id) return refuse('rating_agreement', 'AGREEMENT_NOT_FOUND', '没有与贵机构签订的这份协议 / no such agreement with your agency', article);
+      if (a.terminatedAt) return refuse('rating_agreement', 'AGREEMENT_TERMINATED', `协议 ${a.agreementNo} 已终止 / the agreement was terminated`, article);
+      if (req.today < a.validFrom) return refuse('rating_agreement', 'AGREEMENT_NOT_YET_VALID', `协议 ${a.agreementNo} 自 ${a.validFrom} 起生效 / the agreement is valid from ${a.validFrom}`, article);
+      if (req.today > a.validUntil) return refuse('rating_agreement', 'AGREEMENT_EXPIRED', `协议 ${a.agreementNo} 已于 ${a.validUntil} 到期 / the agreement expired on ${a.validUntil}`, article);
+      if (a.enterprises && !a.enterprises.includes(subject.id)) {
+        return refuse('rating_agreement', 'ENTERPRISE_NOT_COVERED', `协议 ${a.agreementNo} 不包括该企业 / the agreement does not cover this enterprise`, article);
+      }
+      const { allowed, withheld } = within(requested, a.categories, '超出协议约定的查询范围 / beyond the scope of the agreement', 'E14(3), E22');
+      return granted(allowed, withheld, article);
     }
 
     case 'duty': {

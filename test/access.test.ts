@@ -1,5 +1,17 @@
 import request from 'supertest';
-import { decideAccess, feeFor, isPublicCategory, protectedCategories, type AccessRequest, type AuthorizationFacts, type BasisFacts, type Querier } from '../domain/access';
+import {
+  BASIS_KINDS,
+  BASIS_NAMES_ZH,
+  decideAccess,
+  feeFor,
+  isPublicCategory,
+  protectedCategories,
+  type AccessRequest,
+  type AuthorizationFacts,
+  type BasisFacts,
+  type Querier,
+  type RatingAgreementFacts,
+} from '../domain/access';
 import { ROLES, type Role } from '../domain/roles';
 import { startTestPlatform, type TestPlatform } from './support/platform';
 import { principalWithKey } from './support/principals';
@@ -208,6 +220,69 @@ describe('rating approvals, proofs of duty and judicial requests on the rules', 
     expect(e).toMatchObject({ ok: true, allowed: ['tax', 'financial', 'credit', 'other_restricted'] });
     const other = decideAccess({ querier: judge, subject: { type: 'person', id: P_OTHER }, categories: [], basis: { kind: 'judicial_request', request: req }, today: TODAY, now: NOW });
     expect(other).toMatchObject({ ok: false, code: 'REQUEST_NOT_FOUND' });
+  });
+});
+
+describe('rating agreements on the rules (E14.3, per agreement)', () => {
+  const agency = querierFor('rating_agency', 'agency-1');
+  const agreement = (over: Partial<RatingAgreementFacts> = {}): RatingAgreementFacts => ({
+    id: 'ag1',
+    agencyPrincipalId: 'agency-1',
+    agreementNo: '钦信协〔2026〕1号',
+    categories: ['tax', 'credit'],
+    enterprises: null,
+    validFrom: '2026-11-01',
+    validUntil: '2026-12-31',
+    terminatedAt: null,
+    ...over,
+  });
+  const underAgreement = (a: RatingAgreementFacts | null, over: Partial<AccessRequest> = {}) =>
+    decideAccess({ querier: agency, subject: { type: 'enterprise', id: E_OWN }, categories: ['tax'], basis: { kind: 'rating_agreement', agreement: a }, today: TODAY, now: NOW, ...over });
+  const refusedWith = (d: ReturnType<typeof decideAccess>, code: string, article = 'E14(3)') => {
+    expect(d).toMatchObject({ ok: false, basis: 'rating_agreement', code, article, fee: 'free' });
+    if (!d.ok) expect(d.reason).toMatch(/[\u4e00-\u9fff].* \/ [A-Za-z]/); // Chinese, then English
+  };
+
+  test('the basis kind is named in Chinese', () => {
+    expect(BASIS_KINDS).toContain('rating_agreement');
+    expect(BASIS_NAMES_ZH.rating_agreement).toBe('信用评级机构协议查询');
+  });
+  test('the agency\'s own agreement, in force, within scope: granted and chargeable (E16)', () => {
+    expect(underAgreement(agreement())).toEqual({ ok: true, basis: 'rating_agreement', allowed: ['tax'], withheld: [], fee: 'chargeable', article: 'E14(3)' });
+    // listed enterprises: granted for a listed one
+    expect(underAgreement(agreement({ enterprises: [E_OTHER, E_OWN] }))).toMatchObject({ ok: true, allowed: ['tax'] });
+  });
+  test('categories beyond the agreement are withheld; nothing within it is a refusal', () => {
+    expect(underAgreement(agreement(), { categories: ['tax', 'financial'] })).toMatchObject({
+      ok: true,
+      allowed: ['tax'],
+      withheld: [{ category: 'financial', article: 'E14(3), E22' }],
+    });
+    expect(underAgreement(agreement(), { categories: [] })).toMatchObject({ ok: true, allowed: ['tax', 'credit'], withheld: [{ category: 'financial' }, { category: 'other_restricted' }] });
+    expect(underAgreement(agreement(), { categories: ['other_restricted'] })).toMatchObject({ ok: false, code: 'BEYOND_SCOPE', article: 'E14(3), E22' });
+  });
+  test('only a rating agency queries under an agreement', () => {
+    for (const role of ['staff', 'enterprise', 'admin', 'government'] as const) {
+      refusedWith(underAgreement(agreement(), { querier: querierFor(role, 'agency-1') }), 'NOT_RATING_AGENCY');
+    }
+  });
+  test('a person is never reached through an agreement (P12(2): written authorization)', () => {
+    refusedWith(underAgreement(agreement(), { subject: { type: 'person', id: P_OWN }, categories: ['commercial_credit'] }), 'PERSON_NEEDS_AUTHORIZATION', 'E14(3), P12(2)');
+  });
+  test('none, or another agency\'s: not found', () => {
+    refusedWith(underAgreement(null), 'AGREEMENT_NOT_FOUND');
+    refusedWith(underAgreement(agreement({ agencyPrincipalId: 'agency-2' })), 'AGREEMENT_NOT_FOUND');
+  });
+  test('terminated: refused at once', () => {
+    refusedWith(underAgreement(agreement({ terminatedAt: '2026-11-26T08:00:00.000Z' })), 'AGREEMENT_TERMINATED');
+  });
+  test('its period counts whole Shanghai days: first and last day in, the days outside refused', () => {
+    expect(underAgreement(agreement({ validFrom: TODAY, validUntil: TODAY })).ok).toBe(true);
+    refusedWith(underAgreement(agreement({ validFrom: '2026-11-28' })), 'AGREEMENT_NOT_YET_VALID');
+    refusedWith(underAgreement(agreement({ validFrom: '2026-10-01', validUntil: '2026-11-26' })), 'AGREEMENT_EXPIRED');
+  });
+  test('an enterprise not in the agreement\'s list: refused', () => {
+    refusedWith(underAgreement(agreement({ enterprises: [E_OTHER] })), 'ENTERPRISE_NOT_COVERED');
   });
 });
 
