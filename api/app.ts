@@ -15,6 +15,7 @@ import { obligationsRouter } from './routes/obligations';
 import { publicationRouter } from './routes/publication';
 import { objectionsRouter } from './routes/objections';
 import { queriesRouter } from './routes/queries';
+import { ratingAgreementsRouter } from './routes/rating-agreements';
 import { notificationsRouter } from './routes/notifications';
 
 export interface AppDeps {
@@ -50,6 +51,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(publicationRouter(deps));
   app.use(objectionsRouter(deps));
   app.use(queriesRouter(deps));
+  app.use(ratingAgreementsRouter(deps));
   app.use(notificationsRouter(deps));
 
   app.use((req, _res, next) => next(notFound(`${req.method} ${req.path}`)));

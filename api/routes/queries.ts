@@ -53,6 +53,7 @@ const BasisBody = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('self') }).strict().openapi({ description: '本企业/本人（E14(1)、P12(1)）/ the subject itself' }),
   z.object({ kind: z.literal('authorization'), authorization_id: Uuid('授权编号') }).strict().openapi({ description: '信息主体的授权（E14(2)、P12(2)）/ the subject\'s authorization' }),
   z.object({ kind: z.literal('rating_approval'), request_id: Uuid('申请编号') }).strict().openapi({ description: '经批准的评级查询申请（E14(3)）/ an approved rating request' }),
+  z.object({ kind: z.literal('rating_agreement'), agreement_id: Uuid('协议编号') }).strict().openapi({ description: '与平台签订的评级查询协议（E14(3)）/ a rating agreement with the platform' }),
   z.object({ kind: z.literal('duty'), document_id: Uuid('证明文件编号') }).strict().openapi({ description: '履职证明文件（E14(4)、P12(3)）/ a proof of duty document' }),
 ]);
 
@@ -127,7 +128,9 @@ const DocumentSchema = registry.register(
   z.object({ id: z.string().uuid(), kind: z.enum(DOCUMENT_KINDS), file_name: z.string(), content_type: z.string(), size_bytes: z.number().int(), sha256: z.string(), uploaded_by: z.string(), uploaded_at: z.string() }),
 );
 const DocumentQuery = z.object({
-  kind: z.enum(DOCUMENT_KINDS, { message: 'kind 应为 authorization（书面授权）或 duty_proof（履职证明）/ kind must be authorization or duty_proof' }),
+  kind: z.enum(DOCUMENT_KINDS, {
+    message: 'kind 应为 authorization（书面授权）、duty_proof（履职证明）或 rating_agreement（评级查询协议）/ kind must be authorization, duty_proof or rating_agreement',
+  }),
   file_name: z.string().trim().min(1).max(255).regex(/^[^/\\\u0000]+$/, { message: '文件名不能含路径 / a file name without a path' }),
 });
 
@@ -262,7 +265,7 @@ document({
   method: 'post',
   path: '/documents',
   tags,
-  summary: '上传书面授权或履职证明文件（PDF、JPEG、PNG）/ upload a written authorization or a proof of duty',
+  summary: '上传书面授权、履职证明或已签订的评级查询协议（PDF、JPEG、PNG）/ upload a written authorization, a proof of duty or a signed rating agreement (staff)',
   secured: true,
   request: { query: DocumentQuery, body: { content: { 'application/pdf': { schema: z.string().openapi({ format: 'binary' }) }, 'image/jpeg': { schema: z.string().openapi({ format: 'binary' }) }, 'image/png': { schema: z.string().openapi({ format: 'binary' }) } } } },
   responses: { 201: { description: 'stored', ...json(z.object({ document: DocumentSchema })) }, 413: { description: 'too large', ...json(ErrorBody) }, 415: { description: 'type not allowed', ...json(ErrorBody) } },
@@ -402,7 +405,7 @@ function checkSubjectId(type: 'enterprise' | 'person', id: string, field: string
 }
 
 /** The asked-for categories must be the subject type's restricted (E13) or personal (P6) categories. */
-function checkCategories(type: 'enterprise' | 'person', categories: string[], field: string): void {
+export function checkCategories(type: 'enterprise' | 'person', categories: string[], field: string): void {
   const allowed = protectedCategories(type);
   const details: ErrorDetail[] = [];
   categories.forEach((c, i) => {
@@ -487,11 +490,12 @@ export function queriesRouter({ db, temporal, config }: AppDeps): Router {
   const ANY: Role[] = [...ROLES];
 
   // ── Documents ──
-  r.post('/documents', requireRole('enterprise', 'person', 'government', 'judicial'), raw, async (req, res) => {
+  r.post('/documents', requireRole('enterprise', 'person', 'government', 'judicial', 'staff'), raw, async (req, res) => {
     const p = principalOf(req);
     const q = DocumentQuery.parse(req.query);
     if (q.kind === 'authorization' && p.role !== 'enterprise' && p.role !== 'person') throw forbidden('书面授权文件由授权的企业或个人上传 / authorizations are uploaded by the enterprise or person granting them');
     if (q.kind === 'duty_proof' && p.role !== 'government' && p.role !== 'judicial') throw forbidden('履职证明由行政机关、司法机关上传 / proofs of duty are uploaded by administrative and judicial bodies');
+    if (q.kind === 'rating_agreement' && p.role !== 'staff') throw forbidden('评级查询协议由市信用信息征集服务机构上传 / signed rating agreements are uploaded by the platform staff');
     const type = (req.get('content-type') ?? '').split(';')[0].trim().toLowerCase();
     if (!(DOCUMENT_TYPES as readonly string[]).includes(type)) {
       throw new HttpError(415, 'UNSUPPORTED_TYPE', `不接受的文件类型 ${type || '（未注明）'} / type not accepted`, [{ field: 'Content-Type', reason: `可用：${DOCUMENT_TYPES.join('、')} / one of ${DOCUMENT_TYPES.join(', ')}` }]);
@@ -612,7 +616,9 @@ export function queriesRouter({ db, temporal, config }: AppDeps): Router {
           ? { kind: 'authorization', authorizationId: b.basis.authorization_id }
           : b.basis.kind === 'rating_approval'
             ? { kind: 'rating_approval', requestId: b.basis.request_id }
-            : { kind: 'duty', documentId: b.basis.document_id };
+            : b.basis.kind === 'rating_agreement'
+              ? { kind: 'rating_agreement', agreementId: b.basis.agreement_id }
+              : { kind: 'duty', documentId: b.basis.document_id };
     const out = await runQuery(db, { querier: querierOf(p), subject: { type: b.subject_type, id: b.subject_id }, categories, basis, purpose: b.purpose ?? null, channel: 'direct' });
     if (out.kind === 'refused') throw refusal(out);
     res.set('Cache-Control', 'no-store').json(answerBody(out));
