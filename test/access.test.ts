@@ -15,8 +15,7 @@ import {
 import { ROLES, type Role } from '../domain/roles';
 import { startTestPlatform, type TestPlatform } from './support/platform';
 import { principalWithKey } from './support/principals';
-import { citizenId, uscc } from './support/fixtures';
-import type { Db } from '../db/knex';
+import { citizenId, seedRecord, uscc } from './support/fixtures';
 
 /**
  * The access matrix: every role × every kind of information × the role's own subject and another subject, each
@@ -298,14 +297,6 @@ const ITEM_OF: Record<Kind, { item: string; payload: Record<string, unknown> }> 
   'P:public_credit': { item: 'P-DISHONEST', payload: { case_no: '(2025)桂07执9号', court: '钦州市中级人民法院', obligation: '给付货款' } },
   'P:commercial_credit': { item: 'P-UTILITY-ARREARS', payload: { utility: '水', amount: 320.5, since: '2026-01-01' } },
 };
-
-async function seedRecord(db: Db, item: string, subjectType: 'enterprise' | 'person', subjectId: string, payload: Record<string, unknown>): Promise<string> {
-  const provider = await db('providers').where('code', 'QZ-GSJ').first('id');
-  const [row] = await db('records')
-    .insert({ provider_id: provider.id, item_code: item, subject_type: subjectType, subject_id: subjectId, payload: JSON.stringify(payload), event_date: '2026-03-01', created_by: '00000000-0000-0000-0000-000000000000' })
-    .returning('record_key');
-  return row.record_key;
-}
 
 describe('the access matrix through POST /queries', () => {
   let p: TestPlatform;

@@ -1,10 +1,9 @@
 import request from 'supertest';
 import { startTestPlatform, type TestPlatform } from './support/platform';
 import { principalWithKey } from './support/principals';
-import { citizenId, uscc } from './support/fixtures';
+import { citizenId, seedRecord, uscc } from './support/fixtures';
 import { createPrincipal, issueApiKey } from '../db/principals';
 import { shanghaiDate, addCalendarDays } from '../domain/calendar';
-import type { Db } from '../db/knex';
 import { judicialRequestStateQuery, ratingRequestStateQuery } from '../workflows/query';
 import { waitFor } from './support/wait';
 
@@ -18,14 +17,6 @@ const PNG = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a
 
 let p: TestPlatform;
 const who: Record<string, { id: string; auth: string }> = {};
-
-async function seedRecord(db: Db, item: string, subjectType: 'enterprise' | 'person', subjectId: string, payload: Record<string, unknown>): Promise<string> {
-  const provider = await db('providers').where('code', 'QZ-GSJ').first('id');
-  const [row] = await db('records')
-    .insert({ provider_id: provider.id, item_code: item, subject_type: subjectType, subject_id: subjectId, payload: JSON.stringify(payload), event_date: '2026-03-01', created_by: '00000000-0000-0000-0000-000000000000' })
-    .returning('record_key');
-  return row.record_key;
-}
 
 const upload = (auth: string, kind: string, body: Buffer = PDF, type = 'application/pdf', name = '授权书.pdf') =>
   request(p.app).post(`/documents?kind=${kind}&file_name=${encodeURIComponent(name)}`).set('Authorization', auth).set('Content-Type', type).send(body);

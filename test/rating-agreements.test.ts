@@ -1,9 +1,8 @@
 import request from 'supertest';
 import { startTestPlatform, type TestPlatform } from './support/platform';
 import { principalWithKey } from './support/principals';
-import { citizenId, uscc } from './support/fixtures';
+import { citizenId, seedRecord, uscc } from './support/fixtures';
 import { shanghaiDate, addCalendarDays } from '../domain/calendar';
-import type { Db } from '../db/knex';
 
 /**
  * Rating-agency agreements (E14(3), "approval per agreement"): staff record an agreement signed with a rating
@@ -20,14 +19,6 @@ const PDF = Buffer.from('%PDF-1.7\n评级查询协议 / rating agreement\n%%EOF'
 
 let p: TestPlatform;
 const who: Record<string, { id: string; auth: string }> = {};
-
-async function seedRecord(db: Db, item: string, subjectType: 'enterprise' | 'person', subjectId: string, payload: Record<string, unknown>): Promise<string> {
-  const provider = await db('providers').where('code', 'QZ-GSJ').first('id');
-  const [row] = await db('records')
-    .insert({ provider_id: provider.id, item_code: item, subject_type: subjectType, subject_id: subjectId, payload: JSON.stringify(payload), event_date: '2026-03-01', created_by: '00000000-0000-0000-0000-000000000000' })
-    .returning('record_key');
-  return row.record_key;
-}
 
 const upload = (auth: string, kind = 'rating_agreement') =>
   request(p.app).post(`/documents?kind=${kind}&file_name=${encodeURIComponent('评级查询协议.pdf')}`).set('Authorization', auth).set('Content-Type', 'application/pdf').send(PDF);
