@@ -3,6 +3,7 @@ import swaggerUi from 'swagger-ui-express';
 import type { Client } from '@temporalio/client';
 import type { Db } from '../db/knex';
 import type { Config } from '../domain/config';
+import { liveFeed } from '../db/changes';
 import { authenticate } from './auth';
 import { errorHandler, notFound } from './errors';
 import { openApiDocument } from './openapi';
@@ -24,9 +25,36 @@ export interface AppDeps {
   config: Pick<Config, 'taskQueue' | 'jsonBodyLimit' | 'maxReportedErrors'>;
 }
 
+const READY_TIMEOUT_MS = 2000;
+const READY_CACHE_MS = 5000;
+
+async function withTimeout(what: () => Promise<unknown>): Promise<'ok' | 'down'> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([what(), new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('timeout')), READY_TIMEOUT_MS)))]);
+    return 'ok';
+  } catch {
+    return 'down';
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** The HTTP API. `listen` lives in api/main.ts so tests drive the app directly. */
 export function createApp(deps: AppDeps): Express {
   const app = express();
+
+  // Temporal's answer is kept a few seconds (one check in flight at a time): the client retries a failed call in
+  // the background, so frequent probes while Temporal is down must not pile up calls.
+  let temporalCheck: { at: number; result: Promise<'ok' | 'down'> } | null = null;
+  const temporalReady = () => {
+    if (!temporalCheck || Date.now() - temporalCheck.at > READY_CACHE_MS) {
+      const abort = new AbortController();
+      const result = withTimeout(() => deps.temporal.connection.withAbortSignal(abort.signal, () => deps.temporal.workflowService.getSystemInfo({}))).finally(() => abort.abort());
+      temporalCheck = { at: Date.now(), result };
+    }
+    return temporalCheck.result;
+  };
   app.disable('x-powered-by');
   // No automatic ETag (a hash of every answer): the public answers, which caches may keep, set their own.
   app.set('etag', false);
@@ -34,6 +62,15 @@ export function createApp(deps: AppDeps): Express {
 
   app.get('/health', (_req, res) => {
     res.json({ status: 'ok' });
+  });
+  // For a load balancer: 200 when this process can reach PostgreSQL and Temporal, else 503 naming what is down.
+  app.get('/health/ready', async (_req, res) => {
+    const [database, temporal] = await Promise.all([withTimeout(() => deps.db.raw('SELECT 1')), temporalReady()]);
+    const ready = database === 'ok' && temporal === 'ok';
+    res
+      .status(ready ? 200 : 503)
+      .set('Cache-Control', 'no-store')
+      .json({ status: ready ? 'ready' : 'not_ready', database, temporal, change_feed: liveFeed(deps.db) ? 'listening' : 'off' });
   });
   const doc = openApiDocument();
   app.get('/openapi.json', (_req, res) => {

@@ -8,6 +8,7 @@ import { Client } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { connectTemporal, describeError, log, redactUrl } from '../scripts/platform';
 import { runService } from '../scripts/service';
+import { startChangeFeed } from '../db/changes';
 import { ensureSchedules } from './schedules';
 import { createWorker } from './worker';
 
@@ -24,6 +25,10 @@ runService('worker', 'worker/main.ts', async ({ config, databaseUrl, temporalAdd
   if (schedules.length) log(`Temporal Schedules in place: ${schedules.join(', ')}`);
   const connection = await NativeConnection.connect({ address: temporalAddress });
   shutdown.add('Temporal connection', () => connection.close());
+
+  // The activities' working-day calendar is cached while the process hears changes (db/changes.ts).
+  const feed = await startChangeFeed(db, log);
+  shutdown.add('change feed', () => feed.stop());
 
   const worker = await createWorker({
     connection,
