@@ -89,6 +89,8 @@ export interface PublicationSettings {
   sweepBatch: number;
   /** PUBLIC_RATE_LIMIT (300): requests per minute per client IP on the public endpoints. */
   publicRateLimit: number;
+  /** PUBLIC_RATE_SYNC_MS (1000): how often each API process exchanges its public request counts with the others (through PostgreSQL). */
+  publicRateSyncMs: number;
   /** PUBLIC_CACHE_SECONDS (60): Cache-Control max-age of the public answers (ETag revalidation after it). */
   publicCacheSeconds: number;
 }
@@ -105,6 +107,7 @@ export function publicationSettings(env: NodeJS.ProcessEnv = process.env): Publi
     reviewWorkingDays: whole('PUBLICATION_REVIEW_WORKING_DAYS', 1, 0),
     sweepBatch: whole('PUBLICATION_SWEEP_BATCH', 50_000, 1),
     publicRateLimit: whole('PUBLIC_RATE_LIMIT', 300, 1),
+    publicRateSyncMs: whole('PUBLIC_RATE_SYNC_MS', 1000, 10),
     publicCacheSeconds: whole('PUBLIC_CACHE_SECONDS', 60, 0),
   };
 }

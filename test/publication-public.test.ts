@@ -7,6 +7,7 @@ import request from 'supertest';
 import { Client } from '@temporalio/client';
 import { startTestPlatform, type TestPlatform } from './support/platform';
 import { principalWithKey } from './support/principals';
+import { eventually } from './support/wait';
 import { citizenId, uscc } from './support/fixtures';
 import { CATALOG, PROVIDERS, type CatalogItem, type FieldSpec } from '../domain/catalog';
 import { createApp } from '../api/app';
@@ -243,7 +244,14 @@ describe('HTTP caching and rate limiting of the public endpoints', () => {
     expect(c.headers.etag).not.toBe(a.headers.etag);
   });
 
+  /** Rate limits count per clock minute: a test that counts starts with time to spare in its minute. */
+  const awayFromMinuteEnd = async () => {
+    const left = 60_000 - (Date.now() % 60_000);
+    if (left < 5000) await new Promise((r) => setTimeout(r, left + 50));
+  };
+
   test('more requests than the limit from one IP: 429 with a Chinese message', async () => {
+    await awayFromMinuteEnd();
     const before = process.env.PUBLIC_RATE_LIMIT;
     process.env.PUBLIC_RATE_LIMIT = '3';
     try {
@@ -258,6 +266,39 @@ describe('HTTP caching and rate limiting of the public endpoints', () => {
     } finally {
       if (before === undefined) delete process.env.PUBLIC_RATE_LIMIT;
       else process.env.PUBLIC_RATE_LIMIT = before;
+    }
+  });
+
+  test('the limit holds across API processes: counts are exchanged through PostgreSQL', async () => {
+    const before = { limit: process.env.PUBLIC_RATE_LIMIT, sync: process.env.PUBLIC_RATE_SYNC_MS };
+    process.env.PUBLIC_RATE_LIMIT = '4';
+    process.env.PUBLIC_RATE_SYNC_MS = '50';
+    try {
+      // Two API processes (each its own app and counts) behind one load balancer, one client.
+      const config = { ...loadConfig(), taskQueue: p.taskQueue };
+      const a = createApp({ db: p.db, temporal: p.env.client, config });
+      const b = createApp({ db: p.db, temporal: p.env.client, config });
+      await awayFromMinuteEnd();
+      await p.db('public_rate_hits').delete(); // earlier tests' counts of this client
+      const shared = async () => Number((await p.db('public_rate_hits').sum({ n: 'hits' }).first())?.n ?? 0);
+      for (let i = 0; i < 3; i++) expect((await request(a).get(`/public/enterprises/${ENT}`)).status).toBe(200);
+      await eventually(async () => (await shared()) >= 3, 'process A to share its counts', 5000, 20);
+      await eventually(async () => {
+        // B learns A's counts at its first exchange: its one request left is allowed, the next is not.
+        return (await request(b).get('/public/enterprises').query({ q: '测试企业' })).status === 200;
+      }, 'B to answer', 2000, 10);
+      await new Promise((r) => setTimeout(r, 200)); // at least one exchange of B
+      const limited = await request(b).get(`/public/enterprises/${ENT}`);
+      expect(limited.status).toBe(429);
+      expect(limited.body.error.code).toBe('TOO_MANY_REQUESTS');
+      // And A hears of B's request too.
+      await new Promise((r) => setTimeout(r, 200));
+      expect((await request(a).get(`/public/enterprises/${ENT}`)).status).toBe(429);
+    } finally {
+      for (const [k, v] of [['PUBLIC_RATE_LIMIT', before.limit], ['PUBLIC_RATE_SYNC_MS', before.sync]] as const) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
     }
   });
 });

@@ -22,6 +22,8 @@ import {
 } from '../../db/publication';
 import { publicationChangedSignal, publishNowSignal } from '../../workflows/submission';
 import type { AppDeps } from '../app';
+import type { Db } from '../../db/knex';
+import { SharedRateStore } from '../rate-store';
 import { actorLabel, principalOf, requireRole } from '../auth';
 import { HttpError, badRequest, notFound } from '../errors';
 import { document, registry, ErrorBody } from '../openapi';
@@ -350,10 +352,12 @@ function sendCached(req: Request, res: express.Response, body: unknown, maxAge: 
   res.type('application/json').send(json);
 }
 
-function publicLimiter(perMinute: number): RequestHandler {
+/** Per client IP and minute, counted across every API process (api/rate-store.ts). */
+function publicLimiter(db: Db, perMinute: number, syncMs: number): RequestHandler {
   return rateLimit({
     windowMs: 60_000,
     limit: perMinute,
+    store: new SharedRateStore(db, syncMs),
     standardHeaders: 'draft-8',
     legacyHeaders: false,
     handler: (_req, res) => {
@@ -399,7 +403,7 @@ export function publicationRouter({ db, temporal }: AppDeps): Router {
   const r = Router();
   const json = express.json({ limit: '1mb' });
   const settings = publicationSettings();
-  const limiter = publicLimiter(settings.publicRateLimit);
+  const limiter = publicLimiter(db, settings.publicRateLimit, settings.publicRateSyncMs);
   const pubCols = [
     'record_key',
     'submission_id',
