@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { startEmbeddedPostgres } from '../../db/embedded';
@@ -13,6 +14,7 @@ export default async function globalSetup(): Promise<void> {
   process.env.TZ = 'Asia/Shanghai';
   let adminUrl = process.env.TEST_DATABASE_URL || process.env.DATABASE_URL;
   if (!adminUrl) {
+    removeAbandonedServers();
     // A server of its own per run (its own folder and a free port), so two runs never meet.
     const port = Number(process.env.TEST_PG_PORT) || (await freePort());
     const dir = path.join(ROOT, `.data/test-postgres-${process.pid}`);
@@ -45,4 +47,28 @@ function freePort(): Promise<number> {
       srv.close(() => resolve(port));
     });
   });
+}
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/** Folders of earlier runs that were killed before their teardown: neither the run nor its server is alive. */
+function removeAbandonedServers(): void {
+  const data = path.join(ROOT, '.data');
+  if (!fs.existsSync(data)) return;
+  for (const name of fs.readdirSync(data)) {
+    const m = /^test-postgres-(\d+)$/.exec(name);
+    if (!m || Number(m[1]) === process.pid || alive(Number(m[1]))) continue;
+    const dir = path.join(data, name);
+    const pidFile = path.join(dir, 'postmaster.pid');
+    const serverPid = fs.existsSync(pidFile) ? Number(fs.readFileSync(pidFile, 'utf8').split('\n')[0]) : 0;
+    if (serverPid && alive(serverPid)) continue;
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 }
