@@ -5,13 +5,16 @@
  * reactivation the periods that began meanwhile are recorded as waived and the period in progress is owed again.
  * The API, the real activities on PostgreSQL and the workflows on the Temporal time-skipping test server.
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import request from 'supertest';
+import { temporal } from '@temporalio/proto';
 import { Client } from '@temporalio/client';
 import { startTestPlatform, type TestPlatform } from './support/platform';
 import { principalWithKey } from './support/principals';
 import { penaltyRow } from './support/fixtures';
 import { eventually } from './support/wait';
-import { obligationOpenerWorkflow, obligationWorkflow } from '../workflows';
+import { obligationOpenerWorkflow, obligationStateQuery, obligationWorkflow } from '../workflows';
 import { shanghaiDate } from '../domain/calendar';
 import { periodContaining } from '../domain/obligations';
 import { deactivateProvider, openMissingObligations, reactivateProvider } from '../db/obligations';
@@ -28,7 +31,17 @@ beforeAll(async () => {
   plain = new Client({ connection: p.env.connection, namespace: p.env.namespace ?? 'default' });
   admin = await principalWithKey(p.db, { name: '管理机构', role: 'admin' });
 }, 120000);
-afterAll(() => p?.stop());
+afterAll(async () => {
+  // The waived path's history, for the determinism guard (test/obligations-replay.test.ts).
+  if (process.env.RECORD_HISTORIES === '1' && p) {
+    const history = await plain.workflow.getHandle(`obligation-QZ-TYJ-${CURRENT}`).fetchHistory();
+    // The generated encoder (the reflection-based proto3 JSON writer does not work inside jest's module registry);
+    // the replay test reads it back with History.fromObject.
+    const json = temporal.api.history.v1.History.toObject(temporal.api.history.v1.History.fromObject(history), { longs: String, enums: String, bytes: String });
+    fs.writeFileSync(path.join(__dirname, 'histories', 'obligation-waived.json'), JSON.stringify(json, null, 1));
+  }
+  await p?.stop();
+}, 60000);
 
 const post = (path: string, body: object, auth = admin.auth) => request(p.app).post(path).set('Authorization', auth).send(body);
 const obligation = (code: string, period: string) =>
@@ -43,7 +56,8 @@ test('an open obligation is waived and its workflow ends at once; no reminder, n
   const reg = await post('/admin/providers', { code: 'QZ-TYJ', name_zh: '钦州市体育局', name_en: 'Sports Bureau', kind: 'administrative', legal_basis: 'E7', items: ['E-HONOR', 'E-PENALTY'] });
   expect(reg.status).toBe(201);
   const workflowId = `obligation-QZ-TYJ-${CURRENT}`;
-  await eventually(async () => (await obligation('QZ-TYJ', CURRENT))?.due_date, 'the due date');
+  // The workflow planned the obligation and waits for its first reminder.
+  await eventually(async () => (await plain.workflow.getHandle(workflowId).query(obligationStateQuery)).stage === 'waiting', 'the workflow to wait');
   expect((await plain.workflow.getHandle(workflowId).describe()).status.name).toBe('RUNNING');
   const reporter = await principalWithKey(p.db, { name: '体育局报送员', role: 'provider', providerCode: 'QZ-TYJ' });
 
