@@ -1,6 +1,7 @@
 import type { RequestHandler, Request } from 'express';
 import type { Db } from '../db/knex';
 import { liveFeed } from '../db/changes';
+import { authSettings } from '../domain/config';
 import { parseApiKey, secretMatches } from '../domain/keys';
 import type { Principal, Role } from '../domain/roles';
 import { HttpError, forbidden } from './errors';
@@ -87,9 +88,32 @@ async function lookupKey(db: Db, prefix: string): Promise<KeyRow | null> {
   };
 }
 
-/** Resolves `Authorization: Bearer qzk_…` to a principal. Failed attempts are recorded, never the key itself. */
+/** Failed authentications per client address in the current minute (this process). */
+class FailureCounter {
+  private minute = 0;
+  private counts = new Map<string, number>();
+
+  hit(address: string, now: number): number {
+    const minute = Math.floor(now / 60_000);
+    if (minute !== this.minute) {
+      this.minute = minute;
+      this.counts.clear();
+    }
+    const n = (this.counts.get(address) ?? 0) + 1;
+    this.counts.set(address, n);
+    return n;
+  }
+}
+
+/**
+ * Resolves `Authorization: Bearer qzk_…` to a principal. Failed attempts are recorded, never the key itself: each
+ * one up to AUTH_FAILURE_LIMIT a minute from one address; beyond, the address gets 429 and one record a minute
+ * (a flood of bad keys must not flood the audit log, whose entries are chained one after another).
+ */
 export function authenticate(db: Db): RequestHandler {
   const cache = new KeyCache();
+  const failures = new FailureCounter();
+  const { authFailureLimit } = authSettings();
   return async (req, res, next) => {
     const header = req.get('authorization');
     if (!header) return next();
@@ -107,6 +131,25 @@ export function authenticate(db: Db): RequestHandler {
     const ok =
       !!row && secretMatches(parsed.secret, row.secret_hash) && !row.revoked_at && (!row.expires_at || new Date(row.expires_at) > now) && row.active;
     if (!ok || !row) {
+      const address = req.ip ?? 'unknown';
+      const n = failures.hit(address, now.getTime());
+      if (n > authFailureLimit) {
+        if (n === authFailureLimit + 1) {
+          await db('audit_log').insert({
+            actor: 'anonymous',
+            action: 'auth.throttled',
+            entity: 'client_address',
+            entity_id: address,
+            detail: { ip: address, limit_per_minute: authFailureLimit, path: req.path },
+          });
+        }
+        res.set('Retry-After', String(60 - (Math.floor(now.getTime() / 1000) % 60)));
+        return next(
+          new HttpError(429, 'TOO_MANY_FAILED_AUTHENTICATIONS', `认证失败次数过多，请一分钟后再试（每分钟最多 ${authFailureLimit} 次）/ too many failed authentications from this address; try again in a minute`, [
+            { field: 'authorization', reason: '认证失败次数超限 / failed authentications over the limit' },
+          ]),
+        );
+      }
       await db('audit_log').insert({
         actor: 'anonymous',
         action: 'auth.failed',

@@ -156,3 +156,16 @@ export function objectionSettings(): ObjectionSettings {
     maxRecords: int('OBJECTION_MAX_RECORDS', 50),
   };
 }
+
+/** Authentication: settings read when an API app is made. */
+export interface AuthSettings {
+  /**
+   * AUTH_FAILURE_LIMIT (30): failed authentications a minute from one client address that are each recorded in the
+   * audit log; beyond it that address's failures are answered 429 and recorded once a minute (auth.throttled).
+   */
+  authFailureLimit: number;
+}
+
+export function authSettings(): AuthSettings {
+  return { authFailureLimit: int('AUTH_FAILURE_LIMIT', 30) };
+}

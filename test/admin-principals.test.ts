@@ -8,6 +8,8 @@ import request from 'supertest';
 import { startTestPlatform, type TestPlatform } from './support/platform';
 import { principalWithKey } from './support/principals';
 import { startChangeFeed, type ChangeFeed } from '../db/changes';
+import { createApp } from '../api/app';
+import { loadConfig } from '../domain/config';
 
 let p: TestPlatform;
 let feed: ChangeFeed;
@@ -100,4 +102,32 @@ test('an admin cannot deactivate their own account; only admins manage accounts;
   expect((await as(admin.auth).post('/admin/principals/00000000-0000-4000-8000-00000000dead/deactivation', { reason: '调岗' })).status).toBe(404);
   expect(await p.db('principals').where('id', staff.id).first('active')).toEqual({ active: true });
   expect((await as(staff.auth).get('/notifications')).status).toBe(200);
+});
+
+test('a flood of bad keys from one address: each recorded up to the limit, then 429 and one record a minute; good keys still work', async () => {
+  const before = process.env.AUTH_FAILURE_LIMIT;
+  process.env.AUTH_FAILURE_LIMIT = '3';
+  try {
+    const app = createApp({ db: p.db, temporal: p.env.client, config: { ...loadConfig(), taskQueue: p.taskQueue } });
+    // Within one clock minute.
+    const left = 60_000 - (Date.now() % 60_000);
+    if (left < 5000) await new Promise((r) => setTimeout(r, left + 50));
+    const bad = (i: number) => `Bearer qzk_${String(i).padStart(12, 'a')}_${'B'.repeat(32)}`;
+    const auditOf = async (action: string) => Number((await p.db('audit_log').where({ action }).count({ n: '*' }).first())?.n);
+    const failedBefore = await auditOf('auth.failed');
+    for (let i = 1; i <= 3; i++) expect((await request(app).get('/notifications').set('Authorization', bad(i))).status).toBe(401);
+    const over = await request(app).get('/notifications').set('Authorization', bad(4));
+    expect(over.status).toBe(429);
+    expect(over.body.error.code).toBe('TOO_MANY_FAILED_AUTHENTICATIONS');
+    expect(over.body.error.message).toMatch(/认证失败次数过多/);
+    expect(Number(over.headers['retry-after'])).toBeGreaterThan(0);
+    expect((await request(app).get('/notifications').set('Authorization', bad(5))).status).toBe(429);
+    expect(await auditOf('auth.failed')).toBe(failedBefore + 3);
+    expect(await auditOf('auth.throttled')).toBe(1);
+    // A valid key from the same address is not refused.
+    expect((await request(app).get('/notifications').set('Authorization', admin.auth)).status).toBe(200);
+  } finally {
+    if (before === undefined) delete process.env.AUTH_FAILURE_LIMIT;
+    else process.env.AUTH_FAILURE_LIMIT = before;
+  }
 });
