@@ -6,7 +6,8 @@ import type { Config } from '../domain/config';
 import { liveFeed } from '../db/changes';
 import { authenticate } from './auth';
 import { errorHandler, notFound } from './errors';
-import { openApiDocument } from './openapi';
+import { document, openApiDocument } from './openapi';
+import { z } from '../domain/z';
 import { catalogRouter } from './routes/catalog';
 import { calendarRouter } from './routes/calendar';
 import { submissionsRouter } from './routes/submissions';
@@ -24,6 +25,31 @@ export interface AppDeps {
   temporal: Client;
   config: Pick<Config, 'taskQueue' | 'jsonBodyLimit' | 'maxReportedErrors'>;
 }
+
+const opsTags = ['运行 Operations'];
+document({
+  method: 'get',
+  path: '/health',
+  tags: opsTags,
+  summary: '进程存活 / the process answers',
+  responses: { 200: { description: 'alive', content: { 'application/json': { schema: z.object({ status: z.literal('ok') }) } } } },
+});
+const Readiness = z.object({
+  status: z.enum(['ready', 'not_ready']),
+  database: z.enum(['ok', 'down']),
+  temporal: z.enum(['ok', 'down']),
+  change_feed: z.enum(['listening', 'off']).openapi({ description: '是否在接收变更通知（密钥、日历缓存）/ whether the process hears change notices' }),
+});
+document({
+  method: 'get',
+  path: '/health/ready',
+  tags: opsTags,
+  summary: '可接收请求：能连接 PostgreSQL 与 Temporal（供负载均衡器检查）/ ready: PostgreSQL and Temporal reachable (for a load balancer)',
+  responses: {
+    200: { description: 'ready', content: { 'application/json': { schema: Readiness } } },
+    503: { description: 'not ready, naming what is down', content: { 'application/json': { schema: Readiness } } },
+  },
+});
 
 const READY_TIMEOUT_MS = 2000;
 const READY_CACHE_MS = 5000;

@@ -44,6 +44,23 @@ test('the OpenAPI document comes from the zod schemas and /docs serves it', asyn
   expect(html.text).toContain('swagger-ui');
 });
 
+test('every route of the API is in the OpenAPI document, and every documented path is a route', async () => {
+  const routes: string[] = [];
+  type Layer = { route?: { path: string; methods: Record<string, boolean> }; handle?: { stack?: Layer[] } };
+  const walk = (stack: Layer[]) => {
+    for (const l of stack) {
+      if (l.route) for (const m of Object.keys(l.route.methods)) routes.push(`${m.toUpperCase()} ${l.route.path.replace(/:(\w+)/g, '{$1}')}`);
+      else if (l.handle?.stack) walk(l.handle.stack);
+    }
+  };
+  walk((p.app as unknown as { router: { stack: Layer[] } }).router.stack);
+  const doc = (await request(p.app).get('/openapi.json')).body as { paths: Record<string, Record<string, unknown>> };
+  const documented = Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`));
+  expect(routes.length).toBeGreaterThan(90);
+  expect(routes.filter((r) => !documented.includes(r) && r !== 'GET /openapi.json')).toEqual([]);
+  expect(documented.filter((d) => !routes.includes(d))).toEqual([]);
+});
+
 test('an unknown path is a JSON 404', async () => {
   const res = await request(p.app).get('/nope');
   expect(res.status).toBe(404);

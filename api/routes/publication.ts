@@ -289,6 +289,15 @@ document({
   request: { query: VoluntaryList },
   responses: { 200: { description: 'list', content: { 'application/json': { schema: z.object({ disclosures: z.array(VoluntarySchema) }) } } } },
 });
+document({
+  method: 'get',
+  path: '/voluntary-disclosures/{id}',
+  tags: reviewTags,
+  summary: '一项自愿公示信息（企业：本企业的；工作人员：全部）/ one voluntary disclosure (enterprise: own; staff: any)',
+  secured: true,
+  request: { params: VoluntaryId },
+  responses: { 200: { description: 'the disclosure', content: { 'application/json': { schema: z.object({ disclosure: VoluntarySchema }) } } }, 404: { description: 'not found, or another enterprise\'s' } },
+});
 for (const [path, body, summary] of [
   ['approval', OptionalReason, '审定通过并发布（E12.4）/ approve and publish (staff)'],
   ['rejection', RequiredReason, '审定不通过，须说明理由 / reject, with a reason (staff)'],
