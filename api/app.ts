@@ -2,7 +2,7 @@ import express, { type Express } from 'express';
 import swaggerUi from 'swagger-ui-express';
 import type { Client } from '@temporalio/client';
 import type { Db } from '../db/knex';
-import type { Config } from '../domain/config';
+import { trustProxySetting, type Config } from '../domain/config';
 import { liveFeed } from '../db/changes';
 import { authenticate } from './auth';
 import { errorHandler, notFound } from './errors';
@@ -84,7 +84,8 @@ export function createApp(deps: AppDeps): Express {
   app.disable('x-powered-by');
   // No automatic ETag (a hash of every answer): the public answers, which caches may keep, set their own.
   app.set('etag', false);
-  app.set('trust proxy', 'loopback');
+  // Who the client is, behind the load balancers named by TRUST_PROXY (rate limits count by client address).
+  app.set('trust proxy', trustProxySetting());
 
   app.get('/health', (_req, res) => {
     res.json({ status: 'ok' });

@@ -169,3 +169,21 @@ export interface AuthSettings {
 export function authSettings(): AuthSettings {
   return { authFailureLimit: int('AUTH_FAILURE_LIMIT', 30) };
 }
+
+/**
+ * TRUST_PROXY (loopback): which proxies in front of the API are trusted to name the client in X-Forwarded-For — the
+ * client address is what the public rate limit and the failed-authentication limit count by. `loopback` (a proxy on
+ * the same machine), a comma-separated list of addresses or CIDR ranges of the load balancers (e.g.
+ * `10.0.0.0/8`), `uniquelocal`, a number of hops, or `false` (none: the peer address is the client).
+ */
+export function trustProxySetting(raw: string | undefined = process.env.TRUST_PROXY): boolean | number | string[] {
+  const v = (raw ?? '').trim();
+  if (v === '') return ['loopback'];
+  if (v === 'false' || v === '0') return false;
+  if (/^\d+$/.test(v)) return Number(v);
+  const list = v.split(',').map((s) => s.trim()).filter(Boolean);
+  const ok = /^(loopback|linklocal|uniquelocal|[0-9a-fA-F:.]+(\/\d{1,3})?)$/;
+  const bad = list.find((s) => !ok.test(s));
+  if (bad) throw new Error(`配置错误 / bad setting: TRUST_PROXY=${raw} (${bad} is not an address, a CIDR range, loopback, linklocal or uniquelocal)`);
+  return list;
+}

@@ -269,6 +269,35 @@ describe('HTTP caching and rate limiting of the public endpoints', () => {
     }
   });
 
+  test('behind a trusted load balancer each client has its own limit; TRUST_PROXY=false counts the balancer', async () => {
+    const before = { limit: process.env.PUBLIC_RATE_LIMIT, trust: process.env.TRUST_PROXY };
+    process.env.PUBLIC_RATE_LIMIT = '2';
+    try {
+      await awayFromMinuteEnd();
+      await p.db('public_rate_hits').delete();
+      const config = { ...loadConfig(), taskQueue: p.taskQueue };
+      // Default: the balancer on this machine (loopback) names the client.
+      delete process.env.TRUST_PROXY;
+      const behind = createApp({ db: p.db, temporal: p.env.client, config });
+      const from = (ip: string) => request(behind).get(`/public/enterprises/${ENT}`).set('X-Forwarded-For', ip);
+      expect([(await from('203.0.113.7')).status, (await from('203.0.113.7')).status, (await from('203.0.113.7')).status]).toEqual([200, 200, 429]);
+      expect((await from('198.51.100.9')).status).toBe(200); // another client behind the same balancer
+
+      process.env.TRUST_PROXY = 'false';
+      const direct = createApp({ db: p.db, temporal: p.env.client, config });
+      const via = (ip: string) => request(direct).get(`/public/enterprises/${ENT}`).set('X-Forwarded-For', ip);
+      expect([(await via('192.0.2.1')).status, (await via('192.0.2.2')).status, (await via('192.0.2.3')).status]).toEqual([200, 200, 429]);
+
+      process.env.TRUST_PROXY = '10.0.0.0/8, not-an-address';
+      expect(() => createApp({ db: p.db, temporal: p.env.client, config })).toThrow(/TRUST_PROXY/);
+    } finally {
+      for (const [k, v] of [['PUBLIC_RATE_LIMIT', before.limit], ['TRUST_PROXY', before.trust]] as const) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+    }
+  });
+
   test('the limit holds across API processes: counts are exchanged through PostgreSQL', async () => {
     const before = { limit: process.env.PUBLIC_RATE_LIMIT, sync: process.env.PUBLIC_RATE_SYNC_MS };
     process.env.PUBLIC_RATE_LIMIT = '4';
