@@ -216,6 +216,12 @@ describe('staff record an agreement; the agency queries under it (E14(3), E16, P
     const list = await get(who.agency.auth, '/rating-agreements?status=active');
     expect(list.body.rating_agreements.map((a: { id: string }) => a.id)).toContain(agreement.id);
     expect(list.body.rating_agreements.every((a: { agency_principal_id: string }) => a.agency_principal_id === who.agency.id)).toBe(true);
+    // The agency reads the signed copy of its agreement; another agency does not.
+    const copy = await get(who.agency.auth, `/documents/${docId}/content`);
+    expect(copy.status).toBe(200);
+    expect(Buffer.from(copy.body).equals(PDF)).toBe(true);
+    expect((await get(who.agency2.auth, `/documents/${docId}`)).status).toBe(404);
+    expect((await get(who.agency2.auth, `/documents/${docId}/content`)).status).toBe(404);
     expect((await get(who.ent.auth, '/rating-agreements')).status).toBe(403);
     expect((await get(who.ent.auth, `/rating-agreements/${agreement.id}`)).status).toBe(403);
   });

@@ -513,6 +513,8 @@ export function queriesRouter({ db, temporal, config }: AppDeps): Router {
     const doc = await documentMeta(db, id);
     if (!doc) throw notFound(`文件 ${id}`);
     if (doc.uploaded_by === p.id || ['staff', 'admin', 'supervisor'].includes(p.role)) return doc;
+    // A rating agency reads the signed copy of an agreement it is party to.
+    if (p.role === 'rating_agency' && doc.kind === 'rating_agreement' && (await db('rating_agreements').where({ document_id: id, agency_principal_id: p.id }).first('id'))) return doc;
     throw notFound(`文件 ${id}`);
   };
   r.get('/documents/:id', requireRole(...ANY), async (req, res) => {
