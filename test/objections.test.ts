@@ -7,7 +7,7 @@ import request from 'supertest';
 import { acceptObjection } from '../db/objections';
 import { startPendingObjectionWorkflows } from '../api/temporal';
 import { startTestPlatform, type TestPlatform } from './support/platform';
-import { principalWithKey } from './support/principals';
+import { addPrincipal } from './support/principals';
 import { citizenId, uscc } from './support/fixtures';
 import { shanghaiDate } from '../domain/calendar';
 import { loadCalendar } from '../db/calendar';
@@ -85,9 +85,7 @@ async function openObjection(auth: string, keys: string[], extra: object = {}): 
 beforeAll(async () => {
   process.env.OBJECTION_ATTACHMENT_MAX_BYTES = '2048';
   p = await startTestPlatform();
-  const mk = async (key: string, role: Parameters<typeof principalWithKey>[1]['role'], extra: object = {}) => {
-    who[key] = await principalWithKey(p.db, { name: `${key}账号`, role, ...extra });
-  };
+  const mk = (key: string, role: Parameters<typeof addPrincipal>[3], extra = {}) => addPrincipal(p.db, who, key, role, extra);
   await mk('ent', 'enterprise', { enterpriseUscc: ENT, organization: '钦州市甲公司' });
   await mk('ent2', 'enterprise', { enterpriseUscc: ENT2, organization: '钦州市乙公司' });
   await mk('per', 'person', { personId: PER });

@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { startTestPlatform, type TestPlatform } from './support/platform';
-import { principalWithKey } from './support/principals';
+import { addPrincipal, principalWithKey } from './support/principals';
 import { citizenId, seedRecord, uscc } from './support/fixtures';
 import { createPrincipal, issueApiKey } from '../db/principals';
 import { shanghaiDate, addCalendarDays } from '../domain/calendar';
@@ -26,9 +26,7 @@ const query = (auth: string, body: object) => request(p.app).post('/queries').se
 beforeAll(async () => {
   process.env.DOCUMENT_MAX_BYTES = '4096';
   p = await startTestPlatform();
-  const mk = async (key: string, role: Parameters<typeof principalWithKey>[1]['role'], extra: object = {}) => {
-    who[key] = await principalWithKey(p.db, { name: `${key}账号`, role, ...extra });
-  };
+  const mk = (key: string, role: Parameters<typeof addPrincipal>[3], extra = {}) => addPrincipal(p.db, who, key, role, extra);
   await mk('ent', 'enterprise', { enterpriseUscc: ENT, organization: '钦州市甲公司' });
   await mk('ent2', 'enterprise', { enterpriseUscc: ENT2, organization: '钦州市乙公司' });
   await mk('per', 'person', { personId: PER });

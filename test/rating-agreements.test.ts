@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { startTestPlatform, type TestPlatform } from './support/platform';
-import { principalWithKey } from './support/principals';
+import { addPrincipal } from './support/principals';
 import { citizenId, seedRecord, uscc } from './support/fixtures';
 import { shanghaiDate, addCalendarDays } from '../domain/calendar';
 
@@ -56,9 +56,7 @@ const auditCount = async (action: string, entityId?: string) => {
 
 beforeAll(async () => {
   p = await startTestPlatform();
-  const mk = async (key: string, role: Parameters<typeof principalWithKey>[1]['role'], extra: object = {}) => {
-    who[key] = await principalWithKey(p.db, { name: `${key}账号`, role, ...extra });
-  };
+  const mk = (key: string, role: Parameters<typeof addPrincipal>[3], extra = {}) => addPrincipal(p.db, who, key, role, extra);
   await mk('agency', 'rating_agency', { organization: '广西信用评级有限公司' });
   await mk('agency2', 'rating_agency', { organization: '另一评级公司' });
   await mk('ent', 'enterprise', { enterpriseUscc: ENT, organization: '钦州市丙公司' });

@@ -7,3 +7,14 @@ export async function principalWithKey(db: Db, p: NewPrincipal): Promise<{ id: s
   const { token } = await issueApiKey(db, id, { label: 'test' }, null, 'test');
   return { id, token, auth: `Bearer ${token}` };
 }
+
+/** Adds to `who[key]` a principal named `<key>账号` with a fresh key, for tests that act as many users. */
+export async function addPrincipal(
+  db: Db,
+  who: Record<string, { id: string; auth: string }>,
+  key: string,
+  role: NewPrincipal['role'],
+  extra: Partial<NewPrincipal> = {},
+): Promise<void> {
+  who[key] = await principalWithKey(db, { name: `${key}账号`, role, ...extra });
+}
