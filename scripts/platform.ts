@@ -555,11 +555,18 @@ export function httpUrl(host: string, port: number, pathname = ''): string {
 // ─── One-shot commands on the platform's database ────────────────────────────────────────────────────────────
 
 /**
- * Runs a command (`npm run migrate`, `npm run key`) against the platform's database, migrated and seeded first:
- * DATABASE_URL, or the embedded PostgreSQL — the running one when the platform is up, otherwise started for the
- * command and stopped after it. Exits with the command's code (PlatformError: its own; anything else: 1).
+ * Runs a command (`npm run migrate`, `npm run key`, `npm run verify:audit`) against the platform's database,
+ * migrated and seeded first unless `migrate: false` (a check that must not change it): DATABASE_URL, or the
+ * embedded PostgreSQL — the running one when the platform is up, otherwise started for the command and stopped
+ * after it. Exits with the command's code; on a failure with `failureCode` if given, else PlatformError's own
+ * code or 1.
  */
-export function runDatabaseCommand(name: string, say: Log, body: (ctx: { db: Db; config: Config; location: string }) => Promise<number>): void {
+export function runDatabaseCommand(
+  name: string,
+  say: Log,
+  body: (ctx: { db: Db; config: Config; location: string }) => Promise<number>,
+  options: { migrate?: boolean; failureCode?: number } = {},
+): void {
   if (!process.env.TZ) process.env.TZ = 'Asia/Shanghai';
   const main = async (): Promise<number> => {
     const config = loadSettings();
@@ -568,7 +575,7 @@ export function runDatabaseCommand(name: string, say: Log, body: (ctx: { db: Db;
       const db = createDb(pg.url, 2);
       try {
         await checkDatabase(db, pg.location);
-        await migrateAndSeed(db, say);
+        if (options.migrate !== false) await migrateAndSeed(db, say);
         return await body({ db, config, location: pg.location });
       } finally {
         await db.destroy();
@@ -582,7 +589,7 @@ export function runDatabaseCommand(name: string, say: Log, body: (ctx: { db: Db;
     (e: unknown) => {
       if (!(e instanceof PlatformError) && e instanceof Error && e.stack) console.error(e.stack);
       console.error(`[${name}] ${e instanceof PlatformError ? e.message : `failed: ${describeError(e)}`}`);
-      process.exit(e instanceof PlatformError ? e.exitCode : 1);
+      process.exit(options.failureCode ?? (e instanceof PlatformError ? e.exitCode : 1));
     },
   );
 }
