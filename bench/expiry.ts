@@ -21,21 +21,13 @@ import { Shutdown, loadSettings, migrateAndSeed, redactUrl } from '../scripts/pl
 import { createDb, type Db } from '../db/knex';
 import { ROOT } from '../domain/config';
 import { publicationActivities } from '../activities/publication';
-import { runBench, provideBenchDatabase, int, loadAverage, machine, secs } from './support';
+import { runBench, positiveArg, provideBenchDatabase, int, loadAverage, machine, secs } from './support';
 
 const BENCH_DB = 'qz_bench_expiry';
 const PG_DIR = path.join(ROOT, '.data/bench-expiry-postgres');
 const RUN_DATE = '2026-12-01';
 const log = (m: string) => console.log(`[bench:expiry] ${m}`);
 
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  const raw = i >= 0 ? process.argv[i + 1] : process.env[`BENCH_${name.toUpperCase()}`];
-  if (raw === undefined) return fallback;
-  const n = Number(String(raw).replace(/[_,]/g, ''));
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`--${name} must be a positive whole number`);
-  return n;
-}
 
 async function load(db: Db, rows: number, due: number): Promise<void> {
   const sub = await db.raw(`SELECT p.id AS provider_id FROM providers p WHERE p.code = 'QZ-GSJ'`);
@@ -77,8 +69,8 @@ async function count(db: Db, state: string): Promise<number> {
 }
 
 async function main(shutdown: Shutdown): Promise<void> {
-  const rows = arg('rows', 1_000_000);
-  const due = arg('due', 100_000);
+  const rows = positiveArg('rows', 1_000_000);
+  const due = positiveArg('due', 100_000);
   if (due > rows) throw new Error('--due must not exceed --rows');
   const config = loadSettings();
   log(`${int(rows)} published records, ${int(due)} due on ${RUN_DATE}; ${machine()}; load average ${loadAverage()}`);

@@ -36,12 +36,11 @@ import {
   migrateAndSeed,
   providePostgres,
   redactUrl,
-  startTemporalDevServer,
   type Postgres,
 } from '../scripts/platform';
 import { createDb, type Db } from '../db/knex';
 import { createPrincipal, issueApiKey } from '../db/principals';
-import { ROOT, TEMPORAL_CLI } from '../domain/config';
+import { ROOT } from '../domain/config';
 import {
   COPY_SQL,
   CSV_HEADER,
@@ -63,6 +62,7 @@ import {
   previousMonthPeriod,
   procCpuMs,
   procStatusKb,
+  provideBenchTemporal,
   removeFolder,
   secs,
   spawnApi,
@@ -160,22 +160,7 @@ async function main(): Promise<void> {
   interrupted();
 
   // ── Temporal ──
-  let temporalAddress = config.temporalAddress;
-  let devExited: (() => string | null) | undefined;
-  if (!temporalAddress) {
-    shutdown.add('bench Temporal folder', async () => removeFolder(BENCH_TEMPORAL_DIR));
-    removeFolder(BENCH_TEMPORAL_DIR);
-    const devConfig = {
-      ...config,
-      temporalDevDb: path.join(BENCH_TEMPORAL_DIR, 'temporal.db'),
-      temporalDevPort: await freePort(),
-      temporalUiPort: await freePort(),
-    };
-    const dev = await startTemporalDevServer(devConfig, TEMPORAL_CLI, log);
-    shutdown.add('Temporal dev server', dev.stop, 30_000);
-    temporalAddress = dev.address;
-    devExited = dev.exited;
-  }
+  const { address: temporalAddress, exited: devExited } = await provideBenchTemporal({ config, shutdown, dir: BENCH_TEMPORAL_DIR, log });
   const connection = await connectTemporal({
     address: temporalAddress,
     namespace: config.temporalNamespace,

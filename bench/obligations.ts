@@ -22,7 +22,7 @@ import crypto from 'node:crypto';
 import http from 'node:http';
 import path from 'node:path';
 import { Client } from '@temporalio/client';
-import { Shutdown, connectTemporal, describeError, loadSettings, migrateAndSeed, startTemporalDevServer } from '../scripts/platform';
+import { Shutdown, connectTemporal, describeError, loadSettings, migrateAndSeed } from '../scripts/platform';
 import { createDb } from '../db/knex';
 import { loadCalendar } from '../db/calendar';
 import { startChangeFeed } from '../db/changes';
@@ -30,9 +30,9 @@ import { boardQuery, openMissingObligations, type BoardFilter } from '../db/obli
 import { createPrincipal, issueApiKey } from '../db/principals';
 import { startPendingObligationWorkflows } from '../activities/obligations';
 import { createApp } from '../api/app';
-import { ROOT, TEMPORAL_CLI } from '../domain/config';
+import { ROOT } from '../domain/config';
 import { shanghaiDate } from '../domain/calendar';
-import { provideBenchDatabase, freePort, int, loadAverage, machine, removeFolder } from './support';
+import { provideBenchDatabase, provideBenchTemporal, int, loadAverage, machine } from './support';
 
 const BENCH_DB = 'qz_bench_obligations';
 const PG_DIR = path.join(ROOT, '.data/bench-obligations-postgres');
@@ -78,20 +78,7 @@ async function main(): Promise<void> {
   await migrateAndSeed(db, log);
 
   // ── Temporal ──
-  let address = config.temporalAddress;
-  let exited: (() => string | null) | undefined;
-  if (!address) {
-    shutdown.add('bench Temporal folder', async () => removeFolder(TEMPORAL_DIR));
-    removeFolder(TEMPORAL_DIR);
-    const dev = await startTemporalDevServer(
-      { ...config, temporalDevDb: path.join(TEMPORAL_DIR, 'temporal.db'), temporalDevPort: await freePort(), temporalUiPort: await freePort() },
-      TEMPORAL_CLI,
-      log,
-    );
-    shutdown.add('Temporal dev server', dev.stop, 30_000);
-    address = dev.address;
-    exited = dev.exited;
-  }
+  const { address, exited } = await provideBenchTemporal({ config, shutdown, dir: TEMPORAL_DIR, log });
   const connection = await connectTemporal({ address, namespace: config.temporalNamespace, timeoutMs: 90_000, namespaceMayAppear: exited !== undefined, serverExited: exited });
   shutdown.add('Temporal connection', () => connection.close());
   const temporal = new Client({ connection, namespace: config.temporalNamespace });

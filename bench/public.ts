@@ -28,14 +28,13 @@ import {
   loadSettings,
   migrateAndSeed,
   redactUrl,
-  startTemporalDevServer,
 } from '../scripts/platform';
 import { createDb, type Db } from '../db/knex';
-import { ROOT, TEMPORAL_CLI } from '../domain/config';
+import { ROOT } from '../domain/config';
 import { withUsccCheck } from '../domain/identifiers';
 import { shanghaiDate } from '../domain/calendar';
 import { NAME_SEARCH_SQL, enterprisePage, refreshNameSearchStatistics, searchEnterprises, PAGE_SQL as PAGE_SQL_FOR_EXPLAIN } from '../db/publication';
-import { runBench, provideBenchDatabase, freePort, int, loadAverage, machine, removeFolder, secs, spawnApi } from './support';
+import { runBench, positiveArg, provideBenchDatabase, provideBenchTemporal, freePort, int, loadAverage, machine, secs, spawnApi } from './support';
 
 const BENCH_DB = 'qz_bench_public';
 const PG_DIR = path.join(ROOT, '.data/bench-public-postgres');
@@ -43,14 +42,6 @@ const TEMPORAL_DIR = path.join(ROOT, '.data/bench-public-temporal');
 const DISTRICTS = ['钦南', '钦北', '灵山', '浦北', '滨海', '港口', '北部湾', '三娘湾'];
 const log = (m: string) => console.log(`[bench:public] ${m}`);
 
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  const raw = i >= 0 ? process.argv[i + 1] : process.env[`BENCH_${name.toUpperCase()}`];
-  if (raw === undefined) return fallback;
-  const n = Number(String(raw).replace(/[_,]/g, ''));
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`--${name} must be a positive whole number`);
-  return n;
-}
 
 const usccOf = (i: number) => withUsccCheck(`91450700MB${String(i).padStart(7, '0')}`);
 const nameOf = (i: number) => `钦州市${DISTRICTS[i % DISTRICTS.length]}测试企业${i}有限公司`;
@@ -159,9 +150,9 @@ async function bare(connections: number, seconds: number, lookup: () => Promise<
 }
 
 async function main(shutdown: Shutdown): Promise<void> {
-  const rows = arg('rows', 1_000_000);
-  const connections = arg('connections', 10);
-  const seconds = arg('seconds', 10);
+  const rows = positiveArg('rows', 1_000_000);
+  const connections = positiveArg('connections', 10);
+  const seconds = positiveArg('seconds', 10);
   const enterprises = Math.max(1, Math.floor(rows / 5));
   const config = loadSettings();
   log(`${int(enterprises * 5)} records (${int(enterprises)} enterprises × 5), ${connections} connections, ${seconds} s per measurement; ${machine()}; load average ${loadAverage()}`);
@@ -179,18 +170,10 @@ async function main(shutdown: Shutdown): Promise<void> {
   const stats = await refreshNameSearchStatistics(db);
   log(`name search statistics: ${int(stats.grams)} common fragments of ${int(stats.enterprises)} names counted in ${secs(stats.ms)}`);
 
-  let temporalAddress = config.temporalAddress;
-  if (!temporalAddress) {
-    shutdown.add('bench Temporal folder', async () => removeFolder(TEMPORAL_DIR));
-    removeFolder(TEMPORAL_DIR);
-    const dev = await startTemporalDevServer(
-      { ...config, temporalDevDb: path.join(TEMPORAL_DIR, 'temporal.db'), temporalDevPort: await freePort(), temporalUiPort: await freePort() },
-      TEMPORAL_CLI,
-      log,
-    );
-    shutdown.add('Temporal dev server', dev.stop, 30_000);
-    temporalAddress = dev.address;
-    const c = await connectTemporal({ address: temporalAddress, namespace: config.temporalNamespace, timeoutMs: 90_000, namespaceMayAppear: true, serverExited: dev.exited });
+  const { address: temporalAddress, exited } = await provideBenchTemporal({ config, shutdown, dir: TEMPORAL_DIR, log });
+  if (exited) {
+    // A fresh dev server: wait until it serves the namespace before the API connects to it.
+    const c = await connectTemporal({ address: temporalAddress, namespace: config.temporalNamespace, timeoutMs: 90_000, namespaceMayAppear: true, serverExited: exited });
     await c.close();
   }
 

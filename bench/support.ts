@@ -12,8 +12,8 @@ import { Readable } from 'node:stream';
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { createDb } from '../db/knex';
 import { withUsccCheck } from '../domain/identifiers';
-import { ROOT, type Config } from '../domain/config';
-import { Shutdown, describeError, providePostgres, type Postgres } from '../scripts/platform';
+import { ROOT, TEMPORAL_CLI, type Config } from '../domain/config';
+import { Shutdown, describeError, providePostgres, startTemporalDevServer, type Postgres } from '../scripts/platform';
 
 // ─── Settings ────────────────────────────────────────────────────────────────────────────────────────────────
 
@@ -406,6 +406,39 @@ export async function provideBenchDatabase(opts: {
   await createFreshDatabase(server.url, benchDb);
   shutdown.add(`database ${benchDb}`, () => dropDatabase(server.url, benchDb));
   return { server, url: withDatabase(server.url, benchDb) };
+}
+
+/**
+ * Temporal for a benchmark: TEMPORAL_ADDRESS, or a fresh Temporal CLI dev server with its state in `dir` on free
+ * ports (stopped and removed at the end). `exited` is set for a dev server (it tells why it stopped, if it did).
+ */
+export async function provideBenchTemporal(opts: {
+  config: Config;
+  shutdown: Shutdown;
+  dir: string;
+  log: (m: string) => void;
+}): Promise<{ address: string; exited?: () => string | null }> {
+  const { config, shutdown, dir, log } = opts;
+  if (config.temporalAddress) return { address: config.temporalAddress };
+  shutdown.add('bench Temporal folder', async () => removeFolder(dir));
+  removeFolder(dir);
+  const dev = await startTemporalDevServer(
+    { ...config, temporalDevDb: path.join(dir, 'temporal.db'), temporalDevPort: await freePort(), temporalUiPort: await freePort() },
+    TEMPORAL_CLI,
+    log,
+  );
+  shutdown.add('Temporal dev server', dev.stop, 30_000);
+  return { address: dev.address, exited: dev.exited };
+}
+
+/** A positive whole number from `--name N` or BENCH_NAME (underscores and commas allowed: 1_000_000). */
+export function positiveArg(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  const raw = i >= 0 ? process.argv[i + 1] : process.env[`BENCH_${name.toUpperCase()}`];
+  if (raw === undefined) return fallback;
+  const n = Number(String(raw).replace(/[_,]/g, ''));
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`--${name} must be a positive whole number`);
+  return n;
 }
 
 /**
