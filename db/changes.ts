@@ -1,4 +1,3 @@
-import { EventEmitter } from 'node:events';
 import pg from 'pg';
 import type { Db } from './knex';
 
@@ -14,7 +13,7 @@ import type { Db } from './knex';
  */
 export const CHANGE_CHANNEL = 'qz_cache';
 
-export class ChangeFeed extends EventEmitter {
+export class ChangeFeed {
   private client: pg.Client | null = null;
   private stopped = false;
   private retryTimer: NodeJS.Timeout | null = null;
@@ -27,9 +26,7 @@ export class ChangeFeed extends EventEmitter {
   constructor(
     private readonly connectionString: string,
     private readonly log: (m: string) => void = () => undefined,
-  ) {
-    super();
-  }
+  ) {}
 
   /** Connects and listens; resolves once listening (or after the first failure, leaving a retry scheduled). */
   async start(): Promise<void> {
@@ -44,7 +41,6 @@ export class ChangeFeed extends EventEmitter {
   /** Marks a table changed in this process (its own write), without waiting for the notification to come back. */
   touch(table: string): void {
     this.epochs.set(table, (this.epochs.get(table) ?? 0) + 1);
-    this.emit('change', table);
   }
 
   async stop(): Promise<void> {
@@ -88,7 +84,6 @@ export class ChangeFeed extends EventEmitter {
     this.live = false;
     this.client = null;
     this.allEpoch++;
-    this.emit('change', '*');
     client.removeAllListeners('end');
     client.end().catch(() => undefined);
     if (this.stopped || this.retryTimer) return;
