@@ -4,6 +4,7 @@ import { obligationActivities } from './obligations';
 import { publicationActivities } from './publication';
 import { objectionActivities } from './objections';
 import { queryActivities } from './queries';
+import { calendarActivities } from './calendar';
 
 export type { ActivityDeps } from './deps';
 export type { ReceiptResult } from './submission';
@@ -18,6 +19,7 @@ export const createActivities = (deps: ActivityDeps) => ({
   ...publicationActivities(deps),
   ...objectionActivities(deps),
   ...queryActivities(deps),
+  ...calendarActivities(deps),
 });
 
 export type Activities = ReturnType<typeof createActivities>;

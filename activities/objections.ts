@@ -1,5 +1,4 @@
 import { ApplicationFailure } from '@temporalio/activity';
-import { loadCalendar } from '../db/calendar';
 import {
   ObjectionStateError,
   applyCorrections,
@@ -8,6 +7,7 @@ import {
   concludeObjection,
   linkComplianceCase,
   markDeadlinePassed,
+  noteProvisionalDeadline,
   objectionRow,
   openVerification,
   recordProviderAnswer,
@@ -17,7 +17,8 @@ import {
 } from '../db/objections';
 import { objectionDeadline, type ObjectionDeadline, type Outcome, type RecordCorrection, type Verdict } from '../domain/objections';
 import { openComplianceCase, resolveComplianceCaseAndTell } from './obligations';
-import { calendarFailure } from './submission';
+import { settleWithCalendar } from './calendar';
+import { settleObjectionDeadline } from '../db/deadlines';
 import type { ActivityDeps } from './deps';
 
 export type { AnswerResult, ConcludeResult, DeadlineResult } from '../db/objections';
@@ -59,13 +60,19 @@ export const objectionActivities = (deps: ActivityDeps) => ({
     const o = await objectionRow(deps.db, objectionId);
     if (!o) throw missing(objectionId);
     if (!o.accepted_at) throw ApplicationFailure.nonRetryable(`objection ${objectionId} is not accepted`, 'ObjectionStateConflict', { state: o.state });
-    let d: ObjectionDeadline;
-    try {
-      d = objectionDeadline(await loadCalendar(deps.db), new Date(o.accepted_at));
-    } catch (e) {
-      throw calendarFailure(e);
-    }
-    return openVerification(deps.db, objectionId, d);
+    const acceptedAt = new Date(o.accepted_at);
+    const what = `异议 ${objectionId} 的核实期限 / the verification deadline of objection ${objectionId}`;
+    // Opened once (notices with the deadline); settled again while it is provisional and the year is there.
+    const d = await settleWithCalendar(deps.db, what, async (calendar) => {
+      await openVerification(deps.db, objectionId, objectionDeadline(calendar, acceptedAt));
+      return settleObjectionDeadline(deps.db, calendar, objectionId);
+    });
+    return d!;
+  },
+
+  /** A provisional deadline has come: staff are told; nothing is declared overdue on it. */
+  async objectionProvisionalDeadline(objectionId: string): Promise<void> {
+    await noteProvisionalDeadline(deps.db, objectionId);
   },
 
   /** Records the provider's verification; a late answer resolves the compliance case of its delay. */

@@ -27,13 +27,15 @@ import {
 } from '../db/obligations';
 import { isIsoDate, shanghaiDate } from '../domain/calendar';
 import { obligationSettings } from '../domain/config';
-import { CASE_KIND_ZH, dueDateOf, endOfShanghaiDay, periodLabelZh, reminderPlan, type CaseState, type ObligationState, type ReminderPlan } from '../domain/obligations';
+import { CASE_KIND_ZH, endOfShanghaiDay, periodLabelZh, reminderPlan, type CaseState, type ObligationState, type ReminderPlan } from '../domain/obligations';
 import { parsePeriod } from '../domain/periods';
 import type { SubmissionHook } from '../api/hooks';
 import type { complianceCaseWorkflow, obligationWorkflow } from '../workflows/obligation';
 import { caseChangedSignal, submissionReceivedSignal } from '../workflows/obligation';
 import type { ActivityDeps } from './deps';
 import { calendarFailure } from './submission';
+import { settleWithCalendar } from './calendar';
+import { settleObligationDueDate } from '../db/deadlines';
 
 /** Reminders go out at this hour, Asia/Shanghai. */
 export const REMINDER_HOUR = 9;
@@ -65,6 +67,11 @@ export interface ObligationPlan {
   reminders: ReminderPlan[];
   onTime: boolean | null;
   caseWorkflowId: string | null;
+  /**
+   * The due date waits for the calendar of this year (no due date, no reminders, never overdue until it is
+   * loaded). Absent in older histories: read as none.
+   */
+  awaitingCalendarYear?: number | null;
 }
 
 export interface CaseSnapshot {
@@ -266,46 +273,32 @@ export const obligationActivities = (deps: ActivityDeps) => ({
     return { today, opened: opened.length, started, cadencesApplied: applied.length, resignalled: unnoticed.length };
   },
 
-  /** The due date (computed once the calendar of its year is known: retried until then) and the reminders. */
+  /**
+   * The due date and the reminders. The due date binds the provider, so it is never guessed: while a year it counts
+   * through has no calendar, the plan says which year it waits for (the gap is recorded and announced) and the
+   * workflow sleeps until that year is loaded.
+   */
   async planObligation(obligationId: number): Promise<ObligationPlan> {
     const o = await obligationById(deps.db, obligationId);
     if (!o) throw ApplicationFailure.nonRetryable(`obligation ${obligationId} not found`, 'ObligationNotFound');
+    const base = { obligationId: o.id, providerCode: o.provider_code, period: o.period, state: o.state, onTime: o.on_time, awaitingCalendarYear: null };
     if (o.state === 'waived') {
       // Nothing is owed: no due date to compute (its year's calendar may not even be loaded), no reminders.
       const due = o.due_date ?? '';
-      return { obligationId: o.id, providerCode: o.provider_code, period: o.period, state: o.state, dueDate: due, dueEndsAt: due && endOfShanghaiDay(due), reminders: [], onTime: null, caseWorkflowId: null };
+      return { ...base, dueDate: due, dueEndsAt: due && endOfShanghaiDay(due), reminders: [], caseWorkflowId: null };
     }
-    const period = parsePeriod(o.period)!;
-    const calendar = await loadCalendar(deps.db);
-    let dueDate = o.due_date;
+    const what = `报送义务 ${o.id}（${o.provider_code} ${o.period}）的截止日期 / the due date of obligation ${o.id} (${o.provider_code} ${o.period})`;
+    const due = (await settleWithCalendar(deps.db, what, (calendar) => settleObligationDueDate(deps.db, calendar, o.id, SYSTEM_ACTOR)))!;
+    let caseWorkflowId: string | null = null;
+    if (o.case_id) caseWorkflowId = (await deps.db('compliance_cases').where('id', o.case_id).first('workflow_id'))?.workflow_id ?? null;
+    if (due.dueDate === null) return { ...base, dueDate: '', dueEndsAt: '', reminders: [], caseWorkflowId, awaitingCalendarYear: due.pendingYear };
     let reminders: ReminderPlan[];
     try {
-      if (!dueDate) {
-        dueDate = dueDateOf(calendar, period, o.due_working_days);
-        await deps.db.transaction(async (trx) => {
-          const set = await trx('obligations').where('id', o.id).whereNull('due_date').update({ due_date: dueDate }).returning('id');
-          if (!set.length) return;
-          await trx('obligation_events').insert({ obligation_id: o.id, kind: 'due_date_set', actor: SYSTEM_ACTOR, detail: { dueDate } });
-          await trx('audit_log').insert({ actor: SYSTEM_ACTOR, action: 'obligation.due_date', entity: 'obligation', entity_id: String(o.id), detail: { dueDate, article: 'E7, P9' } });
-        });
-      }
-      reminders = reminderPlan(calendar, period, dueDate, obligationSettings().obligationReminderWorkingDays, REMINDER_HOUR);
+      reminders = reminderPlan(await loadCalendar(deps.db), parsePeriod(o.period)!, due.dueDate, obligationSettings().obligationReminderWorkingDays, REMINDER_HOUR);
     } catch (e) {
       throw calendarFailure(e);
     }
-    let caseWorkflowId: string | null = null;
-    if (o.case_id) caseWorkflowId = (await deps.db('compliance_cases').where('id', o.case_id).first('workflow_id'))?.workflow_id ?? null;
-    return {
-      obligationId: o.id,
-      providerCode: o.provider_code,
-      period: o.period,
-      state: o.state,
-      dueDate,
-      dueEndsAt: endOfShanghaiDay(dueDate),
-      reminders,
-      onTime: o.on_time,
-      caseWorkflowId,
-    };
+    return { ...base, dueDate: due.dueDate, dueEndsAt: endOfShanghaiDay(due.dueDate), reminders, caseWorkflowId };
   },
 
   /** A submission was announced: records the fulfilment if the database holds one (and resolves its case). */

@@ -21,7 +21,6 @@ import { publicationSettings } from '../domain/config';
 import type { ActivityDeps } from './deps';
 
 export type { NameSearchRefresh };
-import { calendarFailure } from './submission';
 
 /** When a batch's records are published (E12), as instants the workflow sleeps until (ISO strings). */
 export interface PublicationPlan {
@@ -36,6 +35,8 @@ export interface PublicationPlan {
   /** The start of the 5th working day after receipt: the latest day of publication (E12). */
   deadlineAt: string;
   deadline: string;
+  /** A year on the way has no calendar: these are the earliest days they can be (E12 kept); absent in older histories. */
+  provisional?: boolean;
 }
 
 export interface SweepInput {
@@ -67,30 +68,29 @@ export const publicationActivities = (deps: ActivityDeps) => {
      * than the deadline), the 4th working day's alert, and the deadline (5th working day, E12).
      */
     async planPublication(submissionId: string): Promise<PublicationPlan> {
-      const sub = await deps.db('submissions').where('id', submissionId).first('received_at', 'publication_deadline');
+      const sub = await deps.db('submissions').where('id', submissionId).first('received_at', 'publication_deadline', 'calendar_pending_year');
       if (!sub) throw ApplicationFailure.nonRetryable(`submission ${submissionId} not found`, 'SubmissionNotFound');
       const receivedAt = new Date(sub.received_at);
       const receiptDate = shanghaiDate(receivedAt);
       const calendar = await loadCalendar(deps.db);
       const n = deps.publicationWorkingDays;
-      let deadline: string, alertDay: string, publishDay: string | null;
-      try {
-        deadline = sub.publication_deadline ?? calendar.addWorkingDays(receiptDate, n);
-        alertDay = calendar.addWorkingDays(receiptDate, Math.max(n - 1, 0));
-        const review = Math.min(settings.reviewWorkingDays, Math.max(n - 1, 0));
-        publishDay = review === 0 ? null : calendar.addWorkingDays(receiptDate, review + 1);
-      } catch (e) {
-        throw calendarFailure(e);
-      }
+      // While a year on the way has no calendar each day is the earliest it can be: acting by it keeps E12.
+      const day = (k: number) => calendar.addWorkingDaysOrEarliest(receiptDate, k);
+      const counted = day(n);
+      const deadline: string = sub.publication_deadline ?? counted.date;
+      const alert = day(Math.max(n - 1, 0));
+      const review = Math.min(settings.reviewWorkingDays, Math.max(n - 1, 0));
+      const publish = review === 0 ? null : day(review + 1);
       const records = await registerBatch(deps.db, submissionId, deadline);
       return {
         submissionId,
         records,
         receiptDate,
-        publishAt: publishDay === null ? receivedAt.toISOString() : shanghaiStartOfDay(publishDay).toISOString(),
-        alertAt: shanghaiStartOfDay(alertDay).toISOString(),
+        publishAt: publish === null ? receivedAt.toISOString() : shanghaiStartOfDay(publish.date).toISOString(),
+        alertAt: shanghaiStartOfDay(alert.date).toISOString(),
         deadlineAt: shanghaiStartOfDay(deadline).toISOString(),
         deadline,
+        provisional: sub.calendar_pending_year !== null || counted.provisional || alert.provisional || !!publish?.provisional,
       };
     },
 

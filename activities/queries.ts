@@ -1,23 +1,23 @@
 import { ApplicationFailure } from '@temporalio/activity';
-import { loadCalendar } from '../db/calendar';
 import { notify } from '../db/notifications';
 import { purgeRetentionBatch, querierOf, recordRetentionRun, runQuery } from '../db/queries';
-import { addCalendarDays, shanghaiDate, shanghaiStartOfDay } from '../domain/calendar';
+import { shanghaiDate, shanghaiStartOfDay } from '../domain/calendar';
 import { querySettings } from '../domain/config';
 import type { Principal } from '../domain/roles';
-import { calendarFailure } from './submission';
+import { settleWithCalendar } from './calendar';
+import { settleJudicialSchedule, settleRatingDeadline } from '../db/deadlines';
 import type { ActivityDeps } from './deps';
 
-/** Working days the platform has to answer a judicial query request (E14.4, P13: "一般在3个工作日内"). */
-export const JUDICIAL_ANSWER_WORKING_DAYS = 3;
-/** Staff are alerted this many working days before a judicial answer is due. */
-export const JUDICIAL_ALERT_WORKING_DAYS_BEFORE = 1;
+export { JUDICIAL_ANSWER_WORKING_DAYS, JUDICIAL_ALERT_WORKING_DAYS_BEFORE } from '../domain/access';
+import { JUDICIAL_ANSWER_WORKING_DAYS, JUDICIAL_ALERT_WORKING_DAYS_BEFORE } from '../domain/access';
 
 export interface RatingDeadline {
   requestId: string;
   decisionDeadline: string;
   /** End of the deadline day (ISO instant): the request lapses when it is still undecided then. */
   dueAt: string;
+  /** A year on the way has no calendar: the earliest the deadline can be; the request does not lapse on it. */
+  provisional?: boolean;
 }
 
 export interface RatingDecisionInput {
@@ -46,6 +46,8 @@ export interface JudicialSchedule {
   /** The working day before the due date, and the instant staff are alerted (09:00 that day, Shanghai). */
   alertDate: string;
   alertAt: string;
+  /** A year on the way has no calendar: the earliest the deadline can be (the platform answers by it; it is not recorded as missed on it). */
+  provisional?: boolean;
 }
 
 export interface JudicialAnswerInput {
@@ -61,7 +63,8 @@ export interface JudicialAnswerInput {
 export interface JudicialAnswerResult {
   requestId: string;
   status: 'answered' | 'rejected';
-  met: boolean;
+  /** Null: answered after a provisional deadline, decided when the year is loaded. */
+  met: boolean | null;
   answeredAt: string;
   queryLogId: number | null;
   itemCount: number;
@@ -92,40 +95,33 @@ async function principalById(deps: ActivityDeps, id: string): Promise<Principal>
 
 /** Rating-agency requests (E14.3), judicial requests (E14.4, P13) and the retention sweep (P19). */
 export const queryActivities = (deps: ActivityDeps) => ({
-  /** Computes and stores the staff's decision deadline of a rating request; tells staff a request waits. */
+  /**
+   * Computes and stores the staff's decision deadline of a rating request (provisional while a year on the way has
+   * no calendar: the request never lapses on it) and tells staff a request waits, in one transaction.
+   */
   async ratingRequestOpen(requestId: string): Promise<RatingDeadline> {
-    const row = await deps.db('rating_requests').where('id', requestId).first();
-    if (!row) throw ApplicationFailure.nonRetryable(`rating request ${requestId} not found`, 'RatingRequestNotFound');
-    let computed: { deadline: string; dueAt: Date } | null = null;
-    if (!row.decision_deadline) {
-      const calendar = await loadCalendar(deps.db);
-      let deadline: string;
-      try {
-        deadline = calendar.addWorkingDays(shanghaiDate(new Date(row.requested_at)), querySettings().ratingDecisionWorkingDays);
-      } catch (e) {
-        throw calendarFailure(e);
-      }
-      computed = { deadline, dueAt: shanghaiStartOfDay(addCalendarDays(deadline, 1)) };
-    }
-    // The deadline and the staff's notice are written together: whoever sees one sees the other.
-    const stored = await deps.db.transaction(async (trx) => {
-      if (computed) {
-        await trx('rating_requests').where('id', requestId).whereNull('decision_deadline').update({ decision_deadline: computed.deadline, decision_due_at: computed.dueAt });
-      }
-      const r = await trx('rating_requests as r').join('principals as p', 'p.id', 'r.agency_principal_id').where('r.id', requestId).first('r.*', 'p.name as agency_name');
-      await notify(trx, {
-        to: { role: 'staff' },
-        kind: 'rating_request.pending',
-        title: `信用评级机构查询申请待审批 / a rating agency's query request awaits approval`,
-        body: `${r.organization ?? r.agency_name} 申请查询企业 ${r.subject_uscc} 的限制公开信息（${(r.categories as string[]).join('、')}），请于 ${r.decision_deadline} 前审批（E14(3)）。/ decide by ${r.decision_deadline}.`,
-        entity: 'rating_request',
-        entityId: requestId,
-        data: { subject_uscc: r.subject_uscc, decision_deadline: r.decision_deadline },
-        dedupeKey: `rating-request:${requestId}:pending`,
-      });
-      return r;
-    });
-    return { requestId, decisionDeadline: stored.decision_deadline, dueAt: new Date(stored.decision_due_at).toISOString() };
+    const what = `评级机构查询申请 ${requestId} 的审批期限 / the decision deadline of rating request ${requestId}`;
+    const d = await settleWithCalendar(deps.db, what, (calendar) =>
+      deps.db.transaction(async (trx) => {
+        const settled = await settleRatingDeadline(trx, calendar, requestId, querySettings().ratingDecisionWorkingDays);
+        if (!settled) return null;
+        const r = await trx('rating_requests as r').join('principals as p', 'p.id', 'r.agency_principal_id').where('r.id', requestId).first('r.*', 'p.name as agency_name');
+        const by = `${r.decision_deadline}${settled.provisional ? `（暂定，${settled.pendingYear} 年工作日历尚未载入）` : ''}`;
+        await notify(trx, {
+          to: { role: 'staff' },
+          kind: 'rating_request.pending',
+          title: `信用评级机构查询申请待审批 / a rating agency's query request awaits approval`,
+          body: `${r.organization ?? r.agency_name} 申请查询企业 ${r.subject_uscc} 的限制公开信息（${(r.categories as string[]).join('、')}），请于 ${by} 前审批（E14(3)）。/ decide by ${r.decision_deadline}${settled.provisional ? ' (provisional)' : ''}.`,
+          entity: 'rating_request',
+          entityId: requestId,
+          data: { subject_uscc: r.subject_uscc, decision_deadline: r.decision_deadline, provisional: settled.provisional },
+          dedupeKey: `rating-request:${requestId}:pending`,
+        });
+        return settled;
+      }),
+    );
+    if (!d) throw ApplicationFailure.nonRetryable(`rating request ${requestId} not found`, 'RatingRequestNotFound');
+    return { requestId, decisionDeadline: d.decisionDeadline, dueAt: d.dueAt, provisional: d.provisional };
   },
 
   /** Staff approve or reject a rating request (once); the agency is told. */
@@ -196,42 +192,52 @@ export const queryActivities = (deps: ActivityDeps) => ({
     return { requestId, status: cur.status, decidedAt: iso(cur.decided_at), validUntil: iso(cur.valid_until) };
   },
 
-  /** The answer deadline of a judicial request: the 3rd working day after receipt (E14.4, P13); staff are told. */
+  /**
+   * The answer deadline of a judicial request: the 3rd working day after receipt (E14.4, P13), provisional (the
+   * earliest it can be) while a year on the way has no calendar; staff are told, in the same transaction.
+   */
   async judicialRequestOpen(requestId: string): Promise<JudicialSchedule> {
-    const row = await deps.db('judicial_requests').where('id', requestId).first();
-    if (!row) throw ApplicationFailure.nonRetryable(`judicial request ${requestId} not found`, 'JudicialRequestNotFound');
-    let computed: { receipt_date: string; answer_due: string; due_at: Date; alert_date: string } | null = null;
-    if (!row.answer_due) {
-      const calendar = await loadCalendar(deps.db);
-      const receiptDate = shanghaiDate(new Date(row.received_at));
-      let answerDue: string;
-      let alertDate: string;
-      try {
-        answerDue = calendar.addWorkingDays(receiptDate, JUDICIAL_ANSWER_WORKING_DAYS);
-        alertDate = calendar.addWorkingDays(receiptDate, JUDICIAL_ANSWER_WORKING_DAYS - JUDICIAL_ALERT_WORKING_DAYS_BEFORE);
-      } catch (e) {
-        throw calendarFailure(e);
-      }
-      computed = { receipt_date: receiptDate, answer_due: answerDue, due_at: shanghaiStartOfDay(addCalendarDays(answerDue, 1)), alert_date: alertDate };
-    }
-    // The deadline and the staff's notice are written together: whoever sees one sees the other.
-    const j = await deps.db.transaction(async (trx) => {
-      if (computed) await trx('judicial_requests').where('id', requestId).whereNull('answer_due').update(computed);
-      const jr = await trx('judicial_requests').where('id', requestId).first();
-      await notify(trx, {
-        to: { role: 'staff' },
-        kind: 'judicial_request.received',
-        title: `司法机关查询申请，请于 ${jr.answer_due} 前答复 / a judicial query request: answer by ${jr.answer_due}`,
-        body: `${jr.organization ?? '司法机关'}（案号 ${jr.case_no}）申请查询 ${jr.subject_type === 'enterprise' ? '企业' : '个人'} ${jr.subject_id} 的信用信息，应于 ${jr.answer_due}（收到后第 3 个工作日）前查询完毕并反馈（E14(4)、P13）。`,
+    const what = `司法查询申请 ${requestId} 的答复期限 / the answer deadline of judicial request ${requestId}`;
+    const s = await settleWithCalendar(deps.db, what, (calendar) =>
+      deps.db.transaction(async (trx) => {
+        const settled = await settleJudicialSchedule(trx, calendar, requestId, JUDICIAL_ANSWER_WORKING_DAYS, JUDICIAL_ALERT_WORKING_DAYS_BEFORE);
+        if (!settled) return null;
+        const jr = await trx('judicial_requests').where('id', requestId).first();
+        const by = `${jr.answer_due}${settled.provisional ? `（暂定，${settled.pendingYear} 年工作日历尚未载入）` : ''}`;
+        await notify(trx, {
+          to: { role: 'staff' },
+          kind: 'judicial_request.received',
+          title: `司法机关查询申请，请于 ${by} 前答复 / a judicial query request: answer by ${jr.answer_due}${settled.provisional ? ' (provisional)' : ''}`,
+          body: `${jr.organization ?? '司法机关'}（案号 ${jr.case_no}）申请查询 ${jr.subject_type === 'enterprise' ? '企业' : '个人'} ${jr.subject_id} 的信用信息，应于 ${by}（收到后第 3 个工作日）前查询完毕并反馈（E14(4)、P13）。`,
+          entity: 'judicial_request',
+          entityId: requestId,
+          data: { answer_due: jr.answer_due, provisional: settled.provisional },
+          dedupeKey: `judicial-request:${requestId}:received`,
+        });
+        return settled;
+      }),
+    );
+    if (!s) throw ApplicationFailure.nonRetryable(`judicial request ${requestId} not found`, 'JudicialRequestNotFound');
+    const alertAt = new Date(shanghaiStartOfDay(s.alertDate).getTime() + 9 * 3_600_000).toISOString();
+    return { requestId, receiptDate: s.receiptDate, answerDue: s.answerDue, dueAt: s.dueAt, alertDate: s.alertDate, alertAt, provisional: s.provisional };
+  },
+
+  /** A provisional answer deadline has come: staff and administrators are told; the request is not recorded as missed on it. */
+  async judicialRequestProvisionalDue(requestId: string): Promise<void> {
+    const j = await deps.db('judicial_requests').where({ id: requestId, status: 'pending' }).whereNotNull('calendar_pending_year').first('answer_due', 'case_no', 'organization', 'calendar_pending_year');
+    if (!j) return;
+    for (const role of ['staff', 'admin'] as const) {
+      await notify(deps.db, {
+        to: { role },
+        kind: 'judicial_request.provisional_due',
+        title: `司法查询申请答复期限（暂定）${j.answer_due} 已到 / a judicial request's provisional deadline has come`,
+        body: `${j.organization ?? '司法机关'}（案号 ${j.case_no}）的查询申请尚未答复；${j.calendar_pending_year} 年工作日历尚未载入，3 个工作日的答复期限最早于 ${j.answer_due} 届满，请尽快答复（E14(4)、P13）。/ Not answered; the 3 working days may end on ${j.answer_due}.`,
         entity: 'judicial_request',
         entityId: requestId,
-        data: { answer_due: jr.answer_due },
-        dedupeKey: `judicial-request:${requestId}:received`,
+        data: { answer_due: j.answer_due },
+        dedupeKey: `judicial-request:${requestId}:provisional-due:${j.answer_due}:${role}`,
       });
-      return jr;
-    });
-    const alertAt = new Date(shanghaiStartOfDay(j.alert_date).getTime() + 9 * 3_600_000).toISOString();
-    return { requestId, receiptDate: j.receipt_date, answerDue: j.answer_due, dueAt: new Date(j.due_at).toISOString(), alertDate: j.alert_date, alertAt };
+    }
   },
 
   /** One working day before the due date, an unanswered request is brought to the staff's attention again. */
@@ -297,10 +303,11 @@ export const queryActivities = (deps: ActivityDeps) => ({
       const cur = await trx('judicial_requests').where('id', input.requestId).forUpdate().first();
       if (!cur) throw ApplicationFailure.nonRetryable(`judicial request ${input.requestId} not found`, 'JudicialRequestNotFound');
       if (cur.status !== 'pending') {
-        return { requestId: input.requestId, status: cur.status, met: cur.met === true, answeredAt: iso(cur.answered_at)!, queryLogId: cur.query_log_id, itemCount: 0, fresh: false };
+        return { requestId: input.requestId, status: cur.status, met: cur.met, answeredAt: iso(cur.answered_at)!, queryLogId: cur.query_log_id, itemCount: 0, fresh: false };
       }
       const at = new Date(input.answeredAt);
-      const met = cur.due_at ? at.getTime() < new Date(cur.due_at).getTime() : true;
+      const beforeDue = cur.due_at ? at.getTime() < new Date(cur.due_at).getTime() : true;
+      const met: boolean | null = beforeDue ? true : cur.calendar_pending_year !== null ? null : false;
       let queryLogId: number | null = null;
       let itemCount = 0;
       if (input.decision === 'answer') {

@@ -4,6 +4,8 @@ import type { Client } from '@temporalio/client';
 import type { Db } from '../db/knex';
 import { trustProxySetting, type Config } from '../domain/config';
 import { liveFeed } from '../db/changes';
+import { calendarWarnings, type CalendarWarning } from '../db/calendar-gaps';
+import { shanghaiDate } from '../domain/calendar';
 import { authenticate } from './auth';
 import { errorHandler, notFound } from './errors';
 import { document, openApiDocument } from './openapi';
@@ -19,6 +21,7 @@ import { objectionsRouter } from './routes/objections';
 import { queriesRouter } from './routes/queries';
 import { ratingAgreementsRouter } from './routes/rating-agreements';
 import { notificationsRouter } from './routes/notifications';
+import { dashboardRouter } from './routes/dashboard';
 
 export interface AppDeps {
   db: Db;
@@ -27,6 +30,11 @@ export interface AppDeps {
 }
 
 const opsTags = ['运行 Operations'];
+const ReadinessWarning = z.object({
+  code: z.enum(['CALENDAR_YEAR_MISSING', 'CALENDAR_NEXT_YEAR_NOT_LOADED']),
+  year: z.number().int().openapi({ example: 2027 }),
+  title: z.string().openapi({ example: '2027 年工作日历尚未载入，相关期限无法确定 / no working-day calendar is loaded for 2027' }),
+});
 document({
   method: 'get',
   path: '/health',
@@ -39,6 +47,9 @@ const Readiness = z.object({
   database: z.enum(['ok', 'down']),
   temporal: z.enum(['ok', 'down']),
   change_feed: z.enum(['listening', 'off']).openapi({ description: '是否在接收变更通知（密钥、日历缓存）/ whether the process hears change notices' }),
+  warnings: z
+    .array(ReadinessWarning)
+    .openapi({ description: '平台可用但须处理的事项（如工作日历未载入）；不影响就绪状态 / what needs attention without making the process unready (e.g. a calendar year not loaded)' }),
 });
 document({
   method: 'get',
@@ -81,6 +92,13 @@ export function createApp(deps: AppDeps): Express {
     }
     return temporalCheck.result;
   };
+  let warningsCheck: { at: number; result: Promise<CalendarWarning[]> } | null = null;
+  const calendarWarningsCached = () => {
+    if (!warningsCheck || Date.now() - warningsCheck.at > READY_CACHE_MS) {
+      warningsCheck = { at: Date.now(), result: calendarWarnings(deps.db, shanghaiDate(new Date())).catch(() => []) };
+    }
+    return warningsCheck.result;
+  };
   app.disable('x-powered-by');
   // No automatic ETag (a hash of every answer): the public answers, which caches may keep, set their own.
   app.set('etag', false);
@@ -94,10 +112,13 @@ export function createApp(deps: AppDeps): Express {
   app.get('/health/ready', async (_req, res) => {
     const [database, temporal] = await Promise.all([withTimeout(() => deps.db.raw('SELECT 1')), temporalReady()]);
     const ready = database === 'ok' && temporal === 'ok';
+    // Warnings (a calendar year missing) are for people: the platform works, so readiness stays as it is.
+    // What waits on a year is for administrators (GET /admin/dashboard); anyone may read this.
+    const warnings = database === 'ok' ? (await calendarWarningsCached()).map((w) => ({ code: w.code, year: w.year, title: w.title })) : [];
     res
       .status(ready ? 200 : 503)
       .set('Cache-Control', 'no-store')
-      .json({ status: ready ? 'ready' : 'not_ready', database, temporal, change_feed: liveFeed(deps.db) ? 'listening' : 'off' });
+      .json({ status: ready ? 'ready' : 'not_ready', database, temporal, change_feed: liveFeed(deps.db) ? 'listening' : 'off', warnings });
   });
   const doc = openApiDocument();
   app.get('/openapi.json', (_req, res) => {
@@ -117,6 +138,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(queriesRouter(deps));
   app.use(ratingAgreementsRouter(deps));
   app.use(notificationsRouter(deps));
+  app.use(dashboardRouter(deps));
 
   app.use((req, _res, next) => next(notFound(`${req.method} ${req.path}`)));
   app.use(errorHandler);

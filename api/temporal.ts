@@ -2,6 +2,8 @@ import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/c
 import type { Db } from '../db/knex';
 import type { submissionWorkflow } from '../workflows/submission';
 import type { objectionWorkflow } from '../workflows/objection';
+import type { calendarYearLoadedWorkflow } from '../workflows/calendar';
+import { calendarLoadedWorkflowId } from '../domain/calendar-gaps';
 
 /**
  * Starts a submission's workflow. The id is the business key, so a second start (a replayed request, the
@@ -28,7 +30,7 @@ export async function ensureSubmissionWorkflow(db: Db, temporal: Client, taskQue
 export async function startPendingSubmissionWorkflows(db: Db, temporal: Client, taskQueue: string, olderThanSeconds = 30): Promise<number> {
   const pending = await db('submissions')
     .whereNull('workflow_started_at')
-    .where('received_at', '<', db.raw(`now() - make_interval(secs => ?)`, [olderThanSeconds]))
+    .where('received_at', '<', new Date(Date.now() - olderThanSeconds * 1000))
     .orderBy('received_at')
     .limit(500)
     .select('id', 'workflow_id');
@@ -51,7 +53,7 @@ export async function startPendingObjectionWorkflows(db: Db, temporal: Client, t
     .where('state', 'accepted')
     .whereNull('verification_requested_at')
     .whereNotNull('workflow_id')
-    .where('accepted_at', '<', db.raw(`now() - make_interval(secs => ?)`, [olderThanSeconds]))
+    .where('accepted_at', '<', new Date(Date.now() - olderThanSeconds * 1000))
     .orderBy('accepted_at')
     .limit(500)
     .select('id', 'workflow_id');
@@ -81,4 +83,22 @@ export function startSubmissionReconciler(db: Db, temporal: Client, taskQueue: s
   const timer = setInterval(() => void tick(), intervalMs);
   timer.unref();
   return () => clearInterval(timer);
+}
+
+/**
+ * After a calendar year is loaded: starts the workflow that settles what waited on it and wakes its workflows (one
+ * per load, by the load's stamp). Answers its id, or null when Temporal could not be reached (the daily
+ * `calendar-watch` settles it then, and each waiting workflow looks again within hours).
+ */
+export async function startCalendarYearLoaded(temporal: Client, taskQueue: string, year: number, stamp: string): Promise<string | null> {
+  const workflowId = calendarLoadedWorkflowId(year, stamp.replace(/[^0-9]/g, ''));
+  try {
+    await temporal.workflow.start<typeof calendarYearLoadedWorkflow>('calendarYearLoadedWorkflow', { taskQueue, workflowId, args: [{ year }], workflowIdReusePolicy: 'REJECT_DUPLICATE' });
+  } catch (e) {
+    if (e instanceof WorkflowExecutionAlreadyStartedError) return workflowId;
+    // eslint-disable-next-line no-console
+    console.error(`[api] the settling of calendar year ${year} could not be started now (the daily calendar check will): ${(e as Error).message}`);
+    return null;
+  }
+  return workflowId;
 }

@@ -15,10 +15,11 @@ const calendarEpoch = (db: Db): string | null => {
   return feed ? `${feed.epoch('calendar_years')}|${feed.epoch('calendar_days')}` : null;
 };
 
-export async function loadCalendar(db: Db): Promise<WorkingCalendar> {
+/** The calendar; `fresh`: read from the database whatever the cache holds (a year may have been loaded a moment ago). */
+export async function loadCalendar(db: Db, opts: { fresh?: boolean } = {}): Promise<WorkingCalendar> {
   // Read before the stamp: a change heard while this runs makes what it stores stale at once.
   const epoch = calendarEpoch(db);
-  const known = cache.get(db);
+  const known = opts.fresh ? undefined : cache.get(db);
   if (epoch !== null && known && known.epoch === epoch) return known.calendar;
   const [{ stamp }] = (await db.raw(`SELECT coalesce(max(loaded_at)::text, '') || ':' || count(*) AS stamp FROM calendar_years`)).rows as { stamp: string }[];
   // Without a feed, an unchanged stamp means an unchanged calendar; with one, a change was heard: reload.
@@ -46,8 +47,14 @@ export async function calendarYearSources(db: Db): Promise<Map<number, YearSourc
   return new Map(rows.map((r: { year: number; source: string; loaded_at: string }) => [r.year, { source: r.source, loadedAt: r.loaded_at }]));
 }
 
+/** When a year was last loaded, to the microsecond (UTC digits): one settling of what waited on it per load. */
+export async function calendarYearStamp(db: Db, year: number): Promise<string> {
+  const row = await db('calendar_years').where('year', year).first(db.raw(`to_char(loaded_at AT TIME ZONE 'UTC', 'YYYYMMDDHH24MISSUS') AS stamp`));
+  return row?.stamp ?? '';
+}
+
 /** Replaces one year's calendar (an admin loading the State Council's schedule), in one transaction. */
-export async function replaceCalendarYear(db: Db, year: CalendarYear, principalId: string, actor: string): Promise<void> {
+export async function replaceCalendarYear(db: Db, year: CalendarYear, principalId: string | null, actor: string, source = 'admin'): Promise<void> {
   await db.transaction(async (trx) => {
     // One loader at a time (readers are not blocked): two concurrent loads of a year would otherwise both delete
     // the old days and the second would collide on the first one's new days.
@@ -56,7 +63,7 @@ export async function replaceCalendarYear(db: Db, year: CalendarYear, principalI
     await trx('calendar_years')
       // clock_timestamp(), taken under the lock, not now() (the transaction's start): loads then stamp in commit
       // order, so loadCalendar's max(loaded_at) always moves forward and no process keeps a stale calendar.
-      .insert({ year: year.year, source: 'admin', loaded_at: trx.raw('clock_timestamp()'), loaded_by: principalId })
+      .insert({ year: year.year, source, loaded_at: trx.raw('clock_timestamp()'), loaded_by: principalId })
       .onConflict('year')
       .merge();
     const rows = [

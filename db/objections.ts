@@ -233,7 +233,8 @@ export async function acceptObjection(db: Db, id: string, by: Actor): Promise<{ 
       throw new ObjectionStateError(o.state, `申请人尚未提供证据文件，不能受理；可不予受理并说明理由（${articleOf(o.subject_type, 'E18', 'P21')}）/ no evidence attached: refuse it with a reason instead`);
     }
     const workflowId = objectionWorkflowId(id);
-    await trx('objections').where('id', id).update({ state: 'accepted', accepted_at: trx.fn.now(), accepted_by: by.id, workflow_id: workflowId });
+    // The application's clock, not the database's: the 10 working days count from it (one clock for every deadline).
+    await trx('objections').where('id', id).update({ state: 'accepted', accepted_at: new Date(), accepted_by: by.id, workflow_id: workflowId });
     await trx('audit_log').insert({ principal_id: by.id, actor: by.actor, action: 'objection.accept', entity: 'objection', entity_id: id, detail: { workflow_id: workflowId, article: articleOf(o.subject_type, 'E18', 'P22') } });
     return { workflowId, already: false };
   });
@@ -274,6 +275,8 @@ export interface ObjectionRow {
   acceptance_date: string | null;
   deadline: string | null;
   due_at: Date | null;
+  /** The deadline is provisional: it waits on this year's calendar (migration 0013). */
+  calendar_pending_year: number | null;
   provider_verdict: Verdict | null;
   provider_reason: string | null;
   provider_corrections: RecordCorrection[] | null;
@@ -306,7 +309,15 @@ async function itemsOf(db: Conn, id: string) {
 }
 
 const deadlineOf = (o: ObjectionRow): ObjectionDeadline | null =>
-  o.deadline && o.acceptance_date && o.due_at ? { acceptanceDate: o.acceptance_date, deadline: o.deadline, dueAt: new Date(o.due_at).toISOString() } : null;
+  o.deadline && o.acceptance_date && o.due_at
+    ? { acceptanceDate: o.acceptance_date, deadline: o.deadline, dueAt: new Date(o.due_at).toISOString(), provisional: o.calendar_pending_year !== null, pendingYear: o.calendar_pending_year }
+    : null;
+
+/** "（暂定…）" after a provisional deadline in a notice, Chinese and English. */
+const provisionalNote = (d: ObjectionDeadline) =>
+  d.provisional
+    ? { zh: `（暂定：${d.pendingYear} 年工作日历尚未载入，载入后确定的期限不会早于此日）`, en: ` (provisional until ${d.pendingYear}'s calendar is loaded; the final deadline is not earlier)` }
+    : { zh: '', en: '' };
 
 /**
  * Opens the verification: stores the deadline, asks the provider to verify (a notification it reads through the
@@ -317,24 +328,27 @@ export async function openVerification(db: Db, id: string, d: ObjectionDeadline)
     const o = (await objectionRow(trx, id, true))!;
     const stored = deadlineOf(o);
     if (stored) return stored;
-    await trx('objections').where('id', id).update({ acceptance_date: d.acceptanceDate, deadline: d.deadline, due_at: d.dueAt, state: 'verifying', verification_requested_at: trx.fn.now() });
+    await trx('objections')
+      .where('id', id)
+      .update({ acceptance_date: d.acceptanceDate, deadline: d.deadline, due_at: d.dueAt, calendar_pending_year: d.pendingYear ?? null, state: 'verifying', verification_requested_at: trx.fn.now() });
     const items = await itemsOf(trx, id);
     const article = articleOf(o.subject_type, 'E18', 'P22');
+    const note = provisionalNote(d);
     await notify(trx, {
       to: { providerId: o.provider_id },
       kind: 'objection.verification_requested',
-      title: `请于 ${d.deadline} 前核实异议信息 / please verify an objected record by ${d.deadline}`,
-      body: `${o.applicant_name} 对贵单位报送的 ${items.length} 条信用信息（${[...new Set(items.map((i) => i.item_name))].join('、')}，主体 ${o.subject_id}）提出异议：${o.claim}。请于 ${d.deadline}（受理后第 10 个工作日）前通过 POST /objections/${id}/verification 答复：确有错误的提供更正内容或删除，核实无误的说明理由（${article}）。逾期未答复的，责令限期改正（E20、P24）${o.subject_type === 'person' ? '，且该信息不再提供查询（P22）' : ''}。/ Verify by ${d.deadline}.`,
+      title: `请于 ${d.deadline}${d.provisional ? '（暂定）' : ''}前核实异议信息 / please verify an objected record by ${d.deadline}${d.provisional ? ' (provisional)' : ''}`,
+      body: `${o.applicant_name} 对贵单位报送的 ${items.length} 条信用信息（${[...new Set(items.map((i) => i.item_name))].join('、')}，主体 ${o.subject_id}）提出异议：${o.claim}。请于 ${d.deadline}（受理后第 10 个工作日）${note.zh}前通过 POST /objections/${id}/verification 答复：确有错误的提供更正内容或删除，核实无误的说明理由（${article}）。逾期未答复的，责令限期改正（E20、P24）${o.subject_type === 'person' ? '，且该信息不再提供查询（P22）' : ''}。/ Verify by ${d.deadline}${note.en}.`,
       entity: 'objection',
       entityId: id,
-      data: { deadline: d.deadline, due_at: d.dueAt, records: items.map((i) => i.record_key) },
+      data: { deadline: d.deadline, due_at: d.dueAt, provisional: !!d.provisional, records: items.map((i) => i.record_key) },
       dedupeKey: `objection-verify:${id}`,
     });
     await notify(trx, {
       to: { principalId: o.applicant_principal_id },
       kind: 'objection.accepted',
       title: `异议已受理，核实期限 ${d.deadline} / your objection is accepted`,
-      body: `您的异议申请（编号 ${id}）已于 ${d.acceptanceDate} 受理，将在 ${d.deadline}（10 个工作日内）会同信息提供单位核实（${article}）。/ Accepted on ${d.acceptanceDate}; verified by ${d.deadline}.`,
+      body: `您的异议申请（编号 ${id}）已于 ${d.acceptanceDate} 受理，将在 ${d.deadline}（10 个工作日内）${note.zh}前会同信息提供单位核实（${article}）。/ Accepted on ${d.acceptanceDate}; verified by ${d.deadline}${note.en}.`,
       entity: 'objection',
       entityId: id,
       data: { acceptance_date: d.acceptanceDate, deadline: d.deadline },
@@ -345,7 +359,7 @@ export async function openVerification(db: Db, id: string, d: ObjectionDeadline)
       action: 'objection.verification_requested',
       entity: 'objection',
       entity_id: id,
-      detail: { provider_id: o.provider_id, acceptance_date: d.acceptanceDate, deadline: d.deadline, due_at: d.dueAt, article },
+      detail: { provider_id: o.provider_id, acceptance_date: d.acceptanceDate, deadline: d.deadline, due_at: d.dueAt, provisional: !!d.provisional, article },
     });
     return d;
   });
@@ -354,7 +368,8 @@ export async function openVerification(db: Db, id: string, d: ObjectionDeadline)
 export interface AnswerResult {
   verdict: Verdict;
   answeredAt: string;
-  inTime: boolean;
+  /** Null: answered after a provisional deadline, decided when the year is loaded. */
+  inTime: boolean | null;
   complianceCaseId: string | null;
 }
 
@@ -404,10 +419,12 @@ export async function recordProviderAnswer(
   return db.transaction(async (trx) => {
     const o = (await objectionRow(trx, id, true))!;
     if (o.provider_verdict) {
-      return { verdict: o.provider_verdict, answeredAt: new Date(o.provider_answered_at!).toISOString(), inTime: !!o.answered_in_time, complianceCaseId: o.compliance_case_id };
+      return { verdict: o.provider_verdict, answeredAt: new Date(o.provider_answered_at!).toISOString(), inTime: o.answered_in_time, complianceCaseId: o.compliance_case_id };
     }
     if (o.state !== 'verifying' && o.state !== 'overdue') throw new ObjectionStateError(o.state, `异议${OBJECTION_STATE_ZH[o.state]}，不能答复核实 / the objection is ${o.state}`);
-    const inTime = !!o.due_at && Date.parse(a.at) < new Date(o.due_at).getTime();
+    // After a provisional deadline the answer may still be in time: decided when the year is loaded.
+    const beforeDue = !!o.due_at && Date.parse(a.at) < new Date(o.due_at).getTime();
+    const inTime: boolean | null = beforeDue ? true : o.calendar_pending_year !== null ? null : false;
     await trx('objections')
       .where('id', id)
       .update({
@@ -423,7 +440,7 @@ export async function recordProviderAnswer(
       to: { role: 'staff' },
       kind: 'objection.provider_answered',
       title: `信息提供单位已答复异议核实：${a.verdict === 'confirmed_wrong' ? '确有错误' : '核实无误'} / the provider answered`,
-      body: `异议 ${id}（主体 ${o.subject_id}）：信息提供单位${inTime ? '在期限内' : '逾期'}答复「${a.verdict === 'confirmed_wrong' ? '确有错误' : '核实无误'}」，理由：${a.reason}。请作出处理结论（更正或维持）。/ Please signal the outcome.`,
+      body: `异议 ${id}（主体 ${o.subject_id}）：信息提供单位${inTime ? '在期限内' : inTime === null ? '在暂定期限后' : '逾期'}答复「${a.verdict === 'confirmed_wrong' ? '确有错误' : '核实无误'}」，理由：${a.reason}。请作出处理结论（更正或维持）。/ Please signal the outcome.`,
       entity: 'objection',
       entityId: id,
       data: { verdict: a.verdict, in_time: inTime, corrections: a.corrections?.length ?? 0 },
@@ -459,6 +476,8 @@ export async function markDeadlinePassed(db: Db, id: string, at: string): Promis
   return db.transaction(async (trx) => {
     const o = (await objectionRow(trx, id, true))!;
     const base = { providerId: o.provider_id, deadline: o.deadline, subjectType: o.subject_type, subjectId: o.subject_id };
+    // A provisional deadline binds the platform, never the provider: nothing is declared overdue on it.
+    if (o.calendar_pending_year !== null) return { overdue: false, ...base };
     if (o.state === 'overdue') return { overdue: true, ...base };
     if (o.state === 'answered' && !o.answered_in_time) return { overdue: true, ...base };
     if (o.state === 'answered') {
@@ -510,6 +529,25 @@ export async function markDeadlinePassed(db: Db, id: string, at: string): Promis
       detail: { deadline: o.deadline, provider_id: o.provider_id, withdrawn_from_queries: person, article: person ? 'P22, P24' : 'E18, E20' },
     });
     return { overdue: true, ...base };
+  });
+}
+
+/**
+ * A provisional verification deadline has come (a year on the way has no calendar): staff are told once that the
+ * platform's 10 working days may end today; the provider is not late before the deadline is settled.
+ */
+export async function noteProvisionalDeadline(db: Db, id: string): Promise<void> {
+  const o = await objectionRow(db, id);
+  if (!o?.deadline || o.calendar_pending_year === null) return;
+  await notify(db, {
+    to: { role: 'staff' },
+    kind: 'objection.provisional_deadline',
+    title: `异议核实期限（暂定）${o.deadline} 已到 / the provisional verification deadline ${o.deadline} has come`,
+    body: `异议 ${id}（主体 ${o.subject_id}）：${o.calendar_pending_year} 年工作日历尚未载入，10 个工作日的核实期限最早于 ${o.deadline} 届满，请尽快会同信息提供单位核实并作出结论（${articleOf(o.subject_type, 'E18', 'P22')}）。期限确定前，不认定信息提供单位逾期。/ The 10 working days may end on ${o.deadline}; the provider is not late until the deadline is settled with ${o.calendar_pending_year}'s calendar.`,
+    entity: 'objection',
+    entityId: id,
+    data: { deadline: o.deadline, pending_year: o.calendar_pending_year },
+    dedupeKey: `objection-provisional-due:${id}:${o.deadline}`,
   });
 }
 
@@ -899,6 +937,8 @@ export const objectionColumns = (db: Conn) => [
   'o.acceptance_date',
   'o.deadline',
   iso(db, 'o.due_at'),
+  db.raw('(o.calendar_pending_year IS NOT NULL) AS deadline_provisional'),
+  'o.calendar_pending_year',
   'o.workflow_id',
   'o.provider_verdict',
   'o.provider_reason',

@@ -6,6 +6,7 @@
 import type { Knex } from 'knex';
 import type { Db } from './knex';
 import { notify } from './notifications';
+import { loadCalendar } from './calendar';
 import type { Cadence } from '../domain/catalog';
 import { UnknownCalendarYearError, addCalendarDays, type WorkingCalendar } from '../domain/calendar';
 import { parsePeriod } from '../domain/periods';
@@ -341,19 +342,22 @@ export async function openMissingObligations(
     const distinct = (await trx.raw(`${missingPeriodsSql(withIds)} SELECT DISTINCT period FROM missing`, binds)).rows as { period: string }[];
     if (!distinct.length) return [];
     const dues: Record<string, string | null> = {};
+    const pending: Record<string, number | null> = {};
     for (const { period } of distinct) {
       try {
         dues[period] = dueDateOf(input.calendar, parsePeriod(period)!, input.dueWorkingDays);
+        pending[period] = null;
       } catch (e) {
         if (!(e instanceof UnknownCalendarYearError)) throw e;
         dues[period] = null;
+        pending[period] = e.year;
       }
     }
     const res = await trx.raw(
       `${missingPeriodsSql(withIds)}
        , ins AS (
-         INSERT INTO obligations (provider_id, period, cadence, period_start, period_end, due_date, due_working_days, workflow_id, opened_by)
-         SELECT m.provider_id, m.period, m.cadence, m.period_start, m.period_end, (:dues::jsonb ->> m.period)::date, :n,
+         INSERT INTO obligations (provider_id, period, cadence, period_start, period_end, due_date, calendar_pending_year, due_working_days, workflow_id, opened_by)
+         SELECT m.provider_id, m.period, m.cadence, m.period_start, m.period_end, (:dues::jsonb ->> m.period)::date, (:pending::jsonb ->> m.period)::int, :n,
                 'obligation-' || m.code || '-' || m.period, :actor
            FROM missing m
          ON CONFLICT (provider_id, period) DO NOTHING
@@ -362,7 +366,7 @@ export async function openMissingObligations(
          INSERT INTO obligation_events (obligation_id, kind, actor, detail)
          SELECT ins.id, 'opened', :actor, jsonb_build_object('period', ins.period, 'dueDate', ins.due_date, 'article', 'E7, P9') FROM ins)
        SELECT id, provider_id, period, workflow_id FROM ins ORDER BY id`,
-      { ...binds, dues: JSON.stringify(dues), n: input.dueWorkingDays, actor: input.actor ?? SYSTEM_ACTOR },
+      { ...binds, dues: JSON.stringify(dues), pending: JSON.stringify(pending), n: input.dueWorkingDays, actor: input.actor ?? SYSTEM_ACTOR },
     );
     const opened: OpenedObligation[] = res.rows.map((r: { id: number; provider_id: number; period: string; workflow_id: string }) => ({
       id: Number(r.id),
@@ -400,9 +404,9 @@ export async function obligationsWithUnnoticedSubmissions(db: Db, limit = 1000):
     `SELECT o.id, o.workflow_id FROM obligations o
       WHERE o.state <> 'fulfilled' AND o.workflow_started_at IS NOT NULL
         AND EXISTS (SELECT 1 FROM submissions s WHERE s.provider_id = o.provider_id AND s.period = o.period
-                     AND s.received_at < now() - interval '1 minute')
+                     AND s.received_at < ?::timestamptz)
       ORDER BY o.id LIMIT ?`,
-    [limit],
+    [new Date(Date.now() - 60_000), limit],
   );
   return rows.rows.map((r: { id: number; workflow_id: string }) => ({ id: Number(r.id), workflowId: r.workflow_id }));
 }
@@ -446,6 +450,17 @@ export interface FulfilmentResult {
 }
 
 /**
+ * On time when received before the due date ended. While the due date waits on a year's calendar, a batch received
+ * before the earliest day the due date can be is on time whatever the calendar says; a later one is decided when
+ * the year is loaded (null until then: never "late" on a guess).
+ */
+async function receivedInTime(trx: Knex.Transaction, o: ObligationRow, receivedAt: Date): Promise<boolean | null> {
+  if (o.due_date !== null) return receivedAt < new Date(endOfShanghaiDay(o.due_date));
+  const earliest = (await loadCalendar(trx)).addWorkingDaysOrEarliest(o.period_end, o.due_working_days);
+  return receivedAt < new Date(endOfShanghaiDay(earliest.date)) ? true : null;
+}
+
+/**
  * Records the obligation as fulfilled by the first submission of that provider and period, if there is one: on
  * time when received before its due date ended. A case still open without a missed rectification deadline is
  * resolved with it (the provider rectified, E20, P24). Idempotent: the second call changes nothing.
@@ -462,7 +477,7 @@ export async function fulfilObligation(trx: Knex.Transaction, o: ObligationRow):
     .first('id', 'received_at');
   if (!sub) return { fulfilled: false, waived: false, onTime: null, submissionId: null, resolvedCase: null };
   const receivedAt = new Date(sub.received_at);
-  const onTime = o.due_date !== null && receivedAt < new Date(endOfShanghaiDay(o.due_date));
+  const onTime = await receivedInTime(trx, o, receivedAt);
   const updated = await trx('obligations')
     .where('id', o.id)
     .whereNot('state', 'fulfilled')
@@ -470,7 +485,7 @@ export async function fulfilObligation(trx: Knex.Transaction, o: ObligationRow):
     .returning('id');
   if (!updated.length) return { fulfilled: true, waived: false, onTime, submissionId: sub.id, resolvedCase: null };
   const detail = { submissionId: sub.id, receivedAt: receivedAt.toISOString(), dueDate: o.due_date, onTime, article: 'E7, P9' };
-  await trx('obligation_events').insert({ obligation_id: o.id, kind: onTime ? 'fulfilled_on_time' : 'fulfilled_late', actor: SYSTEM_ACTOR, detail });
+  await trx('obligation_events').insert({ obligation_id: o.id, kind: onTime ? 'fulfilled_on_time' : onTime === null ? 'fulfilled' : 'fulfilled_late', actor: SYSTEM_ACTOR, detail });
   await trx('audit_log').insert({ actor: SYSTEM_ACTOR, action: 'obligation.fulfilled', entity: 'obligation', entity_id: String(o.id), detail });
   let resolvedCase: FulfilmentResult['resolvedCase'] = null;
   if (o.case_id) {
@@ -794,6 +809,20 @@ export async function recordEscalation(db: Db, caseId: string, input: Escalation
     });
     return { state: 'escalated', escalatedAt: new Date(row.escalated_at).toISOString() };
   });
+}
+
+/** Open obligations whose due date waits on a calendar year, per year (optionally for some providers). */
+export async function obligationsAwaitingCalendar(db: Db, providerCodes?: string[]): Promise<Array<{ year: number; obligations: number }>> {
+  const rows = await db('obligations as o')
+    .where('o.state', 'open')
+    .whereNotNull('o.calendar_pending_year')
+    .modify((b) => {
+      if (providerCodes) b.whereIn('o.provider_id', db('providers').whereIn('code', providerCodes).select('id'));
+    })
+    .groupBy('o.calendar_pending_year')
+    .orderBy('o.calendar_pending_year')
+    .select('o.calendar_pending_year as year', db.raw('count(*)::int AS obligations'));
+  return rows as Array<{ year: number; obligations: number }>;
 }
 
 // ─── The overdue board and the dashboard ────────────────────────────────────────────────────────────────────

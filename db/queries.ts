@@ -610,6 +610,7 @@ export const ratingColumns = (db: Conn) => [
   isoColumn(db, 'r.requested_at'),
   'r.decision_deadline',
   isoColumn(db, 'r.decision_due_at'),
+  db.raw('(r.calendar_pending_year IS NOT NULL) AS decision_deadline_provisional'),
   isoColumn(db, 'r.decided_at'),
   'r.decision_reason',
   isoColumn(db, 'r.valid_until'),
@@ -620,7 +621,8 @@ export async function createRatingRequest(db: Db, q: QuerierInfo, r: { subjectUs
   const id = crypto.randomUUID();
   const workflowId = ratingWorkflowId(id);
   await db.transaction(async (trx) => {
-    await trx('rating_requests').insert({ id, agency_principal_id: q.id, organization: q.organization, subject_uscc: r.subjectUscc, categories: r.categories, purpose: r.purpose, workflow_id: workflowId });
+    // requested_at from the application's clock: the decision deadline counts from it.
+    await trx('rating_requests').insert({ id, agency_principal_id: q.id, organization: q.organization, subject_uscc: r.subjectUscc, categories: r.categories, purpose: r.purpose, requested_at: new Date(), workflow_id: workflowId });
     await trx('audit_log').insert({
       principal_id: q.id,
       actor: actorOf(q),
@@ -648,6 +650,7 @@ export const judicialColumns = (db: Conn) => [
   'j.receipt_date',
   'j.answer_due',
   isoColumn(db, 'j.due_at'),
+  db.raw('(j.calendar_pending_year IS NOT NULL) AS answer_due_provisional'),
   'j.alert_date',
   isoColumn(db, 'j.alerted_at'),
   isoColumn(db, 'j.overdue_at'),
@@ -677,6 +680,8 @@ export async function createJudicialRequest(
       case_no: r.caseNo,
       purpose: r.purpose,
       document_id: r.documentId,
+      // The application's clock: the 3 working days count from it.
+      received_at: new Date(),
       workflow_id: workflowId,
     });
     await trx('audit_log').insert({

@@ -251,3 +251,8 @@ export function decideAccess(req: AccessRequest): AccessDecision {
     }
   }
 }
+
+/** Working days the platform has to answer a judicial query request (E14.4, P13: "一般在3个工作日内"). */
+export const JUDICIAL_ANSWER_WORKING_DAYS = 3;
+/** Staff are alerted this many working days before a judicial answer is due. */
+export const JUDICIAL_ALERT_WORKING_DAYS_BEFORE = 1;

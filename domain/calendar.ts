@@ -17,6 +17,17 @@ export interface CalendarYear {
   workdays: CalendarDay[];
 }
 
+/** A day counted in working days; provisional when a year on the way has no calendar (see addWorkingDaysOrEarliest). */
+export interface CountedDay {
+  date: string;
+  provisional: boolean;
+  /** The first year counted without a calendar. */
+  missingYear: number | null;
+}
+
+/** Administrators are reminded to load next year's schedule from this day of each year (the State Council publishes it in November). */
+export const NEXT_YEAR_REMINDER_FROM = '11-01';
+
 export class UnknownCalendarYearError extends Error {
   readonly code = 'CALENDAR_YEAR_UNKNOWN';
   constructor(readonly year: number) {
@@ -114,6 +125,36 @@ export class WorkingCalendar {
     return d;
   }
 
+  /**
+   * The n-th working day after `date`, or, when the count runs into a year no calendar covers, the earliest that
+   * day can be: every day of such a year is counted as a working day (`provisional`, with the first such year).
+   * Counting only weekends as days off would not do: a make-up working day (调休上班) on a weekend whose holiday lies
+   * outside the count makes the true day earlier — from Saturday 3 January 2026 (a holiday), with Sunday 4 January
+   * a make-up day, 5 working days end on 8 January, not on the 9th. For a deadline that binds the platform, acting
+   * by the earliest possible day never breaks the law; the true day is known once the year is loaded.
+   */
+  addWorkingDaysOrEarliest(date: string, n: number): CountedDay {
+    if (!Number.isInteger(n) || n < 0) throw new RangeError('n must be a whole number ≥ 0');
+    let d = date;
+    let left = n;
+    let missingYear: number | null = null;
+    while (left > 0) {
+      d = addCalendarDays(d, 1);
+      const year = Number(d.slice(0, 4));
+      if (!this.known.has(year)) {
+        missingYear ??= year;
+        left--;
+      } else if (this.isWorkingDay(d)) left--;
+    }
+    return { date: d, provisional: missingYear !== null, missingYear };
+  }
+
+  /** The first year from `from` to `to` (inclusive, by date) that no calendar covers, or null. */
+  firstMissingYear(from: string, to: string): number | null {
+    for (let y = Number(from.slice(0, 4)); y <= Number(to.slice(0, 4)); y++) if (!this.known.has(y)) return y;
+    return null;
+  }
+
   /** Working days after `from` up to and including `to` (negative when `to` is before `from`). */
   workingDaysBetween(from: string, to: string): number {
     if (to === from) return 0;
@@ -153,4 +194,19 @@ export function builtInCalendarYears(): CalendarYear[] {
   for (const [date, name] of Object.entries(data.holidays)) yearOf(date).holidays.push({ date, name: label(name) });
   for (const [date, name] of Object.entries(data.workdays)) yearOf(date).workdays.push({ date, name: label(name) });
   return [...years.values()].sort((a, b) => a.year - b.year);
+}
+
+/** A deadline counted in working days: its last day, the instant that day ends, and whether it is provisional. */
+export interface WorkingDayDeadline extends CountedDay {
+  /** The instant the last day ends (midnight Asia/Shanghai), ISO. */
+  endsAt: string;
+}
+
+/**
+ * The end of the n-th working day after `start` (the start itself not counted). Provisional, the earliest it can
+ * be, when a year on the way has no calendar: only for deadlines that bind the platform (see domain/calendar-gaps).
+ */
+export function workingDayDeadline(calendar: WorkingCalendar, start: string, n: number): WorkingDayDeadline {
+  const d = calendar.addWorkingDaysOrEarliest(start, n);
+  return { ...d, endsAt: shanghaiStartOfDay(addCalendarDays(d.date, 1)).toISOString() };
 }

@@ -1,4 +1,4 @@
-import { addCalendarDays, shanghaiDate, shanghaiStartOfDay, type WorkingCalendar } from './calendar';
+import { shanghaiDate, workingDayDeadline, type WorkingCalendar } from './calendar';
 
 /**
  * Objections (异议, E18, P21–P23): the vocabulary shared by the API, the activities and the tests.
@@ -63,17 +63,25 @@ export interface ObjectionDeadline {
   deadline: string;
   /** The instant the deadline day ends (ISO, UTC). */
   dueAt: string;
+  /**
+   * A year on the way has no calendar: `deadline` is the earliest the true one can be. The platform acts by it
+   * (staff are told when it comes); the provider is not late before the true one, known when the year is loaded.
+   * Absent in what was stored before provisional deadlines existed: read as false.
+   */
+  provisional?: boolean;
+  /** The year whose calendar is awaited, when provisional. */
+  pendingYear?: number | null;
 }
 
 /**
  * The verification deadline of an objection accepted at `acceptedAt`: the 10th working day after the day of
- * acceptance (the day itself not counted), ending at midnight Asia/Shanghai. Throws UnknownCalendarYearError
- * when a year on the way has no calendar.
+ * acceptance (the day itself not counted), ending at midnight Asia/Shanghai; provisional when a year on the way
+ * has no calendar.
  */
 export function objectionDeadline(calendar: WorkingCalendar, acceptedAt: Date): ObjectionDeadline {
   const acceptanceDate = shanghaiDate(acceptedAt);
-  const deadline = calendar.addWorkingDays(acceptanceDate, OBJECTION_WORKING_DAYS);
-  return { acceptanceDate, deadline, dueAt: shanghaiStartOfDay(addCalendarDays(deadline, 1)).toISOString() };
+  const d = workingDayDeadline(calendar, acceptanceDate, OBJECTION_WORKING_DAYS);
+  return { acceptanceDate, deadline: d.date, dueAt: d.endsAt, provisional: d.provisional, pendingYear: d.missingYear };
 }
 
 /**

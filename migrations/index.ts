@@ -10,6 +10,7 @@ import * as m0008 from './20261127_0008_rating_agreements';
 import * as m0009 from './20261127_0009_principal_status';
 import * as m0011 from './20261127_0011_provider_deactivation';
 import * as m0012 from './20261127_0012_public_rate_hits';
+import * as m0013 from './20261201_0013_calendar_gaps';
 
 /** Every migration, in order. Listed here (not discovered on disk) so that tsx, jest and bundles all run them. */
 const MIGRATIONS: Array<[string, { up(k: Knex): Promise<void>; down(k: Knex): Promise<void> }]> = [
@@ -24,6 +25,7 @@ const MIGRATIONS: Array<[string, { up(k: Knex): Promise<void>; down(k: Knex): Pr
   ['20261127_0009_principal_status', m0009],
   ['20261127_0011_provider_deactivation', m0011],
   ['20261127_0012_public_rate_hits', m0012],
+  ['20261201_0013_calendar_gaps', m0013],
 ];
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -5,6 +5,7 @@ import { createApp } from '../api/app';
 import { freshDatabase, type TestDb } from './support/db';
 import { principalWithKey } from './support/principals';
 import { timeSkippingEnv } from './support/temporal';
+import { removeCalendarYears, yearsFrom } from './support/calendar';
 
 let env: TestWorkflowEnvironment;
 let tdb: TestDb;
@@ -16,6 +17,8 @@ beforeAll(async () => {
   env = await timeSkippingEnv();
   tdb = await freshDatabase();
   app = createApp({ db: tdb.db, temporal: env.client, config: { taskQueue: 'calendar-api-test', jsonBodyLimit: '1mb', maxReportedErrors: 100 } });
+  // Whatever the shipped calendar holds, 2027 and later are the years nobody has loaded here.
+  await removeCalendarYears(tdb.db, await yearsFrom(tdb.db, 2027));
   admin = await principalWithKey(tdb.db, { name: '日历管理员', role: 'admin' });
   staff = await principalWithKey(tdb.db, { name: '征集服务机构职员', role: 'staff' });
 }, 120000);
@@ -355,7 +358,13 @@ describe('PUT /calendar/years/:year', () => {
     expect(years.find((y) => y.year === 2026)?.source).toBe('chinese-days');
     const y = await request(app).get('/calendar/years/2027');
     expect(y.status).toBe(200);
-    expect(y.body).toEqual(res.body);
+    const { waiting, settling, ...stored } = res.body;
+    expect(y.body).toEqual(stored);
+    // What waited on 2027 (nothing here) and the workflow that settles it, one per load.
+    expect(waiting).toEqual({ obligations: 0, batches: 0, objections: 0, judicial_requests: 0, rating_requests: 0 });
+    expect(settling.workflow_id).toMatch(/^calendar-loaded-2027-\d{20}$/);
+    const started = await env.client.workflow.getHandle(settling.workflow_id).describe();
+    expect(started.type).toBe('calendarYearLoadedWorkflow');
   });
 
   test('loading a year again replaces it entirely', async () => {

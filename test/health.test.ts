@@ -20,7 +20,7 @@ test('ready when PostgreSQL and Temporal answer; the change feed is reported', a
   expect((await request(p.app).get('/health')).body).toEqual({ status: 'ok' });
   const res = await request(p.app).get('/health/ready');
   expect(res.status).toBe(200);
-  expect(res.body).toEqual({ status: 'ready', database: 'ok', temporal: 'ok', change_feed: 'off' });
+  expect(res.body).toEqual({ status: 'ready', database: 'ok', temporal: 'ok', change_feed: 'off', warnings: [] });
   expect(res.headers['cache-control']).toBe('no-store');
   const feed = await startChangeFeed(p.db);
   try {

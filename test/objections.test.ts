@@ -384,7 +384,7 @@ describe('a deadline across the Spring Festival', () => {
       cases: (await p.db('compliance_cases').where({ reference_id: o.id }).count({ n: '*' }))[0].n,
     });
     const before = await counts();
-    expect(await acts.objectionOpen(o.id)).toEqual({ acceptanceDate: '2026-02-10', deadline: '2026-03-02', dueAt: '2026-03-02T16:00:00.000Z' });
+    expect(await acts.objectionOpen(o.id)).toEqual({ acceptanceDate: '2026-02-10', deadline: '2026-03-02', dueAt: '2026-03-02T16:00:00.000Z', provisional: false, pendingYear: null });
     expect((await acts.objectionDeadlinePassed({ objectionId: o.id, at: new Date().toISOString() })).overdue).toBe(false);
     const again = await acts.objectionConclude({ objectionId: o.id, outcome: 'upheld', reason: '再次', staffPrincipalId: who.staff.id, staffActor: 'staff:x', at: new Date().toISOString() });
     expect(again).toMatchObject({ outcome: 'upheld', correctionNotices: 0 });

@@ -13,7 +13,9 @@ import { parsePeriod } from '../domain/periods';
 import { loadCalendar } from '../db/calendar';
 import { obligationOpenerWorkflow } from '../workflows';
 import { freshDatabase, type TestDb } from './support/db';
-import { timeSkippingEnv, uniqueTaskQueue, realWorker } from './support/temporal';
+import { timeSkippingEnv, uniqueTaskQueue, realWorker, stopAll } from './support/temporal';
+import { coverYearsAround } from './support/calendar';
+import type { Worker } from '@temporalio/worker';
 import { principalWithKey } from './support/principals';
 import { penaltyRow } from './support/fixtures';
 import { eventually } from './support/wait';
@@ -24,15 +26,16 @@ let plain: Client;
 const taskQueue = uniqueTaskQueue('restart');
 const TODAY = shanghaiDate(new Date());
 
+/** Every worker started here, stopped in afterAll whatever happened to the test. */
+const workers: Array<{ worker: Worker; running: Promise<void> }> = [];
+
 beforeAll(async () => {
   t = await freshDatabase();
   env = await timeSkippingEnv();
+  await coverYearsAround(t.db, await env.currentTimeMs());
   plain = new Client({ connection: env.connection, namespace: env.namespace ?? 'default' });
 }, 120000);
-afterAll(async () => {
-  await env?.teardown();
-  await t?.close();
-});
+afterAll(() => stopAll(workers, env, t), 90000);
 
 const newWorker = () =>
   // No sticky cache: the test server never hands a stopped worker's sticky tasks back to the normal queue (a
@@ -50,6 +53,7 @@ test('a worker stopped while obligations wait, then started again: reminders, fu
   // Worker 1 opens the obligations: QZ-GTJ's current month (reminders ahead), QZ-KJJ's October (overdue at once).
   const first = await newWorker();
   const run1 = first.run();
+  workers.push({ worker: first, running: run1 });
   await plain.workflow.execute(obligationOpenerWorkflow, { taskQueue, workflowId: 'open-now', args: [{ asOf: TODAY, providerCodes: ['QZ-GTJ'] }] });
   await plain.workflow.execute(obligationOpenerWorkflow, { taskQueue, workflowId: 'open-oct', args: [{ asOf: '2026-10-15', providerCodes: ['QZ-KJJ'] }] });
   const overdue = await eventually(async () => {

@@ -1,7 +1,10 @@
 import type { Worker } from '@temporalio/worker';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { freshDatabase, type TestDb } from './support/db';
-import { timeSkippingEnv, uniqueTaskQueue, realWorker } from './support/temporal';
+import { timeSkippingEnv, uniqueTaskQueue, realWorker, stopAll } from './support/temporal';
+import { loadTestCalendarYears, removeCalendarYears, twinOf } from './support/calendar';
+import { startCalendarYearLoaded } from '../api/temporal';
+import { calendarYearStamp } from '../db/calendar';
 import { citizenId, uscc } from './support/fixtures';
 import { replaceCalendarYear } from '../db/calendar';
 import { createPrincipal } from '../db/principals';
@@ -15,6 +18,10 @@ import { waitFor as until } from './support/wait';
  * server with the real activities on PostgreSQL. The request arrives on Thursday 2026-12-31; Friday 2027-01-01
  * is a holiday and the weekend follows, so the 3rd working day is Wednesday 2027-01-06 (without the holiday it
  * would be Tuesday 2027-01-05). Staff are alerted on the working day before, 2027-01-05.
+ *
+ * The scenario lies ahead of the server's clock whatever day the suite runs: its dates are those of 2026–27 moved
+ * to the first later pair of years on the same weekdays (`twinOf`), whose calendars are the test fixture (New
+ * Year's Day off) where no shipped one covers them.
  */
 let t: TestDb;
 let env: TestWorkflowEnvironment;
@@ -25,9 +32,13 @@ let judge: Principal;
 let staff: Principal;
 let proofId: string;
 
+/** 2026–27 dates moved to the twin years ahead of the server's clock (set in beforeAll). */
+let d: (iso: string) => string = (iso) => iso;
+let Y = 2027;
+const at = (iso: string) => Date.parse(d(iso));
 const RECEIVED = '2026-12-31T10:00:00+08:00';
-const at = (iso: string) => Date.parse(iso);
 
+/** Moves the server's clock to the (moved) instant `iso`. */
 async function sleepUntil(iso: string): Promise<void> {
   const now = await env.currentTimeMs();
   if (at(iso) > now) await env.sleep(at(iso) - now);
@@ -35,7 +46,7 @@ async function sleepUntil(iso: string): Promise<void> {
 
 async function fileRequest(subject: { type: 'enterprise' | 'person'; id: string }, receivedAt: string): Promise<string> {
   const { id } = await createJudicialRequest(t.db, querierOf(judge), { subjectType: subject.type, subjectId: subject.id, categories: null, caseNo: '(2026)桂07执500号', purpose: '执行财产调查', documentId: proofId });
-  await t.db('judicial_requests').where('id', id).update({ received_at: receivedAt });
+  await t.db('judicial_requests').where('id', id).update({ received_at: d(receivedAt) });
   await env.client.workflow.start(judicialRequestWorkflow, { taskQueue, workflowId: `judicial-request-${id}`, args: [{ requestId: id }] });
   return id;
 }
@@ -45,6 +56,9 @@ const row = (id: string) => t.db('judicial_requests').where('id', id).first();
 beforeAll(async () => {
   t = await freshDatabase();
   env = await timeSkippingEnv();
+  const twin = twinOf(2027, RECEIVED, await env.currentTimeMs());
+  Y = twin.year;
+  d = twin.at;
   const mk = async (name: string, role: Principal['role'], organization: string) => {
     const { id } = await createPrincipal(t.db, { name, role, organization }, null, 'test');
     return { id, name, role, organization, providerId: null, providerCode: null, enterpriseUscc: null, personId: null } as Principal;
@@ -52,8 +66,8 @@ beforeAll(async () => {
   judge = await mk('执行法官', 'judicial', '钦州市中级人民法院');
   staff = await mk('征集机构工作人员', 'staff', '市信用信息征集服务机构');
   const admin = await mk('管理员', 'admin', '市社会信用体系建设管理机构');
-  // The State Council's 2027 schedule as an admin would load it (only New Year's Day matters here).
-  await replaceCalendarYear(t.db, { year: 2027, holidays: [{ date: '2027-01-01', name: '元旦' }], workdays: [] }, admin.id, 'admin:管理员');
+  // The year before (shipped, or the test fixture) and the scenario's year as test data: New Year's Day off.
+  await loadTestCalendarYears(t.db, [Y - 1, Y]);
   proofId = (await storeDocument(t.db, { kind: 'duty_proof', fileName: '协助查询通知书.pdf', contentType: 'application/pdf', content: Buffer.from('%PDF-1.4 协助查询') }, { id: judge.id, actor: 'judicial:执行法官' })).id;
   const provider = await t.db('providers').where('code', 'QZ-COURT').first('id');
   await t.db('records').insert([
@@ -64,12 +78,7 @@ beforeAll(async () => {
   running = worker.run();
 }, 120000);
 
-afterAll(async () => {
-  worker?.shutdown();
-  await running;
-  await env?.teardown();
-  await t?.close();
-});
+afterAll(() => stopAll([worker && { worker, running }], env, t), 90000);
 
 test('the 3rd working day after receipt across the New Year holiday; alert the day before; met when answered on the due day, missed after it', async () => {
   const onTime = await fileRequest({ type: 'person', id: citizenId(77) }, RECEIVED);
@@ -78,11 +87,12 @@ test('the 3rd working day after receipt across the New Year holiday; alert the d
     const r = await row(onTime);
     return r.answer_due ? r : null;
   });
-  expect(opened).toMatchObject({ receipt_date: '2026-12-31', answer_due: '2027-01-06', alert_date: '2027-01-05' });
-  expect(new Date(opened.due_at).toISOString()).toBe('2027-01-06T16:00:00.000Z'); // the end of 2027-01-06 in Shanghai
+  expect(opened).toMatchObject({ receipt_date: d('2026-12-31'), answer_due: d('2027-01-06'), alert_date: d('2027-01-05'), calendar_pending_year: null });
+  expect(new Date(opened.due_at).toISOString()).toBe(d('2027-01-06T16:00:00.000Z')); // the end of 2027-01-06 in Shanghai
   await until(async () => (await row(late)).answer_due);
   const received = await t.db('notifications').where({ recipient_role: 'staff', kind: 'judicial_request.received', entity_id: onTime }).first();
-  expect(received.title).toContain('2027-01-06');
+  expect(received.title).toContain(d('2027-01-06'));
+  expect(received.title).not.toContain('暂定');
 
   // Monday 2027-01-04: no alert yet.
   await sleepUntil('2027-01-04T12:00:00+08:00');
@@ -124,17 +134,38 @@ test('the 3rd working day after receipt across the New Year holiday; alert the d
   expect(audit).toEqual(expect.arrayContaining(['judicial_request.file', 'judicial_request.answer', 'judicial_request.overdue']));
 }, 120000);
 
-test('a request in a year without a calendar waits until an admin loads the year, then carries on', async () => {
-  const id = await fileRequest({ type: 'person', id: citizenId(78) }, '2028-06-14T10:00:00+08:00');
-  await new Promise((r) => setTimeout(r, 1500));
-  expect((await row(id)).answer_due).toBeNull();
-  const admin = await t.db('principals').where('role', 'admin').first('id');
-  await replaceCalendarYear(t.db, { year: 2028, holidays: [], workdays: [] }, admin.id, 'admin:管理员');
-  await env.sleep(120_000); // the activity's retry back-off
-  const r = await until(async () => {
+test('a request in a year without a calendar: a provisional deadline (the earliest it can be), settled when an admin loads the year', async () => {
+  // Wednesday 14 June of a leap year whose 1 January is a Saturday (2028, or a later twin), with no calendar loaded.
+  const twin = twinOf(2028, '2028-06-14T10:00:00+08:00', await env.currentTimeMs());
+  const y = (iso: string) => twin.at(iso);
+  await removeCalendarYears(t.db, [twin.year]);
+  const { id } = await createJudicialRequest(t.db, querierOf(judge), { subjectType: 'person', subjectId: citizenId(78), categories: null, caseNo: '(2028)桂07执9号', purpose: '执行财产调查', documentId: proofId });
+  await t.db('judicial_requests').where('id', id).update({ received_at: y('2028-06-14T10:00:00+08:00') });
+  await env.client.workflow.start(judicialRequestWorkflow, { taskQueue, workflowId: `judicial-request-${id}`, args: [{ requestId: id }] });
+  // Every day of the missing year counted: Thursday, Friday, Saturday — never later than the true day.
+  const provisional = await until(async () => {
     const x = await row(id);
     return x.answer_due ? x : null;
-  }, 60000);
-  // Wednesday 2028-06-14: Thursday, Friday, then Monday
-  expect(r).toMatchObject({ receipt_date: '2028-06-14', answer_due: '2028-06-19', alert_date: '2028-06-16' });
+  });
+  expect(provisional).toMatchObject({ receipt_date: y('2028-06-14'), answer_due: y('2028-06-17'), alert_date: y('2028-06-16'), calendar_pending_year: twin.year });
+  const told = await t.db('notifications').where({ recipient_role: 'staff', kind: 'judicial_request.received', entity_id: id }).first('title');
+  expect(told.title).toContain(`${y('2028-06-17')}（暂定，${twin.year} 年工作日历尚未载入）`);
+  // The administrators are told (once) right after the deadline is stored.
+  await until(async () => (await t.db('notifications').where({ recipient_role: 'admin', kind: 'calendar.year_missing', entity_id: String(twin.year) })).length === 1);
+  const h = env.client.workflow.getHandle(`judicial-request-${id}`);
+  expect((await h.query(judicialRequestStateQuery)).schedule).toMatchObject({ provisional: true });
+
+  // An admin loads the year (weekends only here): the deadline is settled and the workflow woken.
+  const admin = await t.db('principals').where('role', 'admin').first('id');
+  await replaceCalendarYear(t.db, { year: twin.year, holidays: [], workdays: [] }, admin.id, 'admin:管理员');
+  expect(await startCalendarYearLoaded(env.client, taskQueue, twin.year, await calendarYearStamp(t.db, twin.year))).toMatch(/^calendar-loaded-/);
+  const r = await until(async () => {
+    const x = await row(id);
+    return x.calendar_pending_year === null ? x : null;
+  }, 30000);
+  // Wednesday: Thursday, Friday, then Monday.
+  expect(r).toMatchObject({ receipt_date: y('2028-06-14'), answer_due: y('2028-06-19'), alert_date: y('2028-06-16') });
+  await until(async () => (await h.query(judicialRequestStateQuery)).schedule?.provisional === false, 30000);
+  expect((await h.query(judicialRequestStateQuery)).schedule).toMatchObject({ answerDue: y('2028-06-19'), provisional: false });
+  expect(await t.db('notifications').where({ kind: 'judicial_request.deadline_settled', entity_id: id })).toHaveLength(1);
 }, 120000);

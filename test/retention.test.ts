@@ -1,7 +1,7 @@
 import type { Worker } from '@temporalio/worker';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { freshDatabase, type TestDb } from './support/db';
-import { devServerEnv, timeSkippingEnv, uniqueTaskQueue, realWorker } from './support/temporal';
+import { devServerEnv, timeSkippingEnv, uniqueTaskQueue, realWorker, stopAll } from './support/temporal';
 import { citizenId, uscc } from './support/fixtures';
 import { createActivities } from '../activities';
 import { purgeRetentionBatch } from '../db/queries';
@@ -129,12 +129,7 @@ describe('the retention sweep workflow', () => {
     worker = await realWorker(env, t.db, taskQueue);
     running = worker.run();
   }, 120000);
-  afterAll(async () => {
-    worker?.shutdown();
-    await running;
-    await env?.teardown();
-    await t?.close();
-  });
+  afterAll(() => stopAll([worker && { worker, running }], env, t), 90000);
 
   test('batch by batch to the end; one audit entry per run with its counts; a repeated run removes nothing more', async () => {
     const today = shanghaiDate(new Date());

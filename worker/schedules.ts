@@ -1,3 +1,4 @@
+import { CALENDAR_WATCH_SCHEDULE_ID } from '../domain/calendar-gaps';
 import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, type Client, type ScheduleOptions } from '@temporalio/client';
 
 /**
@@ -57,6 +58,17 @@ SCHEDULES.push({
   args: [{}],
   at: { hour: 2, minute: 0 },
   memo: '删除行为或事件终结满 5 年的个人信用信息，保留查询记录（P19、P20）/ daily: purge personal records past their 5-year retention',
+});
+
+// Working days (SPEC "Working days"): every day at 08:30 Shanghai, and at once when a worker starts — this year
+// missing, next year not loaded from 1 November (administrators reminded), a loaded year whose waiters were not woken.
+SCHEDULES.push({
+  scheduleId: CALENDAR_WATCH_SCHEDULE_ID,
+  workflowType: 'calendarWatchWorkflow',
+  args: [],
+  at: { hour: 8, minute: 30 },
+  runAtStart: true,
+  memo: '检查工作日历：当年未载入、11 月 1 日起次年未载入时提醒管理员 / daily: remind administrators while this or next year\'s calendar is not loaded',
 });
 
 export async function ensureSchedules(client: Client, taskQueue: string, defs: ScheduleDef[] = SCHEDULES): Promise<string[]> {

@@ -4,3 +4,4 @@ export * from './obligation';
 export * from './publication';
 export * from './objection';
 export * from './query';
+export * from './calendar';

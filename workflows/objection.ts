@@ -1,5 +1,6 @@
 import { allHandlersFinished, condition, defineQuery, defineUpdate, proxyActivities, setHandler } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import { calendarWaiter } from './calendar';
 import type { AnswerResult, ConcludeResult, ObjectionDeadline } from '../activities/objections';
 import type { Outcome, RecordCorrection, Verdict } from '../domain/objections';
 
@@ -127,9 +128,26 @@ export async function objectionWorkflow(input: ObjectionInput): Promise<Objectio
     },
   );
 
-  const deadline = await acts.objectionOpen(input.objectionId);
-  state.deadline = deadline;
+  const calendar = calendarWaiter();
+  let mark = calendar.mark();
+  state.deadline = await acts.objectionOpen(input.objectionId);
   if (state.stage === 'opening') state.stage = 'verifying';
+  // A provisional deadline (a year on the way has no calendar) is the earliest the true one can be: staff are told
+  // when it comes, and the workflow waits for the year; the provider is never late before the true deadline.
+  let told = '';
+  while (state.deadline.provisional && !concluded()) {
+    const loaded = await condition(() => calendar.mark() !== mark || concluded(), msUntil(state.deadline.dueAt));
+    if (!loaded && !concluded()) {
+      if (told !== state.deadline.deadline) {
+        await acts.objectionProvisionalDeadline(input.objectionId);
+        told = state.deadline.deadline;
+      }
+      await calendar.wait(mark, concluded);
+    }
+    mark = calendar.mark();
+    state.deadline = await acts.objectionOpen(input.objectionId);
+  }
+  const deadline = state.deadline;
 
   // Until the deadline the provider's answer ends the wait (an outcome needs the answer first).
   if (!(await condition(() => !!state.answer, msUntil(deadline.dueAt)))) {

@@ -10,6 +10,7 @@ import {
   setHandler,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import { calendarWaiter } from './calendar';
 import type { CaseSnapshot, EscalationRequest, OpenResult, OpenerInput, OrderRequest } from '../activities/obligations';
 
 /**
@@ -58,8 +59,10 @@ export interface ObligationInput {
 
 export interface ObligationStatus {
   obligationId: number;
-  stage: 'planning' | 'waiting' | 'overdue' | 'fulfilled' | 'waived';
+  stage: 'planning' | 'awaiting_calendar' | 'waiting' | 'overdue' | 'fulfilled' | 'waived';
   period?: string;
+  /** The year whose calendar the due date waits for (stage awaiting_calendar). */
+  awaitingCalendarYear?: number | null;
   dueDate?: string;
   remindersSent: string[];
   onTime?: boolean | null;
@@ -103,7 +106,26 @@ export async function obligationWorkflow(input: ObligationInput): Promise<Obliga
     }
   }
 
-  const plan = await acts.planObligation(input.obligationId);
+  const calendar = calendarWaiter();
+  let mark = calendar.mark();
+  let plan = await acts.planObligation(input.obligationId);
+  // The due date binds the provider: while a year it counts through has no calendar there is none, no reminder and
+  // no overdue. The workflow sleeps until the year is loaded (or a batch comes, or the provider is deactivated).
+  while (plan.state === 'open' && plan.awaitingCalendarYear) {
+    status.stage = 'awaiting_calendar';
+    status.period = plan.period;
+    status.awaitingCalendarYear = plan.awaitingCalendarYear;
+    await calendar.wait(mark, () => announced);
+    if (announced) {
+      announced = false;
+      const f = await acts.checkObligationFulfilment(input.obligationId);
+      if (f.fulfilled) return fulfilled(f.onTime);
+      if (f.waived) return waived();
+    }
+    mark = calendar.mark();
+    plan = await acts.planObligation(input.obligationId);
+  }
+  status.awaitingCalendarYear = null;
   status.period = plan.period;
   status.dueDate = plan.dueDate;
   status.caseWorkflowId = plan.caseWorkflowId;

@@ -1,5 +1,6 @@
 import { ApplicationFailure, allHandlersFinished, condition, continueAsNew, defineQuery, defineUpdate, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import { calendarWaiter } from './calendar';
 import type { JudicialAnswerResult, JudicialSchedule, RatingDeadline, RatingDecisionResult } from '../activities/queries';
 
 const acts = proxyActivities<Activities>({
@@ -58,21 +59,35 @@ export async function ratingRequestWorkflow(input: RatingRequestInput): Promise<
     {
       validator: (d) => {
         if (state.stage !== 'awaiting_decision' && state.stage !== 'opening') throw new Error(`申请已${stageZh(state.stage)}，不能再审批 / the request is ${state.stage}`);
-        if (state.deadline && Date.now() >= Date.parse(state.deadline.dueAt)) throw new Error(`审批期限 ${state.deadline.decisionDeadline} 已过 / the decision deadline has passed`);
+        if (state.deadline && !state.deadline.provisional && Date.now() >= Date.parse(state.deadline.dueAt)) throw new Error(`审批期限 ${state.deadline.decisionDeadline} 已过 / the decision deadline has passed`);
         if (typeof d.approve !== 'boolean') throw new Error('approve 应为 true 或 false / approve must be a boolean');
         if (typeof d.reason !== 'string' || d.reason.trim().length < 2) throw new Error('请说明理由 / give the reason');
         if (!d.staffPrincipalId) throw new Error('staffPrincipalId is required');
       },
     },
   );
+  const calendar = calendarWaiter();
+  let mark = calendar.mark();
   state.deadline = await acts.ratingRequestOpen(input.requestId);
   if (state.stage === 'opening') state.stage = 'awaiting_decision';
-  const decided = await condition(() => state.stage !== 'awaiting_decision', msUntil(state.deadline.dueAt));
-  if (!decided) {
-    state.result = await acts.ratingRequestLapse(input.requestId);
-    state.stage = state.result.status === 'requested' ? 'lapsed' : state.result.status;
-  } else {
-    await condition(() => state.stage !== 'deciding');
+  const decided = () => state.stage !== 'awaiting_decision';
+  for (;;) {
+    const d: RatingDeadline = state.deadline;
+    const woke = await condition(() => decided() || (!!d.provisional && calendar.mark() !== mark), msUntil(d.dueAt));
+    if (decided()) {
+      await condition(() => state.stage !== 'deciding');
+      break;
+    }
+    if (!d.provisional) {
+      state.result = await acts.ratingRequestLapse(input.requestId);
+      state.stage = state.result.status === 'requested' ? 'lapsed' : state.result.status;
+      break;
+    }
+    // A provisional deadline (a year on the way has no calendar): the request does not lapse on it.
+    if (!woke) await calendar.wait(mark, decided);
+    if (decided()) continue;
+    mark = calendar.mark();
+    state.deadline = await acts.ratingRequestOpen(input.requestId);
   }
   await condition(allHandlersFinished);
   return state;
@@ -140,18 +155,47 @@ export async function judicialRequestWorkflow(input: JudicialRequestInput): Prom
       },
     },
   );
-  const schedule = await acts.judicialRequestOpen(input.requestId);
+  const calendar = calendarWaiter();
+  let mark = calendar.mark();
+  let schedule = await acts.judicialRequestOpen(input.requestId);
+  let told = '';
   state.schedule = schedule;
   if (state.stage === 'opening') state.stage = 'pending';
 
-  if (!(await condition(settled, msUntil(schedule.alertAt)))) {
-    await acts.judicialRequestAlert(input.requestId);
-    if (state.stage === 'pending') state.stage = 'alerted';
-  }
-  if (!(await condition(settled, msUntil(schedule.dueAt)))) {
-    await acts.judicialRequestOverdue(input.requestId);
-    state.overdue = true;
-    if (open() && state.stage !== 'answering') state.stage = 'overdue';
+  let alerted = false;
+  for (;;) {
+    const s: JudicialSchedule = schedule;
+    // A year loaded while the deadline is provisional: read the settled schedule at once.
+    const loaded = () => !!s.provisional && calendar.mark() !== mark;
+    if (!alerted) {
+      if (!(await condition(() => settled() || loaded(), msUntil(s.alertAt)))) {
+        await acts.judicialRequestAlert(input.requestId);
+        if (state.stage === 'pending') state.stage = 'alerted';
+        alerted = true;
+      } else if (settled()) break;
+    }
+    if (alerted) {
+      if (await condition(() => settled() || loaded(), msUntil(s.dueAt))) {
+        if (settled()) break;
+      } else if (!s.provisional) {
+        await acts.judicialRequestOverdue(input.requestId);
+        state.overdue = true;
+        if (open() && state.stage !== 'answering') state.stage = 'overdue';
+        break;
+      } else {
+        // A provisional deadline binds the platform: staff and administrators are told when it comes; the
+        // request is recorded as missed only against the true deadline, known when the year is loaded.
+        if (told !== s.answerDue) {
+          await acts.judicialRequestProvisionalDue(input.requestId);
+          told = s.answerDue;
+        }
+        await calendar.wait(mark, settled);
+        if (settled()) break;
+      }
+    }
+    mark = calendar.mark();
+    schedule = await acts.judicialRequestOpen(input.requestId);
+    state.schedule = schedule;
   }
   // Answered late or on time, the request stays open until staff answer it.
   await condition(() => !open());

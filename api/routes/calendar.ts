@@ -9,8 +9,10 @@ import {
   type CalendarYear,
   type WorkingCalendar,
 } from '../../domain/calendar';
-import { calendarYearSources, loadCalendar, replaceCalendarYear } from '../../db/calendar';
+import { calendarYearSources, calendarYearStamp, loadCalendar, replaceCalendarYear } from '../../db/calendar';
 import type { Db } from '../../db/knex';
+import { waitingOn } from '../../db/calendar-gaps';
+import { startCalendarYearLoaded } from '../temporal';
 import type { AppDeps } from '../app';
 import { actorLabel, principalOf, requireRole } from '../auth';
 import { HttpError } from '../errors';
@@ -123,6 +125,28 @@ const YearAnswer = registry.register(
     loaded_at: z.string(),
     holidays: z.array(DayName),
     workdays: z.array(DayName),
+  }),
+);
+
+const WaitingSchema = z
+  .object({
+    obligations: z.number().int(),
+    batches: z.number().int(),
+    objections: z.number().int(),
+    judicial_requests: z.number().int(),
+    rating_requests: z.number().int(),
+  })
+  .openapi({ description: '等待该年日历的事项数 / how many deadlines waited on the year' });
+
+const YearLoadAnswer = registry.register(
+  'CalendarYearLoaded',
+  YearAnswer.extend({
+    waiting: WaitingSchema,
+    settling: z
+      .object({
+        workflow_id: z.string().nullable().openapi({ description: '确定期限、唤醒等待流程的工作流；null：Temporal 暂不可达，由每日日历检查补做 / the workflow that settles them; null: Temporal unreachable, the daily check will' }),
+      })
+      .openapi({ description: '等待该年的期限随即确定（暂定期限重算，报送义务取得截止日期）/ what waited on the year is settled at once' }),
   }),
 );
 
@@ -248,7 +272,7 @@ document({
   description: '在一个事务中替换该年的全部放假日与调休上班日，并写入审计日志；立即对 API 与全部 worker 生效。',
   secured: true,
   request: { params: YearParams, body: { required: true, content: { 'application/json': { schema: YearBody } } } },
-  responses: { 200: { description: 'the stored year', content: { 'application/json': { schema: YearAnswer } } } },
+  responses: { 200: { description: 'the stored year', content: { 'application/json': { schema: YearLoadAnswer } } } },
 });
 
 /** Turns an unknown year into a 422 that names the input it came from. */
@@ -281,7 +305,7 @@ async function yearAnswer(db: Db, year: number) {
   return { year, source: source.source, loaded_at: source.loadedAt, holidays: y.holidays, workdays: y.workdays };
 }
 
-export function calendarRouter({ db, config }: AppDeps): Router {
+export function calendarRouter({ db, config, temporal }: AppDeps): Router {
   const r = Router();
 
   r.get('/calendar/working-days', async (req, res) => {
@@ -355,7 +379,11 @@ export function calendarRouter({ db, config }: AppDeps): Router {
     const { year } = YearParams.parse(req.params);
     const body = await yearBodyFor(year).parseAsync(req.body);
     await replaceCalendarYear(db, { year, holidays: body.holidays, workdays: body.workdays }, principal.id, actorLabel(principal));
-    res.json(await yearAnswer(db, year));
+    const answer = await yearAnswer(db, year);
+    const waiting = await waitingOn(db, year);
+    // One settling per load: the load's stamp, to the microsecond.
+    const workflowId = await startCalendarYearLoaded(temporal, config.taskQueue, year, await calendarYearStamp(db, year));
+    res.json({ ...answer, waiting, settling: { workflow_id: workflowId } });
   });
 
   return r;

@@ -19,11 +19,16 @@ const NotificationSchema = registry.register(
     data: z.record(z.string(), z.unknown()),
     created_at: z.string(),
     read_at: z.string().nullable(),
+    resolved_at: z
+      .string()
+      .nullable()
+      .openapi({ description: '通知所述情况已消除的时间（如该年工作日历已载入）/ when what the notice says stopped being true (e.g. the year was loaded)' }),
   }),
 );
 const ListQuery = z.object({
   kind: z.string().max(64).optional(),
   unread: z.enum(['true', 'false']).optional(),
+  open: z.enum(['true', 'false']).optional().openapi({ description: 'true：只列仍未消除的 / only those still true' }),
   limit: z.coerce.number().int().min(1).max(500).default(50),
   offset: z.coerce.number().int().min(0).default(0),
 });
@@ -50,7 +55,7 @@ document({
 
 export function notificationsRouter({ db }: AppDeps): Router {
   const r = Router();
-  const cols = ['id', 'kind', 'title', 'body', 'entity', 'entity_id', 'data', db.raw(`to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as created_at`), db.raw(`to_char(read_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as read_at`)];
+  const cols = ['id', 'kind', 'title', 'body', 'entity', 'entity_id', 'data', db.raw(`to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as created_at`), db.raw(`to_char(read_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as read_at`), db.raw(`to_char(resolved_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as resolved_at`)];
 
   r.get('/notifications', requireRole(...ROLES), async (req, res) => {
     const q = ListQuery.parse(req.query);
@@ -58,6 +63,7 @@ export function notificationsRouter({ db }: AppDeps): Router {
       .modify((b) => {
         if (q.kind) b.where('kind', q.kind);
         if (q.unread === 'true') b.whereNull('read_at');
+        if (q.open === 'true') b.whereNull('resolved_at');
       })
       .orderBy('id', 'desc')
       .limit(q.limit)

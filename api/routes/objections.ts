@@ -141,6 +141,10 @@ const ObjectionSchema = registry.register(
       acceptance_date: z.string().nullable(),
       deadline: z.string().nullable().openapi({ description: '受理后第 10 个工作日（E18、P22）/ the 10th working day after acceptance' }),
       due_at: z.string().nullable(),
+      deadline_provisional: z
+        .boolean()
+        .openapi({ description: '暂定期限：其间有年份的工作日历尚未载入，为最早可能的日期；信息提供单位在确定的期限前不算逾期 / provisional: the earliest the deadline can be; the provider is not late before the settled one' }),
+      calendar_pending_year: z.number().int().nullable(),
       working_days_left: z.number().nullable().openapi({ description: '今天之后至期限的工作日数（期限当天为 0）/ working days after today up to the deadline' }),
       overdue: z.boolean(),
       provider_verdict: z.enum(['confirmed_wrong', 'confirmed_right']).nullable(),
@@ -302,7 +306,8 @@ export function objectionsRouter({ db, temporal, config }: AppDeps): Router {
         process = null; // not started yet, or Temporal unreachable: the database answers
       }
     }
-    const overdue = !!row.verification_overdue_at || (row.deadline !== null && !row.outcome && today > row.deadline);
+    // Nobody is late on a provisional deadline: only the settled one makes the provider overdue.
+    const overdue = !!row.verification_overdue_at || (row.deadline !== null && !row.outcome && !row.deadline_provisional && today > row.deadline);
     return {
       ...row,
       state_zh: OBJECTION_STATE_ZH[row.state as ObjectionState],

@@ -36,6 +36,7 @@ import {
   cadenceState,
   caseById,
   obligationStats,
+  obligationsAwaitingCalendar,
   openMissingObligations,
   recordCadenceChange,
 } from '../../db/obligations';
@@ -149,7 +150,8 @@ const BoardRow = registry.register(
     period: z.string(),
     cadence: z.enum(CADENCES),
     due_date: z.string(),
-    working_days_overdue: z.number().int().nullable(),
+    working_days_overdue: z.number().int().nullable().openapi({ description: '逾期工作日数；null：其间有年份的工作日历未载入 / working days overdue; null while a year in between has no calendar' }),
+    working_days_pending_year: z.number().int().nullable().openapi({ description: '逾期工作日数待该年日历载入 / the year whose calendar the count waits for' }),
     overdue_at: Iso,
     case_id: z.string().uuid(),
     state: z.enum(BOARD_STATES),
@@ -162,10 +164,10 @@ const BoardRow = registry.register(
   }),
 );
 type BoardRowOut = z.infer<typeof BoardRow>;
-type BoardSqlRow = Omit<BoardRowOut, 'working_days_overdue' | 'state_zh'> & { total: number };
+type BoardSqlRow = Omit<BoardRowOut, 'working_days_overdue' | 'working_days_pending_year' | 'state_zh'> & { total: number };
 
 /** A board row as answered: fields named one by one (a copy by spread is many times slower on this hot path). */
-const boardRow = (r: BoardSqlRow, workingDaysOverdue: number | null): BoardRowOut => ({
+const boardRow = (r: BoardSqlRow, workingDaysOverdue: number | null, pendingYear: number | null): BoardRowOut => ({
   id: r.id,
   provider: r.provider,
   provider_name: r.provider_name,
@@ -182,6 +184,7 @@ const boardRow = (r: BoardSqlRow, workingDaysOverdue: number | null): BoardRowOu
   escalated_at: r.escalated_at,
   referred_to: r.referred_to,
   working_days_overdue: workingDaysOverdue,
+  working_days_pending_year: workingDaysOverdue === null ? pendingYear : null,
   state_zh: CASE_STATE_ZH[r.state],
 });
 
@@ -206,6 +209,11 @@ const ObligationSchema = registry.register(
     opened_at: z.string(),
     waived_at: Iso,
     waived_reason: z.string().nullable(),
+    calendar_pending_year: z
+      .number()
+      .int()
+      .nullable()
+      .openapi({ description: '截止日期待该年工作日历载入后确定（不据此认定逾期）/ the due date waits for this year\'s calendar (nobody is overdue meanwhile)', example: 2027 }),
   }),
 );
 const EventSchema = z.object({ at: z.string(), kind: z.string(), actor: z.string(), detail: z.record(z.string(), z.unknown()) });
@@ -282,7 +290,18 @@ document({
   summary: '逾期未报送看板（管理机构）/ the overdue board: providers overdue, working days overdue, order and escalation state (admin, supervisor)',
   secured: true,
   request: { query: BoardQuery },
-  responses: { 200: json(z.object({ total: z.number().int(), today: z.string(), rows: z.array(BoardRow) })) },
+  responses: {
+    200: json(
+      z.object({
+        total: z.number().int(),
+        today: z.string(),
+        rows: z.array(BoardRow),
+        awaiting_calendar: z
+          .array(z.object({ year: z.number().int(), obligations: z.number().int(), message: z.string() }))
+          .openapi({ description: '截止日期待工作日历载入的报送义务（尚未逾期，不在看板行内）/ obligations whose due date waits on a year (not overdue, not rows of the board)' }),
+      }),
+    ),
+  },
 });
 document({
   method: 'get',
@@ -490,6 +509,7 @@ function obligationColumns(db: Db) {
     isoCol(db, 'o.opened_at', 'opened_at'),
     isoCol(db, 'o.waived_at', 'waived_at'),
     'o.waived_reason',
+    'o.calendar_pending_year',
   ];
 }
 
@@ -623,11 +643,22 @@ export function obligationsRouter(deps: AppDeps): Router {
   r.get('/obligations/board', requireRole('admin', 'supervisor'), async (req, res) => {
     const q = BoardQuery.parse(req.query);
     const { sql, bindings } = boardQuery({ providers: q.provider, kind: q.kind, period: q.period, state: q.state, sort: q.sort, order: q.order, limit: q.limit, offset: q.offset });
-    const [rows, calendar] = await Promise.all([db.raw(sql, bindings as never[]), loadCalendar(db)]);
+    const [rows, calendar, awaiting] = await Promise.all([db.raw(sql, bindings as never[]), loadCalendar(db), obligationsAwaitingCalendar(db, q.provider)]);
     const on = today();
     const found = rows.rows as BoardSqlRow[];
     const days = overdueDaysMany(calendar, found.map((r) => r.due_date), on);
-    res.json({ total: found[0]?.total ?? 0, today: on, rows: found.map((r) => boardRow(r, days.get(r.due_date) ?? null)) });
+    res.json({
+      total: found[0]?.total ?? 0,
+      today: on,
+      rows: found.map((r) => {
+        const d = days.get(r.due_date) ?? null;
+        return boardRow(r, d, d === null ? calendar.firstMissingYear(r.due_date, on) : null);
+      }),
+      awaiting_calendar: awaiting.map((a) => ({
+        ...a,
+        message: `${a.obligations} 项报送义务的截止日期待 ${a.year} 年工作日历载入后确定，载入前不认定逾期 / ${a.obligations} obligation(s) get their due date once ${a.year}'s calendar is loaded; none is overdue meanwhile`,
+      })),
+    });
   });
 
   r.get('/obligations/stats', requireRole('admin', 'supervisor'), async (req, res) => {

@@ -25,6 +25,12 @@ const SubmissionSchema = registry.register(
     row_count: z.number().int(),
     received_at: z.string(),
     workflow_id: z.string(),
+    workflow_started: z.boolean(),
+    publication_deadline: z.string().nullable().openapi({ description: '公开期限：收到后第 5 个工作日（E12）/ the publication deadline: 5th working day after receipt', example: '2026-10-19' }),
+    publication_deadline_provisional: z
+      .boolean()
+      .openapi({ description: '暂定：其间有年份的工作日历尚未载入，按最早可能的日期执行，载入后重算 / provisional: a year on the way has no calendar; the earliest the deadline can be, recomputed when it is loaded' }),
+    calendar_pending_year: z.number().int().nullable().openapi({ description: '暂定期限所待的年份 / the year a provisional deadline waits on' }),
   }),
 );
 
@@ -231,5 +237,7 @@ function submissionColumns(db: AppDeps['db']) {
     's.workflow_id',
     db.raw(`(s.workflow_started_at IS NOT NULL) as workflow_started`),
     's.publication_deadline',
+    db.raw(`(s.calendar_pending_year IS NOT NULL) as publication_deadline_provisional`),
+    's.calendar_pending_year',
   ];
 }

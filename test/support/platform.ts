@@ -4,7 +4,8 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createApp } from '../../api/app';
 import { loadConfig } from '../../domain/config';
 import { freshDatabase, type TestDb } from './db';
-import { timeSkippingEnv, uniqueTaskQueue, realWorker } from './temporal';
+import { timeSkippingEnv, uniqueTaskQueue, realWorker, stopAll } from './temporal';
+import { coverYearsAround } from './calendar';
 
 export interface TestPlatform extends TestDb {
   env: TestWorkflowEnvironment;
@@ -14,29 +15,36 @@ export interface TestPlatform extends TestDb {
   stop(): Promise<void>;
 }
 
+export interface TestPlatformOptions {
+  /**
+   * Give the years around the test server's clock that no shipped calendar covers a test-fixture calendar
+   * (test/support/calendar.ts), so that what the tests do "now" counts working days the same on any date. Default
+   * true; a test of a missing year passes false or removes the year itself.
+   */
+  coverCalendarAroundNow?: boolean;
+}
+
 /**
  * The API and a worker with the real activities, on a database of its own and the Temporal time-skipping
- * test server: the whole platform, in process.
+ * test server: the whole platform, in process. `stop` always tears everything down, in order, each step bounded.
  */
-export async function startTestPlatform(): Promise<TestPlatform> {
+export async function startTestPlatform(opts: TestPlatformOptions = {}): Promise<TestPlatform> {
   const t = await freshDatabase();
-  const env = await timeSkippingEnv();
-  const taskQueue = uniqueTaskQueue('api');
-  const config = { ...loadConfig(), taskQueue };
-  const worker = await realWorker(env, t.db, taskQueue);
-  const running = worker.run();
-  const app = createApp({ db: t.db, temporal: env.client, config });
-  return {
-    ...t,
-    env,
-    app,
-    taskQueue,
-    worker,
-    stop: async () => {
-      worker.shutdown();
-      await running;
-      await env.teardown();
-      await t.close();
-    },
-  };
+  let env: TestWorkflowEnvironment | undefined;
+  let worker: Worker | undefined;
+  let running: Promise<void> | undefined;
+  const stop = () => stopAll([worker && running ? { worker, running } : undefined], env, t);
+  try {
+    env = await timeSkippingEnv();
+    if (opts.coverCalendarAroundNow !== false) await coverYearsAround(t.db, await env.currentTimeMs());
+    const taskQueue = uniqueTaskQueue('api');
+    const config = { ...loadConfig(), taskQueue };
+    worker = await realWorker(env, t.db, taskQueue);
+    running = worker.run();
+    const app = createApp({ db: t.db, temporal: env.client, config });
+    return { ...t, env, app, taskQueue, worker, stop };
+  } catch (e) {
+    await stop();
+    throw e;
+  }
 }
