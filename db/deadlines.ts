@@ -22,6 +22,10 @@ const inTransaction = <T>(db: Conn, fn: (trx: Knex.Transaction) => Promise<T>): 
   (db as Knex.Transaction).isTransaction ? fn(db as Knex.Transaction) : db.transaction(fn);
 const iso = (v: unknown) => (v ? new Date(v as string).toISOString() : null);
 
+/** The audit entry of a deadline settled again (a year it waited on was loaded), `<entity>.deadline_settled`. */
+const auditSettled = (trx: Knex.Transaction, entity: string, id: string, detail: Record<string, unknown>) =>
+  trx('audit_log').insert({ actor: CALENDAR_ACTOR, action: `${entity}.deadline_settled`, entity, entity_id: id, detail });
+
 /** Whether an act at `at` met a deadline ending at `endsAt`: undecided (null) while a late-looking act meets only a provisional one. */
 function metBy(at: unknown, endsAt: string, provisional: boolean): boolean | null {
   if (!at) return null;
@@ -85,13 +89,7 @@ export async function settleObjectionDeadline(db: Db, calendar: WorkingCalendar,
     await trx('objections')
       .where('id', id)
       .update({ deadline: d.deadline, due_at: d.dueAt, calendar_pending_year: d.pendingYear ?? null, answered_in_time: answeredInTime });
-    await trx('audit_log').insert({
-      actor: CALENDAR_ACTOR,
-      action: 'objection.deadline_settled',
-      entity: 'objection',
-      entity_id: id,
-      detail: { deadline: d.deadline, provisional: d.provisional, previous: o.deadline, answered_in_time: answeredInTime, article: o.subject_type === 'person' ? 'P22' : 'E18' },
-    });
+    await auditSettled(trx, 'objection', id, { deadline: d.deadline, provisional: d.provisional, previous: o.deadline, answered_in_time: answeredInTime, article: o.subject_type === 'person' ? 'P22' : 'E18' });
     if (!d.provisional) {
       const text = {
         title: `异议核实期限已确定为 ${d.deadline} / the verification deadline is now ${d.deadline}`,
@@ -157,15 +155,7 @@ export async function settleJudicialSchedule(db: Conn, calendar: WorkingCalendar
         dedupeKey: `judicial-request:${id}:settled:${due.date}`,
       });
     }
-    if (j.answer_due) {
-      await trx('audit_log').insert({
-        actor: CALENDAR_ACTOR,
-        action: 'judicial_request.deadline_settled',
-        entity: 'judicial_request',
-        entity_id: id,
-        detail: { answer_due: due.date, provisional: due.provisional, previous: j.answer_due, met, article: 'E14(4), P13' },
-      });
-    }
+    if (j.answer_due) await auditSettled(trx, 'judicial_request', id, { answer_due: due.date, provisional: due.provisional, previous: j.answer_due, met, article: 'E14(4), P13' });
     return { receiptDate, answerDue: due.date, dueAt: due.endsAt, alertDate: alert.date, provisional: due.provisional, pendingYear, first: !j.answer_due };
   };
   return inTransaction(db, run);
@@ -191,15 +181,7 @@ export async function settleRatingDeadline(db: Conn, calendar: WorkingCalendar, 
     const d = workingDayDeadline(calendar, shanghaiDate(new Date(r.requested_at)), workingDays);
     if (r.decision_deadline === d.date && r.calendar_pending_year === d.missingYear) return stored();
     await trx('rating_requests').where('id', id).update({ decision_deadline: d.date, decision_due_at: d.endsAt, calendar_pending_year: d.missingYear });
-    if (r.decision_deadline) {
-      await trx('audit_log').insert({
-        actor: CALENDAR_ACTOR,
-        action: 'rating_request.deadline_settled',
-        entity: 'rating_request',
-        entity_id: id,
-        detail: { decision_deadline: d.date, provisional: d.provisional, previous: r.decision_deadline, article: 'E14(3)' },
-      });
-    }
+    if (r.decision_deadline) await auditSettled(trx, 'rating_request', id, { decision_deadline: d.date, provisional: d.provisional, previous: r.decision_deadline, article: 'E14(3)' });
     return { decisionDeadline: d.date, dueAt: d.endsAt, provisional: d.provisional, pendingYear: d.missingYear, first: !r.decision_deadline };
   };
   return inTransaction(db, run);

@@ -6,7 +6,10 @@
  * the dashboard a warning, the board a mark; loading the years (TEST DATA, test/support/calendar.ts) through
  * PUT /calendar/years/{year} settles it all within a minute.
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import request from 'supertest';
+import { temporal } from '@temporalio/proto';
 import { Client } from '@temporalio/client';
 import { startTestPlatform, type TestPlatform } from './support/platform';
 import { principalWithKey } from './support/principals';
@@ -129,6 +132,12 @@ test('loading the years wakes what waits within a minute: the due date is set, t
     const s = (await plain.workflow.getHandle(o.workflow_id).query(obligationStateQuery)).stage;
     return pastDue ? s === 'overdue' : s === 'waiting';
   }, 'the obligation planned');
+  if (process.env.RECORD_HISTORIES === '1') {
+    // The awaiting-calendar path, for the determinism guard (test/obligations-replay.test.ts).
+    const history = await plain.workflow.getHandle(o.workflow_id).fetchHistory();
+    const json = temporal.api.history.v1.History.toObject(temporal.api.history.v1.History.fromObject(history), { longs: String, enums: String, bytes: String });
+    fs.writeFileSync(path.join(__dirname, 'histories', 'obligation-awaiting-calendar.json'), JSON.stringify(json, null, 1));
+  }
 
   const sub = await eventually(async () => {
     const r = await request(p.app).get(`/submissions/${submissionId}`).set('Authorization', gsj);

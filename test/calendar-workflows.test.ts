@@ -65,12 +65,11 @@ test('an obligation whose due date waits on a year: no reminder, never overdue, 
       const h = await env.client.workflow.start(obligationWorkflow, { taskQueue, workflowId: 'obligation-awaiting-calendar', args: [{ obligationId: 1 }] });
       await eventually(async () => (await h.query(obligationStateQuery)).stage === 'awaiting_calendar', 'awaiting_calendar');
       expect(await h.query(obligationStateQuery)).toMatchObject({ stage: 'awaiting_calendar', awaitingCalendarYear: 2027, period: '2026-12', remindersSent: [] });
-      // Ten days go by without the year (past the due date it will have): it looks again every few hours, and is
-      // never overdue.
+      // Ten days go by without the year: it looks again once a day, sends no reminder and is never overdue.
       await env.sleep(10 * DAY);
       expect(calls.overdue).toBe(0);
       expect(calls.reminder).toBe(0);
-      expect(calls.plan).toBeGreaterThanOrEqual(40); // 6-hourly re-checks: 40 in 10 days, plus the first
+      expect(calls.plan).toBeGreaterThanOrEqual(10); // a re-check a day: 10 in 10 days, plus the first
       expect((await h.query(obligationStateQuery)).stage).toBe('awaiting_calendar');
       // The year is loaded: the signal wakes it at once, it plans with its due date and waits for it.
       loaded = true;

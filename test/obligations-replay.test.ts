@@ -1,6 +1,6 @@
 /**
  * Determinism guard: the recorded histories of the obligation and compliance-case workflows (test/histories/,
- * recorded with `RECORD_HISTORIES=1 npx jest test/obligations.test.ts test/provider-deactivation.test.ts`) are replayed against today's workflow
+ * recorded with `RECORD_HISTORIES=1 npx jest test/obligations.test.ts test/provider-deactivation.test.ts test/calendar-platform.test.ts`) are replayed against today's workflow
  * code. A change that would break the running workflows (a new activity call in the middle, a timer moved, a
  * branch taken differently) fails here. A change made on purpose needs `patched()` in the workflow, not new
  * recordings.
@@ -13,7 +13,7 @@ import { temporal } from '@temporalio/proto';
 const DIR = path.join(__dirname, 'histories');
 const files = fs.readdirSync(DIR).filter((f) => f.endsWith('.json')).sort();
 
-test('every recorded history is here (on time, late, ordered, escalated, reminders, waived, opener)', () => {
+test('every recorded history is here (on time, late, ordered, escalated, reminders, waived, awaiting the calendar, opener)', () => {
   expect(files).toEqual(
     expect.arrayContaining([
       'obligation-on-time.json',
@@ -21,6 +21,7 @@ test('every recorded history is here (on time, late, ordered, escalated, reminde
       'obligation-ordered-then-submitted.json',
       'obligation-reminded-overdue.json',
       'obligation-waived.json',
+      'obligation-awaiting-calendar.json',
       'case-resolved-unordered.json',
       'case-ordered-resolved.json',
       'case-ordered-ignored-escalated.json',

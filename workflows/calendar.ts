@@ -5,14 +5,14 @@ import { CALENDAR_LOADED_SIGNAL } from '../domain/calendar-gaps';
 
 /**
  * A year no working-day calendar covers. A workflow whose deadline waits on it sleeps until the year is loaded
- * (`calendarLoaded`, sent by `calendarYearLoadedWorkflow`), looking again every few hours in case a load was not
+ * (`calendarLoaded`, sent by `calendarYearLoadedWorkflow`), looking again once a day in case a load was not
  * announced; it never retries an activity in a loop.
  */
 
 export const calendarLoadedSignal = defineSignal<[number]>(CALENDAR_LOADED_SIGNAL);
 
-/** Looked at again this often without a signal (a year loaded while Temporal could not be reached). */
-const RECHECK = '6 hours';
+/** Looked at again this often without a signal (a year loaded while Temporal could not be reached; the daily calendar check wakes them too). */
+const RECHECK = '1 day';
 
 export interface CalendarWaiter {
   /** Taken before asking for a deadline: a load announced meanwhile is not missed. */
