@@ -64,8 +64,8 @@ export const objectionActivities = (deps: ActivityDeps) => ({
     const what = `异议 ${objectionId} 的核实期限 / the verification deadline of objection ${objectionId}`;
     // Opened once (notices with the deadline); settled again while it is provisional and the year is there.
     const d = await settleWithCalendar(deps.db, what, async (calendar) => {
-      await openVerification(deps.db, objectionId, objectionDeadline(calendar, acceptedAt));
-      return settleObjectionDeadline(deps.db, calendar, objectionId);
+      const opened = await openVerification(deps.db, objectionId, objectionDeadline(calendar, acceptedAt));
+      return opened.provisional ? settleObjectionDeadline(deps.db, calendar, objectionId) : opened;
     });
     return d!;
   },

@@ -45,14 +45,19 @@ if [ "$(id -u)" -eq 0 ]; then
 fi
 pg_pid=""
 cleanup() {
-  [ -n "$pg_pid" ] && kill "$pg_pid" 2>/dev/null && wait "$pg_pid" 2>/dev/null
+  local status=$?
+  if [ -n "$pg_pid" ]; then
+    kill "$pg_pid" 2>/dev/null || true
+    wait "$pg_pid" 2>/dev/null || true
+  fi
   rm -rf "$dir"
+  exit "$status"
 }
 trap cleanup EXIT
 trap "exit 130" INT TERM
-"${as_pg[@]}" "$pgbin/initdb" -D "$dir/data" -U postgres --auth=trust -E UTF8 --locale=C >/dev/null
+"${as_pg[@]}" "$pgbin/initdb" -D "$dir/data" -U postgres --auth=trust --encoding=UTF8 --locale=C.UTF-8 --lc-messages=C >/dev/null
 port="$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')"
-"${as_pg[@]}" "${fake[@]}" "$pgbin/postgres" -D "$dir/data" -p "$port" -k "$dir" -c listen_addresses=127.0.0.1 -c max_connections=200 >"$dir/postgres.log" 2>&1 &
+"${as_pg[@]}" "${fake[@]}" "$pgbin/postgres" -D "$dir/data" -p "$port" -k "$dir" -c listen_addresses=127.0.0.1 -c max_connections=200 -c synchronous_commit=on >"$dir/postgres.log" 2>&1 &
 pg_pid=$!
 url="postgres://postgres@127.0.0.1:$port/postgres"
 for _ in $(seq 1 100); do

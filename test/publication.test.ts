@@ -133,6 +133,8 @@ function honorRow(n: number, validUntil?: string) {
 
 // Shared by the tests below: the first batch, published across a holiday.
 let first: { submissionId: string; keys: string[]; publicationDate: string };
+/** The validity of the first batch's honor: about seven months after its receipt (the server's clock). */
+let honorValidUntil = '';
 
 describe('E12: a batch is published no later than the 5th working day after receipt', () => {
   test('across a holiday: the deadline moves past it; records not held are published after the review window and before the deadline; restricted and personal records never', async () => {
@@ -141,13 +143,14 @@ describe('E12: a batch is published no later than the 5th working day after rece
     const holidays = await makeHolidays(receiptDate, 2);
     const cal = await loadCalendar(p.db);
     const deadline = cal.addWorkingDays(receiptDate, 5);
+    honorValidUntil = addCalendarDays(receiptDate, 210);
     expect(deadline > holidays[1]).toBe(true);
     expect(cal.workingDaysBetween(receiptDate, deadline)).toBe(5);
 
     const { submissionId, handle, keys } = await accept(
       'QZ-GSJ',
       who.gsj,
-      [registrationRow(101), penaltyRow(101), honorRow(101, '2027-06-30'), honorRow(101), { item_code: 'P-BASIC', subject_id: citizenId(1), event_date: '2026-01-01', payload: { name: '李四' } }],
+      [registrationRow(101), penaltyRow(101), honorRow(101, honorValidUntil), honorRow(101), { item_code: 'P-BASIC', subject_id: citizenId(1), event_date: '2026-01-01', payload: { name: '李四' } }],
       receivedAt,
     );
     const tax = await accept('QZ-TAX', who.tax, [{ item_code: 'E-TAX', subject_id: uscc(101), event_date: '2026-09-30', payload: { tax_year: 2025, tax_paid: 1000, rating: 'A' } }], receivedAt);
@@ -176,7 +179,7 @@ describe('E12: a batch is published no later than the 5th working day after rece
     const byKey = new Map(rows.map((r) => [r.record_key, r]));
     expect(byKey.get(keys[0])).toMatchObject({ category: 'basic', period_end: null, period_basis: 'until_terminated' });
     expect(byKey.get(keys[1])).toMatchObject({ category: 'warning', period_end: addCalendarDays(addMonths(pubDate, 36), -1), period_basis: 'default_years' });
-    expect(byKey.get(keys[2])).toMatchObject({ category: 'honor', period_end: '2027-06-30', period_basis: 'validity' });
+    expect(byKey.get(keys[2])).toMatchObject({ category: 'honor', period_end: honorValidUntil, period_basis: 'validity' });
     expect(byKey.get(keys[3])).toMatchObject({ category: 'honor', period_end: addCalendarDays(addMonths(pubDate, 36), -1), period_basis: 'default_years' });
 
     // The restricted batch (E13) has nothing to publish; its workflow ends at once.
@@ -375,16 +378,17 @@ describe('E15: publication periods end; records are unpublished and kept as arch
 
   test('an honor with validity ends the day after its validity; one without lasts 3 years; a repeated or late run changes nothing more', async () => {
     const [, , withValidity, withoutValidity] = first.keys;
-    let r = await sweep('2027-06-30');
+    const dayAfter = addCalendarDays(honorValidUntil, 1);
+    let r = await sweep(honorValidUntil);
     expect((await pub(withValidity)).state).toBe('published');
-    r = await sweep('2027-07-01');
+    r = await sweep(dayAfter);
     expect(r.expired).toBeGreaterThanOrEqual(1);
-    expect(await pub(withValidity)).toMatchObject({ state: 'archived', archive_reason: 'period_ended', archived_on: '2027-07-01' });
+    expect(await pub(withValidity)).toMatchObject({ state: 'archived', archive_reason: 'period_ended', archived_on: dayAfter });
     expect((await pub(withoutValidity)).state).toBe('published');
 
-    const again = await sweep('2027-07-01');
+    const again = await sweep(dayAfter);
     expect(again).toMatchObject({ expired: 0, terminated: 0, refreshed: 0, retracted: 0, publishedOverdue: 0 });
-    const earlier = await sweep('2027-06-15');
+    const earlier = await sweep(addCalendarDays(honorValidUntil, -15));
     expect(earlier.expired).toBe(0);
 
     const end = (await pub(withoutValidity)).period_end as string;

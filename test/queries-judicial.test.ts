@@ -2,7 +2,7 @@ import type { Worker } from '@temporalio/worker';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { freshDatabase, type TestDb } from './support/db';
 import { timeSkippingEnv, uniqueTaskQueue, realWorker, stopAll } from './support/temporal';
-import { loadTestCalendarYears, removeCalendarYears, twinOf } from './support/calendar';
+import { TEST_CALENDAR_SOURCE, removeCalendarYears, weeksAhead } from './support/calendar';
 import { startCalendarYearLoaded } from '../api/temporal';
 import { calendarYearStamp } from '../db/calendar';
 import { citizenId, uscc } from './support/fixtures';
@@ -19,9 +19,9 @@ import { waitFor as until } from './support/wait';
  * is a holiday and the weekend follows, so the 3rd working day is Wednesday 2027-01-06 (without the holiday it
  * would be Tuesday 2027-01-05). Staff are alerted on the working day before, 2027-01-05.
  *
- * The scenario lies ahead of the server's clock whatever day the suite runs: its dates are those of 2026–27 moved
- * to the first later pair of years on the same weekdays (`twinOf`), whose calendars are the test fixture (New
- * Year's Day off) where no shipped one covers them.
+ * The scenario lies ahead of the server's clock whatever day the suite runs: its dates are moved on by whole weeks
+ * (`weeksAhead`, weekdays kept), and the years they fall in get a test calendar whose only day off is the moved
+ * New Year's Day (TEST DATA, not the State Council's schedule).
  */
 let t: TestDb;
 let env: TestWorkflowEnvironment;
@@ -32,9 +32,8 @@ let judge: Principal;
 let staff: Principal;
 let proofId: string;
 
-/** 2026–27 dates moved to the twin years ahead of the server's clock (set in beforeAll). */
+/** The scenario's dates moved ahead of the server's clock (set in beforeAll). */
 let d: (iso: string) => string = (iso) => iso;
-let Y = 2027;
 const at = (iso: string) => Date.parse(d(iso));
 const RECEIVED = '2026-12-31T10:00:00+08:00';
 
@@ -56,9 +55,7 @@ const row = (id: string) => t.db('judicial_requests').where('id', id).first();
 beforeAll(async () => {
   t = await freshDatabase();
   env = await timeSkippingEnv();
-  const twin = twinOf(2027, RECEIVED, await env.currentTimeMs());
-  Y = twin.year;
-  d = twin.at;
+  d = weeksAhead(RECEIVED, await env.currentTimeMs()).at;
   const mk = async (name: string, role: Principal['role'], organization: string) => {
     const { id } = await createPrincipal(t.db, { name, role, organization }, null, 'test');
     return { id, name, role, organization, providerId: null, providerCode: null, enterpriseUscc: null, personId: null } as Principal;
@@ -66,8 +63,12 @@ beforeAll(async () => {
   judge = await mk('执行法官', 'judicial', '钦州市中级人民法院');
   staff = await mk('征集机构工作人员', 'staff', '市信用信息征集服务机构');
   const admin = await mk('管理员', 'admin', '市社会信用体系建设管理机构');
-  // The year before (shipped, or the test fixture) and the scenario's year as test data: New Year's Day off.
-  await loadTestCalendarYears(t.db, [Y - 1, Y]);
+  // The years the scenario falls in, as test data: weekends and the (moved) New Year's Day off, nothing else.
+  const newYear = d('2027-01-01');
+  for (const year of new Set([d('2026-12-31'), d('2027-01-07')].map((x) => Number(x.slice(0, 4))))) {
+    const holidays = newYear.startsWith(`${year}-`) ? [{ date: newYear, name: '元旦（测试数据）/ test data' }] : [];
+    await replaceCalendarYear(t.db, { year, holidays, workdays: [] }, admin.id, 'test', TEST_CALENDAR_SOURCE);
+  }
   proofId = (await storeDocument(t.db, { kind: 'duty_proof', fileName: '协助查询通知书.pdf', contentType: 'application/pdf', content: Buffer.from('%PDF-1.4 协助查询') }, { id: judge.id, actor: 'judicial:执行法官' })).id;
   const provider = await t.db('providers').where('code', 'QZ-COURT').first('id');
   await t.db('records').insert([
@@ -135,10 +136,10 @@ test('the 3rd working day after receipt across the New Year holiday; alert the d
 }, 120000);
 
 test('a request in a year without a calendar: a provisional deadline (the earliest it can be), settled when an admin loads the year', async () => {
-  // Wednesday 14 June of a leap year whose 1 January is a Saturday (2028, or a later twin), with no calendar loaded.
-  const twin = twinOf(2028, '2028-06-14T10:00:00+08:00', await env.currentTimeMs());
-  const y = (iso: string) => twin.at(iso);
-  await removeCalendarYears(t.db, [twin.year]);
+  // A Wednesday (14 June 2028, or moved on by whole weeks) in a year with no calendar, nor the next one.
+  const y = weeksAhead('2028-06-14T10:00:00+08:00', await env.currentTimeMs()).at;
+  const year = Number(y('2028-06-14').slice(0, 4));
+  await removeCalendarYears(t.db, [year, year + 1]);
   const { id } = await createJudicialRequest(t.db, querierOf(judge), { subjectType: 'person', subjectId: citizenId(78), categories: null, caseNo: '(2028)桂07执9号', purpose: '执行财产调查', documentId: proofId });
   await t.db('judicial_requests').where('id', id).update({ received_at: y('2028-06-14T10:00:00+08:00') });
   await env.client.workflow.start(judicialRequestWorkflow, { taskQueue, workflowId: `judicial-request-${id}`, args: [{ requestId: id }] });
@@ -147,18 +148,19 @@ test('a request in a year without a calendar: a provisional deadline (the earlie
     const x = await row(id);
     return x.answer_due ? x : null;
   });
-  expect(provisional).toMatchObject({ receipt_date: y('2028-06-14'), answer_due: y('2028-06-17'), alert_date: y('2028-06-16'), calendar_pending_year: twin.year });
+  expect(provisional).toMatchObject({ receipt_date: y('2028-06-14'), answer_due: y('2028-06-17'), alert_date: y('2028-06-16'), calendar_pending_year: year });
   const told = await t.db('notifications').where({ recipient_role: 'staff', kind: 'judicial_request.received', entity_id: id }).first('title');
-  expect(told.title).toContain(`${y('2028-06-17')}（暂定，${twin.year} 年工作日历尚未载入）`);
+  expect(told.title).toContain(`${y('2028-06-17')}（暂定，${year} 年工作日历尚未载入）`);
   // The administrators are told (once) right after the deadline is stored.
-  await until(async () => (await t.db('notifications').where({ recipient_role: 'admin', kind: 'calendar.year_missing', entity_id: String(twin.year) })).length === 1);
+  await until(async () => (await t.db('notifications').where({ recipient_role: 'admin', kind: 'calendar.year_missing', entity_id: String(year) })).length === 1);
   const h = env.client.workflow.getHandle(`judicial-request-${id}`);
   expect((await h.query(judicialRequestStateQuery)).schedule).toMatchObject({ provisional: true });
 
   // An admin loads the year (weekends only here): the deadline is settled and the workflow woken.
   const admin = await t.db('principals').where('role', 'admin').first('id');
-  await replaceCalendarYear(t.db, { year: twin.year, holidays: [], workdays: [] }, admin.id, 'admin:管理员');
-  expect(await startCalendarYearLoaded(env.client, taskQueue, twin.year, await calendarYearStamp(t.db, twin.year))).toMatch(/^calendar-loaded-/);
+  await replaceCalendarYear(t.db, { year: year + 1, holidays: [], workdays: [] }, admin.id, 'admin:管理员');
+  await replaceCalendarYear(t.db, { year: year, holidays: [], workdays: [] }, admin.id, 'admin:管理员');
+  expect(await startCalendarYearLoaded(env.client, taskQueue, year, await calendarYearStamp(t.db, year))).toMatch(/^calendar-loaded-/);
   const r = await until(async () => {
     const x = await row(id);
     return x.calendar_pending_year === null ? x : null;

@@ -1,4 +1,4 @@
-import { allHandlersFinished, condition, defineQuery, defineUpdate, proxyActivities, setHandler } from '@temporalio/workflow';
+import { ApplicationFailure, allHandlersFinished, condition, defineQuery, defineUpdate, proxyActivities, setHandler } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { calendarWaiter } from './calendar';
 import type { AnswerResult, ConcludeResult, ObjectionDeadline } from '../activities/objections';
@@ -70,6 +70,9 @@ export async function objectionWorkflow(input: ObjectionInput): Promise<Objectio
   setHandler(
     verifyObjectionUpdate,
     async (a) => {
+      // An answer sent while the verification is being opened waits for it (its deadline decides "in time").
+      await condition(() => state.stage !== 'opening');
+      if (state.answer || state.stage === 'answering') throw ApplicationFailure.nonRetryable('信息提供单位已答复，不能重复答复 / the provider has answered already', 'AlreadyAnswered');
       const before = state.stage;
       state.stage = 'answering';
       try {
@@ -84,7 +87,6 @@ export async function objectionWorkflow(input: ObjectionInput): Promise<Objectio
     },
     {
       validator: (a) => {
-        if (state.stage === 'opening') throw new Error('异议尚在受理中，请稍后 / the objection is being opened; try again shortly');
         if (state.answer || state.stage === 'answering') throw new Error('信息提供单位已答复，不能重复答复 / the provider has answered already');
         if (concluded() || state.stage === 'concluding') throw new Error('异议已处理完毕 / the objection is concluded');
         if (!VERDICT_VALUES.includes(a.verdict)) throw new Error('verdict 应为 confirmed_wrong（确有错误）或 confirmed_right（核实无误）/ verdict must be confirmed_wrong or confirmed_right');

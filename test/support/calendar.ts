@@ -1,4 +1,4 @@
-import { builtInCalendarYears, type CalendarYear } from '../../domain/calendar';
+import { addCalendarDays, builtInCalendarYears, type CalendarYear } from '../../domain/calendar';
 import { replaceCalendarYear } from '../../db/calendar';
 import type { Db } from '../../db/knex';
 
@@ -62,19 +62,20 @@ export async function yearsFrom(db: Db, fromYear: number): Promise<number[]> {
   return (await db('calendar_years').where('year', '>=', fromYear).orderBy('year').pluck('year')) as number[];
 }
 
-const isLeap = (y: number) => (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
-const jan1Weekday = (y: number) => new Date(Date.UTC(y, 0, 1)).getUTCDay();
-
 /**
- * A scenario written for fixed dates of `base` (say a request on Thursday 31 December 2026 and its deadline in
- * January 2027), moved to the first later year whose dates fall on the same weekdays (same weekday on 1 January,
- * same leap-ness), so that it lies ahead of the Temporal test server's clock on whatever day the suite runs.
- * `first` is the scenario's first instant, written in `base`'s dates (it may fall in the year before).
+ * A scenario written for fixed dates (say a request on Thursday 31 December 2026 and its deadline in January 2027),
+ * moved on by whole weeks so that it starts within a week ahead of the Temporal test server's clock, on whatever
+ * day the suite runs: every date keeps its weekday. The test gives the days off it relies on as test data on the
+ * moved dates. (Moving by whole years would keep the holidays but can jump more than ten years, past the test
+ * server's longest workflow run.) `first` is the scenario's first instant.
  */
-export function twinOf(base: number, first: string, nowMs: number): { year: number; at: (iso: string) => string } {
-  for (let year = base; ; year++) {
-    if (jan1Weekday(year) !== jan1Weekday(base) || isLeap(year) !== isLeap(base)) continue;
-    const at = (iso: string) => iso.replace(/^(\d{4})/, (y) => String(Number(y) + year - base));
-    if (Date.parse(at(first)) > nowMs + 3_600_000) return { year, at };
-  }
+export function weeksAhead(first: string, nowMs: number): { days: number; at: (iso: string) => string } {
+  const WEEK = 7 * 86_400_000;
+  const weeks = Math.max(0, Math.ceil((nowMs + 3_600_000 - Date.parse(first)) / WEEK));
+  const days = weeks * 7;
+  const at = (iso: string) => {
+    const date = addCalendarDays(iso.slice(0, 10), days);
+    return date + iso.slice(10);
+  };
+  return { days, at };
 }
