@@ -48,6 +48,9 @@ afterAll(async () => {
 
 const period = () => periodContaining(today, 'monthly').code;
 let submissionId: string;
+/** The year the batch's provisional deadline waits on: the year of the first day counted (on 31 December, the next one). */
+let batchYear: number;
+const waitingIn = (year: number) => ({ obligations: year === Y ? 1 : 0, batches: year === batchYear ? 1 : 0 });
 
 test('a batch received while its year has no calendar: a provisional publication deadline, marked so (E12)', async () => {
   const res = await request(p.app).post('/submissions').set('Authorization', gsj).set('Idempotency-Key', 'year-missing-1').send({ period: period(), records: [penaltyRow(1, { event_date: '2026-10-12' })] });
@@ -57,9 +60,11 @@ test('a batch received while its year has no calendar: a provisional publication
     const r = await request(p.app).get(`/submissions/${submissionId}`).set('Authorization', gsj);
     return r.body.submission?.publication_deadline ? r.body.submission : null;
   }, 'the provisional deadline');
-  expect(sub).toMatchObject({ publication_deadline_provisional: true, calendar_pending_year: Y });
+  const receipt = shanghaiDate(new Date(sub.received_at));
+  batchYear = Number(addCalendarDays(receipt, 1).slice(0, 4));
+  expect(sub).toMatchObject({ publication_deadline_provisional: true, calendar_pending_year: batchYear });
   // Every day of the missing year counted: the 5th day after receipt, the earliest the true deadline can be.
-  expect(sub.publication_deadline).toBe(addCalendarDays(shanghaiDate(new Date(sub.received_at)), 5));
+  expect(sub.publication_deadline).toBe(addCalendarDays(receipt, 5));
 });
 
 test("the current period's obligation gets no due date and is never overdue while the year is missing (E7, P9, E20)", async () => {
@@ -83,6 +88,7 @@ test("the current period's obligation gets no due date and is never overdue whil
 test('the administrators are told once, the dashboard and readiness warn (200: the platform works), the log says it once', async () => {
   const notes = await p.db('notifications').where({ kind: 'calendar.year_missing', entity_id: String(Y) });
   expect(notes).toHaveLength(1);
+  expect(await p.db('notifications').where({ kind: 'calendar.year_missing', entity_id: String(batchYear) })).toHaveLength(1);
   expect(notes[0]).toMatchObject({ recipient_role: 'admin' });
   expect(notes[0].title).toContain(`${Y} 年工作日历尚未载入`);
   expect(notes[0].body).toContain(`PUT /calendar/years/${Y}`);
@@ -92,15 +98,17 @@ test('the administrators are told once, the dashboard and readiness warn (200: t
   const ready = await request(p.app).get('/health/ready');
   expect(ready.status).toBe(200);
   expect(ready.body.status).toBe('ready');
-  // This year missing; from 1 November next year is reminded too (the order: by year).
+  // This year missing; next year too when the batch's deadline counts into it (31 December), else from 1 November
+  // next year is reminded (the order: by year).
   const expected = [{ code: 'CALENDAR_YEAR_MISSING', year: Y, title: expect.stringContaining(String(Y)) }];
-  if (today.slice(5) >= '11-01') expected.push({ code: 'CALENDAR_NEXT_YEAR_NOT_LOADED', year: Y + 1, title: expect.stringContaining(String(Y + 1)) });
+  if (batchYear !== Y) expected.push({ code: 'CALENDAR_YEAR_MISSING', year: batchYear, title: expect.stringContaining(String(batchYear)) });
+  else if (today.slice(5) >= '11-01') expected.push({ code: 'CALENDAR_NEXT_YEAR_NOT_LOADED', year: Y + 1, title: expect.stringContaining(String(Y + 1)) });
   expect(ready.body.warnings).toEqual(expected);
   expect(ready.body.warnings[0].waiting).toBeUndefined(); // what waits is for administrators only
 
   const dash = await request(p.app).get('/admin/dashboard').set('Authorization', admin);
   expect(dash.status).toBe(200);
-  expect(dash.body.warnings[0]).toMatchObject({ code: 'CALENDAR_YEAR_MISSING', year: Y, waiting: { obligations: 1, batches: 1 } });
+  expect(dash.body.warnings[0]).toMatchObject({ code: 'CALENDAR_YEAR_MISSING', year: Y, waiting: waitingIn(Y) });
   expect(dash.body.calendar).toMatchObject({ this_year_loaded: false });
   expect(dash.body.obligations).toMatchObject({ awaiting_calendar: 1 });
   expect((await request(p.app).get('/admin/dashboard').set('Authorization', gsj)).status).toBe(403);
@@ -114,8 +122,10 @@ test('loading the years wakes what waits within a minute: the due date is set, t
   const years = [Y, Y + 1];
   const put = await request(p.app).put(`/calendar/years/${Y}`).set('Authorization', admin).send({ holidays: testCalendarYear(Y).holidays, workdays: [] });
   expect(put.status).toBe(200);
-  expect(put.body).toMatchObject({ year: Y, waiting: { obligations: 1, batches: 1 }, settling: { workflow_id: expect.stringMatching(/^calendar-loaded-/) } });
-  expect((await request(p.app).put(`/calendar/years/${Y + 1}`).set('Authorization', admin).send({ holidays: testCalendarYear(Y + 1).holidays, workdays: [] })).status).toBe(200);
+  expect(put.body).toMatchObject({ year: Y, waiting: waitingIn(Y), settling: { workflow_id: expect.stringMatching(/^calendar-loaded-/) } });
+  const next = await request(p.app).put(`/calendar/years/${Y + 1}`).set('Authorization', admin).send({ holidays: testCalendarYear(Y + 1).holidays, workdays: [] });
+  expect(next.status).toBe(200);
+  expect(next.body.waiting).toMatchObject(waitingIn(Y + 1));
 
   const calendar = new WorkingCalendar(years.map(testCalendarYear));
   const due = dueDateOf(calendar, periodContaining(today, 'monthly'), 5);

@@ -154,6 +154,7 @@ test('a request in a year without a calendar: a provisional deadline (the earlie
   // The administrators are told (once) right after the deadline is stored.
   await until(async () => (await t.db('notifications').where({ recipient_role: 'admin', kind: 'calendar.year_missing', entity_id: String(year) })).length === 1);
   const h = env.client.workflow.getHandle(`judicial-request-${id}`);
+  await until(async () => (await h.query(judicialRequestStateQuery)).schedule);
   expect((await h.query(judicialRequestStateQuery)).schedule).toMatchObject({ provisional: true });
 
   // An admin loads the year (weekends only here): the deadline is settled and the workflow woken.
