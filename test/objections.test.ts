@@ -360,7 +360,11 @@ describe('a deadline across the Spring Festival', () => {
     });
     expect(row).toMatchObject({ acceptance_date: '2026-02-10', deadline: '2026-03-02' });
     expect(new Date(row.due_at).toISOString()).toBe('2026-03-02T16:00:00.000Z');
-    const st = await handle.query(objectionStateQuery);
+    // The workflow's own state follows once the activity that wrote the row has returned.
+    const st = await waitFor(async () => {
+      const q = await handle.query(objectionStateQuery);
+      return q.stage === 'overdue' ? q : null;
+    });
     expect(st).toMatchObject({ stage: 'overdue', overdue: true, deadline: { acceptanceDate: '2026-02-10', deadline: '2026-03-02', dueAt: '2026-03-02T16:00:00.000Z' } });
     const cal = await loadCalendar(p.db);
     expect(cal.workingDaysBetween('2026-02-12', '2026-03-02')).toBe(8);
