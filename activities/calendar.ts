@@ -3,12 +3,12 @@
  * administrators (db/calendar-gaps), logged once per year and process at WARN without a stack trace, never retried
  * in a loop. What waits on the year is settled, and its workflows woken, when it is loaded.
  */
-import { WorkflowNotFoundError } from '@temporalio/client';
 import { loadCalendar } from '../db/calendar';
 import { closeCalendarGap, loadedUnsettledGaps, noteCalendarGap, remindNextYear, waitingOn } from '../db/calendar-gaps';
 import { settleYear } from '../db/deadlines';
 import { shanghaiDate, NEXT_YEAR_REMINDER_FROM, type WorkingCalendar } from '../domain/calendar';
-import { CALENDAR_LOADED_SIGNAL, waitingTotal, yearsExpected, type Waiting } from '../domain/calendar-gaps';
+import { tellCalendarLoaded } from '../processes/client';
+import { waitingTotal, yearsExpected, type Waiting } from '../domain/calendar-gaps';
 import { querySettings } from '../domain/config';
 import type { Db } from '../db/knex';
 import type { ActivityDeps } from './deps';
@@ -30,7 +30,11 @@ export function warnMissingYearOnce(year: number, what: string): void {
  * (and announced the first time). Should the year have been loaded a moment ago, it runs again with a fresh
  * calendar, so nothing waits on a year that is there.
  */
-export async function settleWithCalendar<T extends { pendingYear?: number | null }>(db: Db, what: string, settle: (calendar: WorkingCalendar) => Promise<T | null>): Promise<T | null> {
+export async function settleWithCalendar<T extends { pendingYear?: number | null }>(
+  db: Db,
+  what: string,
+  settle: (calendar: WorkingCalendar) => Promise<T | null>,
+): Promise<T | null> {
   let calendar = await loadCalendar(db);
   for (let attempt = 0; ; attempt++) {
     const r = await settle(calendar);
@@ -73,15 +77,11 @@ async function settleLoadedYear(deps: ActivityDeps, year: number): Promise<Settl
   });
   let woken = 0;
   for (const workflowId of r.workflows) {
-    try {
-      await deps.temporal.workflow.getHandle(workflowId).signal(CALENDAR_LOADED_SIGNAL, year);
-      woken++;
-    } catch (e) {
-      if (!(e instanceof WorkflowNotFoundError)) throw e;
-    }
+    if (await tellCalendarLoaded(deps.temporal, workflowId, year)) woken++;
   }
   await closeCalendarGap(deps.db, year, r.settled);
-  if (waitingTotal(r.settled) || woken) console.log(`[worker] calendar ${year} loaded: ${waitingTotal(r.settled)} deadline(s) settled, ${woken} workflow(s) woken`);
+  if (waitingTotal(r.settled) || woken)
+    console.log(`[worker] calendar ${year} loaded: ${waitingTotal(r.settled)} deadline(s) settled, ${woken} workflow(s) woken`);
   return { year, loaded: true, settled: r.settled, woken };
 }
 

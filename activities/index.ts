@@ -3,7 +3,9 @@ import { submissionActivities } from './submission';
 import { obligationActivities } from './obligations';
 import { publicationActivities } from './publication';
 import { objectionActivities } from './objections';
-import { queryActivities } from './queries';
+import { ratingRequestActivities } from './rating-requests';
+import { judicialRequestActivities } from './judicial-requests';
+import { retentionActivities } from './retention';
 import { calendarActivities } from './calendar';
 
 export type { ActivityDeps } from './deps';
@@ -18,7 +20,9 @@ export const createActivities = (deps: ActivityDeps) => ({
   ...obligationActivities(deps),
   ...publicationActivities(deps),
   ...objectionActivities(deps),
-  ...queryActivities(deps),
+  ...ratingRequestActivities(deps),
+  ...judicialRequestActivities(deps),
+  ...retentionActivities(deps),
   ...calendarActivities(deps),
 });
 

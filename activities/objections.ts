@@ -1,27 +1,25 @@
 import { ApplicationFailure } from '@temporalio/activity';
+import { ObjectionStateError, objectionItems, objectionRow } from '../db/objections';
 import {
-  ObjectionStateError,
-  applyCorrections,
   checkCorrections,
-  objectionItems,
-  concludeObjection,
   linkComplianceCase,
   markDeadlinePassed,
   noteProvisionalDeadline,
-  objectionRow,
   openVerification,
   recordProviderAnswer,
   type AnswerResult,
-  type ConcludeResult,
   type DeadlineResult,
-} from '../db/objections';
+} from '../db/objection-verification';
+import { applyCorrections, concludeObjection, type ConcludeResult } from '../db/objection-outcome';
+import { systemActor } from '../db/audit';
 import { objectionDeadline, type ObjectionDeadline, type Outcome, type RecordCorrection, type Verdict } from '../domain/objections';
 import { openComplianceCase, resolveComplianceCaseAndTell } from './obligations';
 import { settleWithCalendar } from './calendar';
 import { settleObjectionDeadline } from '../db/deadlines';
 import type { ActivityDeps } from './deps';
 
-export type { AnswerResult, ConcludeResult, DeadlineResult } from '../db/objections';
+export type { AnswerResult, DeadlineResult } from '../db/objection-verification';
+export type { ConcludeResult } from '../db/objection-outcome';
 export type { ObjectionDeadline } from '../domain/objections';
 
 export interface ProviderAnswerInput {
@@ -59,7 +57,8 @@ export const objectionActivities = (deps: ActivityDeps) => ({
   async objectionOpen(objectionId: string): Promise<ObjectionDeadline> {
     const o = await objectionRow(deps.db, objectionId);
     if (!o) throw missing(objectionId);
-    if (!o.accepted_at) throw ApplicationFailure.nonRetryable(`objection ${objectionId} is not accepted`, 'ObjectionStateConflict', { state: o.state });
+    if (!o.accepted_at)
+      throw ApplicationFailure.nonRetryable(`objection ${objectionId} is not accepted`, 'ObjectionStateConflict', { state: o.state });
     const acceptedAt = new Date(o.accepted_at);
     const what = `异议 ${objectionId} 的核实期限 / the verification deadline of objection ${objectionId}`;
     // Opened once (notices with the deadline); settled again while it is provisional and the year is there.
@@ -123,7 +122,7 @@ export const objectionActivities = (deps: ActivityDeps) => ({
     if (after.provider_verdict) {
       await resolveComplianceCaseAndTell(deps, {
         caseId: c.id,
-        actor: 'system:objection',
+        actor: systemActor('objection'),
         resolution: '信息提供单位已答复异议核实（逾期）/ the provider answered the verification late',
         detail: { objection_id: input.objectionId },
       });
@@ -143,7 +142,13 @@ export const objectionActivities = (deps: ActivityDeps) => ({
     const appliedKeys = new Set((await objectionItems(deps.db, o.id)).filter((i) => i.result).map((i) => i.record_key));
     if (!o.outcome && input.outcome === 'corrected') {
       // All or nothing: every correction is checked against the current records before any is applied.
-      const problems = await checkCorrections(deps.db, o.id, o.provider_id, (o.provider_corrections ?? []).filter((c) => !appliedKeys.has(c.record_key)), { skipGone: true });
+      const problems = await checkCorrections(
+        deps.db,
+        o.id,
+        o.provider_id,
+        (o.provider_corrections ?? []).filter((c) => !appliedKeys.has(c.record_key)),
+        { skipGone: true },
+      );
       if (problems.length) {
         throw ApplicationFailure.nonRetryable(
           `更正内容已不适用于当前记录，请信息提供单位重新核实 / the correction no longer fits the record: ${problems.map((e) => `${e.field} ${e.reason}`).join('; ')}`,

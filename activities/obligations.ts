@@ -4,34 +4,38 @@
  * activity is idempotent; the database is the source of truth and the workflows only decide when.
  */
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { loadCalendar } from '../db/calendar';
+import { recordAudit } from '../db/audit';
+import { obligationReminder } from '../domain/notices/obligations';
+import { caseOpenedToAdmins, caseOpenedToProvider } from '../domain/notices/compliance-cases';
 import { notify } from '../db/notifications';
 import {
-  CaseStateError,
   SYSTEM_ACTOR,
-  applyEffectiveCadences,
-  caseById,
   declareOverdue,
   fulfilObligation,
-  insertComplianceCase,
   obligationById,
   obligationsWithUnnoticedSubmissions,
   openMissingObligations,
-  orderDeadlinePassed,
-  recordEscalation,
+} from '../db/obligations';
+import { applyEffectiveCadences } from '../db/provider-cadences';
+import {
+  CaseStateError,
+  caseById,
+  insertComplianceCase,
   recordOrder,
   resolveComplianceCase,
-  unstartedObligations,
   type NewComplianceCase,
-} from '../db/obligations';
+} from '../db/compliance-cases';
+import { orderDeadlinePassed, recordEscalation } from '../db/compliance-escalation';
 import { isIsoDate, shanghaiDate } from '../domain/calendar';
 import { obligationSettings } from '../domain/config';
-import { CASE_KIND_ZH, endOfShanghaiDay, periodLabelZh, reminderPlan, type CaseState, type ObligationState, type ReminderPlan } from '../domain/obligations';
+import { endOfShanghaiDay, reminderPlan, type CaseState, type ObligationState, type ReminderPlan } from '../domain/obligations';
 import { parsePeriod } from '../domain/periods';
-import type { SubmissionHook } from '../api/hooks';
-import type { complianceCaseWorkflow, obligationWorkflow } from '../workflows/obligation';
-import { caseChangedSignal, submissionReceivedSignal } from '../workflows/obligation';
+import { startComplianceCaseProcess, tellCaseChanged, tellObligationOfSubmission } from '../processes/client';
+import { startPendingObligations } from '../processes/starts';
+import type { CaseSnapshot, EscalationRequest, OrderRequest } from '../processes/messages';
+import { markComplianceCaseStarted, obligationOfSubmission } from '../db/workflow-starts';
 import type { ActivityDeps } from './deps';
 import { calendarFailure } from './submission';
 import { settleWithCalendar } from './calendar';
@@ -74,33 +78,6 @@ export interface ObligationPlan {
   awaitingCalendarYear?: number | null;
 }
 
-export interface CaseSnapshot {
-  caseId: string;
-  kind: string;
-  state: CaseState;
-  orderDeadline: string | null;
-  /** When the order's deadline ends (ISO), if ordered. */
-  deadlineEndsAt: string | null;
-}
-
-/** What an admin's order carries into the case workflow (the API has validated it). */
-export interface OrderRequest {
-  deadline: string;
-  note: string | null;
-  principalId: string;
-  actor: string;
-  requestId: string;
-}
-
-export interface EscalationRequest {
-  responsibleUnit: string;
-  referredTo: string;
-  note: string;
-  principalId: string;
-  actor: string;
-  requestId: string;
-}
-
 type TemporalDeps = Pick<ActivityDeps, 'db' | 'temporal' | 'taskQueue'>;
 
 const heartbeat = (details?: unknown) => {
@@ -119,46 +96,14 @@ async function mapLimit<T>(items: T[], limit: number, fn: (t: T) => Promise<void
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, run));
 }
 
-/**
- * Starts the workflow of every obligation that has none yet (just opened, or left by a crash between opening and
- * starting). Workflow ids are the business key (`obligation-<provider>-<period>`), so a second start is a no-op.
- */
-export async function startPendingObligationWorkflows(deps: TemporalDeps): Promise<number> {
-  let started = 0;
-  for (;;) {
-    const batch = await unstartedObligations(deps.db, 500);
-    if (!batch.length) return started;
-    await mapLimit(batch, 32, async (o) => {
-      try {
-        await deps.temporal.workflow.start<typeof obligationWorkflow>('obligationWorkflow', {
-          taskQueue: deps.taskQueue,
-          workflowId: o.workflowId,
-          args: [{ obligationId: o.id }],
-          workflowIdReusePolicy: 'REJECT_DUPLICATE',
-        });
-      } catch (e) {
-        if (!(e instanceof WorkflowExecutionAlreadyStartedError)) throw e;
-      }
-    });
-    await deps.db('obligations').whereIn('id', batch.map((o) => o.id)).whereNull('workflow_started_at').update({ workflow_started_at: deps.db.fn.now() });
-    started += batch.length;
-    heartbeat({ started });
-  }
-}
+/** Starts the workflow of every obligation that has none yet; heartbeats its progress. */
+export const startPendingObligationWorkflows = (deps: TemporalDeps): Promise<number> =>
+  startPendingObligations(deps.db, deps, (started) => heartbeat({ started }));
 
 /** Starts a compliance case's workflow (idempotent by its id). */
 export async function ensureComplianceCaseWorkflow(deps: TemporalDeps, caseId: string, workflowId: string): Promise<void> {
-  try {
-    await deps.temporal.workflow.start<typeof complianceCaseWorkflow>('complianceCaseWorkflow', {
-      taskQueue: deps.taskQueue,
-      workflowId,
-      args: [{ caseId }],
-      workflowIdReusePolicy: 'REJECT_DUPLICATE',
-    });
-  } catch (e) {
-    if (!(e instanceof WorkflowExecutionAlreadyStartedError)) throw e;
-  }
-  await deps.db('compliance_cases').where('id', caseId).whereNull('workflow_started_at').update({ workflow_started_at: deps.db.fn.now() });
+  await startComplianceCaseProcess(deps, workflowId, caseId);
+  await markComplianceCaseStarted(deps.db, caseId);
 }
 
 /**
@@ -170,16 +115,17 @@ export async function ensureComplianceCaseWorkflow(deps: TemporalDeps, caseId: s
  *
  * Idempotent: one case per kind and reference. When the provider does answer, call `resolveComplianceCaseAndTell`.
  */
-export async function openComplianceCase(deps: TemporalDeps, input: NewComplianceCase): Promise<{ id: string; workflowId: string; created: boolean }> {
+export async function openComplianceCase(
+  deps: TemporalDeps,
+  input: NewComplianceCase,
+): Promise<{ id: string; workflowId: string; created: boolean }> {
   const c = await deps.db.transaction(async (trx) => {
     const opened = await insertComplianceCase(trx, input);
     if (opened.created) {
       const provider = await trx('providers').where('id', input.providerId).first('code', 'name_zh');
       await notify(trx, {
         to: { providerId: input.providerId },
-        kind: 'compliance.opened',
-        title: `${CASE_KIND_ZH[input.kind]}：${input.summary}`,
-        body: `${input.summary}。拖延的，由市社会信用体系建设管理机构责令限期改正；拒不改正的，提请监察部门追究直接责任人的行政责任（E20、P24）。`,
+        ...caseOpenedToProvider(input),
         entity: 'compliance_case',
         entityId: opened.id,
         data: { kind: input.kind, referenceId: input.referenceId },
@@ -187,9 +133,7 @@ export async function openComplianceCase(deps: TemporalDeps, input: NewComplianc
       });
       await notify(trx, {
         to: { role: 'admin' },
-        kind: 'compliance.opened',
-        title: `${provider.name_zh}：${CASE_KIND_ZH[input.kind]} / compliance case opened`,
-        body: input.summary,
+        ...caseOpenedToAdmins({ ...input, providerName: provider.name_zh }),
         entity: 'compliance_case',
         entityId: opened.id,
         data: { provider: provider.code, kind: input.kind, referenceId: input.referenceId },
@@ -204,11 +148,7 @@ export async function openComplianceCase(deps: TemporalDeps, input: NewComplianc
 
 /** Tells a case's workflow to read its case again (it was resolved or changed in the database). */
 export async function tellCaseWorkflow(temporal: Client, workflowId: string): Promise<void> {
-  try {
-    await temporal.workflow.getHandle(workflowId).signal(caseChangedSignal);
-  } catch (e) {
-    if (!(e instanceof WorkflowNotFoundError)) throw e;
-  }
+  await tellCaseChanged(temporal, workflowId);
 }
 
 /** The provider did what it failed to do: resolves the case (if still overdue or ordered in time) and tells its workflow. */
@@ -220,20 +160,6 @@ export async function resolveComplianceCaseAndTell(
   if (workflowId) await tellCaseWorkflow(deps.temporal, workflowId);
   return workflowId !== null;
 }
-
-/**
- * After a batch is accepted: tells the obligation of that provider and period (its workflow checks the database).
- * No obligation open for that period (or already fulfilled): nothing to tell.
- */
-export const obligationSubmissionHook: SubmissionHook = async (deps, s) => {
-  const o = await deps.db('obligations').where({ provider_id: s.providerId, period: s.period }).first('workflow_id', 'state');
-  if (!o || o.state === 'fulfilled') return;
-  try {
-    await deps.temporal.workflow.getHandle(o.workflow_id).signal(submissionReceivedSignal, s.submissionId);
-  } catch (e) {
-    if (!(e instanceof WorkflowNotFoundError)) throw e;
-  }
-};
 
 function stateFailure(e: unknown): unknown {
   if (e instanceof CaseStateError) return ApplicationFailure.nonRetryable(e.message, 'CaseStateConflict', { state: e.state });
@@ -259,16 +185,17 @@ export const obligationActivities = (deps: ActivityDeps) => ({
     }
     const applied = await applyEffectiveCadences(deps.db, today);
     const calendar = await loadCalendar(deps.db);
-    const opened = await openMissingObligations(deps.db, { today, dueWorkingDays: obligationSettings().obligationDueWorkingDays, calendar, providerIds });
+    const opened = await openMissingObligations(deps.db, {
+      today,
+      dueWorkingDays: obligationSettings().obligationDueWorkingDays,
+      calendar,
+      providerIds,
+    });
     heartbeat({ opened: opened.length });
     const started = await startPendingObligationWorkflows(deps);
     const unnoticed = await obligationsWithUnnoticedSubmissions(deps.db);
     await mapLimit(unnoticed, 16, async (o) => {
-      try {
-        await deps.temporal.workflow.getHandle(o.workflowId).signal(submissionReceivedSignal, 'reconciled');
-      } catch (e) {
-        if (!(e instanceof WorkflowNotFoundError)) throw e;
-      }
+      await tellObligationOfSubmission(deps.temporal, o.workflowId, 'reconciled');
     });
     return { today, opened: opened.length, started, cadencesApplied: applied.length, resignalled: unnoticed.length };
   },
@@ -281,7 +208,14 @@ export const obligationActivities = (deps: ActivityDeps) => ({
   async planObligation(obligationId: number): Promise<ObligationPlan> {
     const o = await obligationById(deps.db, obligationId);
     if (!o) throw ApplicationFailure.nonRetryable(`obligation ${obligationId} not found`, 'ObligationNotFound');
-    const base = { obligationId: o.id, providerCode: o.provider_code, period: o.period, state: o.state, onTime: o.on_time, awaitingCalendarYear: null };
+    const base = {
+      obligationId: o.id,
+      providerCode: o.provider_code,
+      period: o.period,
+      state: o.state,
+      onTime: o.on_time,
+      awaitingCalendarYear: null,
+    };
     if (o.state === 'waived') {
       // Nothing is owed: no due date to compute (its year's calendar may not even be loaded), no reminders.
       const due = o.due_date ?? '';
@@ -291,14 +225,31 @@ export const obligationActivities = (deps: ActivityDeps) => ({
     const due = (await settleWithCalendar(deps.db, what, (calendar) => settleObligationDueDate(deps.db, calendar, o.id, SYSTEM_ACTOR)))!;
     let caseWorkflowId: string | null = null;
     if (o.case_id) caseWorkflowId = (await deps.db('compliance_cases').where('id', o.case_id).first('workflow_id'))?.workflow_id ?? null;
-    if (due.dueDate === null) return { ...base, dueDate: '', dueEndsAt: '', reminders: [], caseWorkflowId, awaitingCalendarYear: due.pendingYear };
+    if (due.dueDate === null)
+      return { ...base, dueDate: '', dueEndsAt: '', reminders: [], caseWorkflowId, awaitingCalendarYear: due.pendingYear };
     let reminders: ReminderPlan[];
     try {
-      reminders = reminderPlan(await loadCalendar(deps.db), parsePeriod(o.period)!, due.dueDate, obligationSettings().obligationReminderWorkingDays, REMINDER_HOUR);
+      reminders = reminderPlan(
+        await loadCalendar(deps.db),
+        parsePeriod(o.period)!,
+        due.dueDate,
+        obligationSettings().obligationReminderWorkingDays,
+        REMINDER_HOUR,
+      );
     } catch (e) {
       throw calendarFailure(e);
     }
     return { ...base, dueDate: due.dueDate, dueEndsAt: endOfShanghaiDay(due.dueDate), reminders, caseWorkflowId };
+  },
+
+  /**
+   * A step of the submission workflow, once its batch is received: tells the obligation of the batch's provider and
+   * period (its workflow checks the database). No obligation open for that period, or fulfilled: nothing to tell.
+   */
+  async tellObligationOfBatch(submissionId: string): Promise<{ told: boolean }> {
+    const o = await obligationOfSubmission(deps.db, submissionId);
+    if (!o || o.state === 'fulfilled') return { told: false };
+    return { told: await tellObligationOfSubmission(deps.temporal, o.workflowId, submissionId) };
   },
 
   /** A submission was announced: records the fulfilment if the database holds one (and resolves its case). */
@@ -319,13 +270,10 @@ export const obligationActivities = (deps: ActivityDeps) => ({
       const f = await fulfilObligation(trx, o);
       if (f.fulfilled) return { fulfilled: true, onTime: f.onTime, sent: false, waived: false };
       if (f.waived) return { fulfilled: false, onTime: null, sent: false, waived: true };
-      const label = periodLabelZh(o.period);
       const dedupeKey = `obligation-reminder-${o.id}-${workingDaysBefore}`;
       const sent = await notify(trx, {
         to: { providerId: o.provider_id },
-        kind: 'obligation.reminder',
-        title: `报送提醒：${label}信用信息应于 ${o.due_date} 前报送 / reminder: submission for ${o.period} due ${o.due_date}`,
-        body: `本单位${label}（${o.period}）的信用信息应于 ${o.due_date} 前报送，距截止还有 ${workingDaysBefore} 个工作日（E7、P9）。`,
+        ...obligationReminder({ period: o.period, dueDate: o.due_date, workingDaysBefore }),
         entity: 'obligation',
         entityId: String(o.id),
         data: { period: o.period, dueDate: o.due_date, workingDaysBefore, date },
@@ -333,15 +281,22 @@ export const obligationActivities = (deps: ActivityDeps) => ({
       });
       if (sent) {
         await trx('obligation_events')
-          .insert({ obligation_id: o.id, kind: 'reminded', actor: SYSTEM_ACTOR, detail: { workingDaysBefore, date, dueDate: o.due_date }, dedupe_key: dedupeKey })
+          .insert({
+            obligation_id: o.id,
+            kind: 'reminded',
+            actor: SYSTEM_ACTOR,
+            detail: { workingDaysBefore, date, dueDate: o.due_date },
+            dedupe_key: dedupeKey,
+          })
           .onConflict('dedupe_key')
           .ignore();
-        await trx('audit_log').insert({
+        await recordAudit(trx, {
           actor: SYSTEM_ACTOR,
           action: 'obligation.remind',
           entity: 'obligation',
-          entity_id: String(o.id),
-          detail: { workingDaysBefore, date, dueDate: o.due_date, article: 'E7, P9' },
+          id: o.id,
+          article: 'E7, P9',
+          detail: { workingDaysBefore, date, dueDate: o.due_date },
         });
       }
       return { fulfilled: false, onTime: null, sent, waived: false };
@@ -349,7 +304,9 @@ export const obligationActivities = (deps: ActivityDeps) => ({
   },
 
   /** The due date has passed: fulfilled after all (the database says so), or overdue with a compliance case. */
-  async declareObligationOverdue(obligationId: number): Promise<{ state: 'fulfilled' | 'overdue' | 'waived'; onTime: boolean | null; caseWorkflowId: string | null }> {
+  async declareObligationOverdue(
+    obligationId: number,
+  ): Promise<{ state: 'fulfilled' | 'overdue' | 'waived'; onTime: boolean | null; caseWorkflowId: string | null }> {
     const r = await declareOverdue(deps.db, obligationId);
     if (r.resolvedCase) await tellCaseWorkflow(deps.temporal, r.resolvedCase.workflowId);
     if (r.state === 'overdue' && r.caseId && r.caseWorkflowId) await ensureComplianceCaseWorkflow(deps, r.caseId, r.caseWorkflowId);
@@ -368,7 +325,10 @@ export const obligationActivities = (deps: ActivityDeps) => ({
     };
   },
 
-  async recordRectificationOrder(caseId: string, req: OrderRequest): Promise<{ state: CaseState; orderDeadline: string; deadlineEndsAt: string }> {
+  async recordRectificationOrder(
+    caseId: string,
+    req: OrderRequest,
+  ): Promise<{ state: CaseState; orderDeadline: string; deadlineEndsAt: string }> {
     try {
       return await recordOrder(deps.db, caseId, req);
     } catch (e) {
@@ -390,4 +350,3 @@ export const obligationActivities = (deps: ActivityDeps) => ({
     }
   },
 });
-

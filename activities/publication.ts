@@ -1,21 +1,16 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { loadCalendar } from '../db/calendar';
+import { alertHeld, batchReceipt, batchState, publishPending, registerBatch, type BatchPublicationState } from '../db/publication';
 import {
-  alertHeld,
-  batchState,
   beginSweep,
   finishSweep,
-  publishPending,
   recomputeOverridden,
   refreshCorrected,
-  refreshNameSearchStatistics,
-  registerBatch,
   unpublishExpired,
   unpublishTerminated,
-  type BatchPublicationState,
-  type NameSearchRefresh,
   type SweepCounts,
-} from '../db/publication';
+} from '../db/publication-sweep';
+import { refreshNameSearchStatistics, type NameSearchRefresh } from '../db/public-pages';
 import { isIsoDate, shanghaiDate, shanghaiStartOfDay } from '../domain/calendar';
 import { publicationSettings } from '../domain/config';
 import type { ActivityDeps } from './deps';
@@ -68,7 +63,7 @@ export const publicationActivities = (deps: ActivityDeps) => {
      * than the deadline), the 4th working day's alert, and the deadline (5th working day, E12).
      */
     async planPublication(submissionId: string): Promise<PublicationPlan> {
-      const sub = await deps.db('submissions').where('id', submissionId).first('received_at', 'publication_deadline', 'calendar_pending_year');
+      const sub = await batchReceipt(deps.db, submissionId);
       if (!sub) throw ApplicationFailure.nonRetryable(`submission ${submissionId} not found`, 'SubmissionNotFound');
       const receivedAt = new Date(sub.received_at);
       const receiptDate = shanghaiDate(receivedAt);
@@ -112,7 +107,8 @@ export const publicationActivities = (deps: ActivityDeps) => {
      * enterprises and every record whose period ended before the run date (kept as archive).
      */
     async sweepPublications(input: SweepInput): Promise<SweepResult> {
-      if (input.runDate !== undefined && !isIsoDate(input.runDate)) throw ApplicationFailure.nonRetryable(`bad run date ${input.runDate}`, 'BadInput');
+      if (input.runDate !== undefined && !isIsoDate(input.runDate))
+        throw ApplicationFailure.nonRetryable(`bad run date ${input.runDate}`, 'BadInput');
       const runDate = input.runDate ?? shanghaiDate(new Date(input.asOf));
       const chunk = settings.sweepBatch;
       const { sinceRecordId } = await beginSweep(deps.db, runDate);

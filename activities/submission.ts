@@ -29,7 +29,13 @@ export const submissionActivities = (deps: ActivityDeps) => ({
       settleSubmissionDeadline(deps.db, calendar, submissionId, deps.publicationWorkingDays),
     );
     if (!d) throw ApplicationFailure.nonRetryable(`submission ${submissionId} not found`, 'SubmissionNotFound');
-    return { submissionId, receivedAt: d.receivedAt, receiptDate: d.receiptDate, publicationDeadline: d.deadline, provisional: d.provisional };
+    return {
+      submissionId,
+      receivedAt: d.receivedAt,
+      receiptDate: d.receiptDate,
+      publicationDeadline: d.deadline,
+      provisional: d.provisional,
+    };
   },
 });
 
@@ -39,7 +45,12 @@ export const submissionActivities = (deps: ActivityDeps) => ({
  */
 export function calendarFailure(e: unknown): unknown {
   if (e instanceof UnknownCalendarYearError) {
-    return ApplicationFailure.create({ message: e.message, type: 'CalendarYearUnknown', details: [{ year: e.year }], category: ApplicationFailureCategory.BENIGN });
+    return ApplicationFailure.create({
+      message: e.message,
+      type: 'CalendarYearUnknown',
+      details: [{ year: e.year }],
+      category: ApplicationFailureCategory.BENIGN,
+    });
   }
   return e;
 }

@@ -16,9 +16,21 @@ import { submissionsRouter } from './routes/submissions';
 import { recordsRouter } from './routes/records';
 import { adminRouter } from './routes/admin';
 import { obligationsRouter } from './routes/obligations';
+import { complianceCasesRouter } from './routes/compliance-cases';
+import { providerComplianceRouter } from './routes/provider-compliance';
+import { providersRouter } from './routes/providers';
+import { publicEnterprisesRouter } from './routes/public-enterprises';
 import { publicationRouter } from './routes/publication';
+import { voluntaryDisclosuresRouter } from './routes/voluntary-disclosures';
 import { objectionsRouter } from './routes/objections';
-import { queriesRouter } from './routes/queries';
+import { objectionHandlingRouter } from './routes/objection-handling';
+import { documentsRouter } from './routes/documents';
+import { authorizationsRouter } from './routes/authorizations';
+import { creditQueriesRouter } from './routes/credit-queries';
+import { ratingRequestsRouter } from './routes/rating-requests';
+import { judicialRequestsRouter } from './routes/judicial-requests';
+import { queryOversightRouter } from './routes/query-oversight';
+import { auditRouter } from './routes/audit';
 import { ratingAgreementsRouter } from './routes/rating-agreements';
 import { notificationsRouter } from './routes/notifications';
 import { dashboardRouter } from './routes/dashboard';
@@ -46,10 +58,13 @@ const Readiness = z.object({
   status: z.enum(['ready', 'not_ready']),
   database: z.enum(['ok', 'down']),
   temporal: z.enum(['ok', 'down']),
-  change_feed: z.enum(['listening', 'off']).openapi({ description: '是否在接收变更通知（密钥、日历缓存）/ whether the process hears change notices' }),
-  warnings: z
-    .array(ReadinessWarning)
-    .openapi({ description: '平台可用但须处理的事项（如工作日历未载入）；不影响就绪状态 / what needs attention without making the process unready (e.g. a calendar year not loaded)' }),
+  change_feed: z
+    .enum(['listening', 'off'])
+    .openapi({ description: '是否在接收变更通知（密钥、日历缓存）/ whether the process hears change notices' }),
+  warnings: z.array(ReadinessWarning).openapi({
+    description:
+      '平台可用但须处理的事项（如工作日历未载入）；不影响就绪状态 / what needs attention without making the process unready (e.g. a calendar year not loaded)',
+  }),
 });
 document({
   method: 'get',
@@ -87,7 +102,9 @@ export function createApp(deps: AppDeps): Express {
   const temporalReady = () => {
     if (!temporalCheck || Date.now() - temporalCheck.at > READY_CACHE_MS) {
       const abort = new AbortController();
-      const result = withTimeout(() => deps.temporal.connection.withAbortSignal(abort.signal, () => deps.temporal.workflowService.getSystemInfo({}))).finally(() => abort.abort());
+      const result = withTimeout(() =>
+        deps.temporal.connection.withAbortSignal(abort.signal, () => deps.temporal.workflowService.getSystemInfo({})),
+      ).finally(() => abort.abort());
       temporalCheck = { at: Date.now(), result };
     }
     return temporalCheck.result;
@@ -133,9 +150,21 @@ export function createApp(deps: AppDeps): Express {
   app.use(recordsRouter(deps));
   app.use(adminRouter(deps));
   app.use(obligationsRouter(deps));
+  app.use(complianceCasesRouter(deps));
+  app.use(providerComplianceRouter(deps));
+  app.use(providersRouter(deps));
+  app.use(publicEnterprisesRouter(deps));
   app.use(publicationRouter(deps));
+  app.use(voluntaryDisclosuresRouter(deps));
   app.use(objectionsRouter(deps));
-  app.use(queriesRouter(deps));
+  app.use(objectionHandlingRouter(deps));
+  app.use(documentsRouter(deps));
+  app.use(authorizationsRouter(deps));
+  app.use(creditQueriesRouter(deps));
+  app.use(ratingRequestsRouter(deps));
+  app.use(judicialRequestsRouter(deps));
+  app.use(queryOversightRouter(deps));
+  app.use(auditRouter(deps));
   app.use(ratingAgreementsRouter(deps));
   app.use(notificationsRouter(deps));
   app.use(dashboardRouter(deps));

@@ -1,6 +1,7 @@
 import type { RequestHandler, Request } from 'express';
 import type { Db } from '../db/knex';
 import { liveFeed } from '../db/changes';
+import { recordAudit } from '../db/audit';
 import { authSettings } from '../domain/config';
 import { parseApiKey, secretMatches } from '../domain/keys';
 import type { Principal, Role } from '../domain/roles';
@@ -12,8 +13,7 @@ declare module 'express-serve-static-core' {
   }
 }
 
-const unauthorized = (why: string) =>
-  new HttpError(401, 'UNAUTHORIZED', `未认证：${why} / authentication required`, [], {});
+const unauthorized = (why: string) => new HttpError(401, 'UNAUTHORIZED', `未认证：${why} / authentication required`, [], {});
 
 interface KeyRow {
   key_id: string;
@@ -29,6 +29,8 @@ interface KeyRow {
 const KEY_TABLES = ['api_keys', 'principals', 'providers'] as const;
 const KEY_CACHE_MAX = 10_000;
 const KEY_CACHE_MS = 60_000;
+/** Failed and throttled authentications are recorded for access monitoring (P11, E19). */
+const ACCESS_MONITORING = 'P11, E19';
 
 /**
  * Keys resolved recently, by prefix, while the process hears changes (db/changes.ts): a request with a known key
@@ -129,32 +131,41 @@ export function authenticate(db: Db): RequestHandler {
       if (row) cache.set(parsed.prefix, row, epoch, now.getTime());
     }
     const ok =
-      !!row && secretMatches(parsed.secret, row.secret_hash) && !row.revoked_at && (!row.expires_at || new Date(row.expires_at) > now) && row.active;
+      !!row &&
+      secretMatches(parsed.secret, row.secret_hash) &&
+      !row.revoked_at &&
+      (!row.expires_at || new Date(row.expires_at) > now) &&
+      row.active;
     if (!ok || !row) {
       const address = req.ip ?? 'unknown';
       const n = failures.hit(address, now.getTime());
       if (n > authFailureLimit) {
         if (n === authFailureLimit + 1) {
-          await db('audit_log').insert({
+          await recordAudit(db, {
             actor: 'anonymous',
             action: 'auth.throttled',
             entity: 'client_address',
-            entity_id: address,
+            id: address,
+            article: ACCESS_MONITORING,
             detail: { ip: address, limit_per_minute: authFailureLimit, path: req.path },
           });
         }
         res.set('Retry-After', String(60 - (Math.floor(now.getTime() / 1000) % 60)));
         return next(
-          new HttpError(429, 'TOO_MANY_FAILED_AUTHENTICATIONS', `认证失败次数过多，请一分钟后再试（每分钟最多 ${authFailureLimit} 次）/ too many failed authentications from this address; try again in a minute`, [
-            { field: 'authorization', reason: '认证失败次数超限 / failed authentications over the limit' },
-          ]),
+          new HttpError(
+            429,
+            'TOO_MANY_FAILED_AUTHENTICATIONS',
+            `认证失败次数过多，请一分钟后再试（每分钟最多 ${authFailureLimit} 次）/ too many failed authentications from this address; try again in a minute`,
+            [{ field: 'authorization', reason: '认证失败次数超限 / failed authentications over the limit' }],
+          ),
         );
       }
-      await db('audit_log').insert({
+      await recordAudit(db, {
         actor: 'anonymous',
         action: 'auth.failed',
         entity: 'api_key',
-        entity_id: parsed.prefix,
+        id: parsed.prefix,
+        article: ACCESS_MONITORING,
         detail: { ip: req.ip, path: req.path, reason: !row ? 'unknown' : row.revoked_at ? 'revoked' : 'expired_or_invalid' },
       });
       return next(unauthorized('API 密钥无效、已过期或已吊销 / invalid, expired or revoked API key'));

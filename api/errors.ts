@@ -48,11 +48,15 @@ export const errorHandler: ErrorRequestHandler = (err, req, res, _next) => {
   const e = err as { type?: string; status?: number; message?: string };
   if (e && typeof e.status === 'number' && e.status >= 400 && e.status < 500) {
     // body-parser: malformed JSON, body too large, bad charset.
-    const reason = e.type === 'entity.too.large' ? '请求体过大，大批量请用 CSV / body too large; send large batches as CSV' : '请求体无法解析 / malformed request body';
-    res.status(e.status).json({ error: { code: 'BAD_REQUEST', message: reason, details: [{ field: '(body)', reason: e.message ?? reason }] } });
+    const reason =
+      e.type === 'entity.too.large'
+        ? '请求体过大，大批量请用 CSV / body too large; send large batches as CSV'
+        : '请求体无法解析 / malformed request body';
+    res
+      .status(e.status)
+      .json({ error: { code: 'BAD_REQUEST', message: reason, details: [{ field: '(body)', reason: e.message ?? reason }] } });
     return;
   }
-  // eslint-disable-next-line no-console
   console.error(`[api] ${req.method} ${req.path} failed:`, err instanceof Error ? err.stack : err);
   res.status(500).json({ error: { code: 'INTERNAL', message: '平台内部错误 / internal error' } });
 };

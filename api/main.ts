@@ -5,11 +5,13 @@
  * requests in flight, close the Temporal connection and the database pool, exit 0.
  */
 import { Client } from '@temporalio/client';
-import { closeServer, connectTemporal, describeError, httpUrl, listen, log, redactUrl } from '../scripts/platform';
+import { describeError, log, redactUrl } from '../scripts/platform';
+import { connectTemporal } from '../scripts/temporal-dev';
+import { closeServer, httpUrl, listen } from '../scripts/http';
 import { runService } from '../scripts/service';
 import { startChangeFeed } from '../db/changes';
 import { createApp } from './app';
-import { startSubmissionReconciler } from './temporal';
+import { startSubmissionReconciler } from '../processes/starts';
 
 runService('API', 'api/main.ts', async ({ config, databaseUrl, temporalAddress, db, shutdown, stopping, fail }) => {
   const connection = await connectTemporal({

@@ -45,7 +45,8 @@ export function openApiDocument() {
     info: {
       title: '钦州市信用信息共享平台 API / Qinzhou credit information sharing platform',
       version: '0.1.0',
-      description: '征集、发布、查询、异议 — collection, publication, queries and objections (企业信用信息征集和发布管理办法, 个人信用信息征集和使用管理办法).',
+      description:
+        '征集、发布、查询、异议 — collection, publication, queries and objections (企业信用信息征集和发布管理办法, 个人信用信息征集和使用管理办法).',
     },
     servers: [{ url: '/' }],
   });

@@ -123,7 +123,9 @@ export class SharedRateStore implements Store {
       this.failing = false;
       if (Date.now() - this.lastCleanup > this.windowMs) {
         this.lastCleanup = Date.now();
-        await this.db.raw(`DELETE FROM public_rate_hits WHERE window_start < to_timestamp(?::double precision / 1000)`, [windowStart - this.windowMs]);
+        await this.db.raw(`DELETE FROM public_rate_hits WHERE window_start < to_timestamp(?::double precision / 1000)`, [
+          windowStart - this.windowMs,
+        ]);
       }
     } catch (e) {
       if (!this.failing) this.log(`[api] shared rate counts unreachable, counting in this process only: ${(e as Error).message}`);

@@ -17,7 +17,8 @@
  */
 import path from 'node:path';
 import { Client } from '@temporalio/client';
-import { Shutdown, loadSettings, migrateAndSeed, redactUrl } from '../scripts/platform';
+import { Shutdown, loadSettings, redactUrl } from '../scripts/platform';
+import { migrateAndSeed } from '../scripts/postgres';
 import { createDb, type Db } from '../db/knex';
 import { ROOT } from '../domain/config';
 import { publicationActivities } from '../activities/publication';
@@ -28,13 +29,22 @@ const PG_DIR = path.join(ROOT, '.data/bench-expiry-postgres');
 const RUN_DATE = '2026-12-01';
 const log = (m: string) => console.log(`[bench:expiry] ${m}`);
 
-
 async function load(db: Db, rows: number, due: number): Promise<void> {
   const sub = await db.raw(`SELECT p.id AS provider_id FROM providers p WHERE p.code = 'QZ-GSJ'`);
   const providerId = sub.rows[0].provider_id as number;
   const creator = '00000000-0000-4000-8000-000000000001';
   const [{ id: submissionId }] = await db('submissions')
-    .insert({ provider_id: providerId, period: '2026-10', idempotency_key: 'bench-expiry', request_hash: '', format: 'csv', row_count: rows, received_at: db.fn.now(), workflow_id: 'bench-expiry', created_by: creator })
+    .insert({
+      provider_id: providerId,
+      period: '2026-10',
+      idempotency_key: 'bench-expiry',
+      request_hash: '',
+      format: 'csv',
+      row_count: rows,
+      received_at: db.fn.now(),
+      workflow_id: 'bench-expiry',
+      created_by: creator,
+    })
     .returning('id');
   // Records: a mix of public items; the subject is a stand-in code (the sweep never reads it).
   await db.raw(
@@ -93,7 +103,8 @@ async function main(shutdown: Shutdown): Promise<void> {
   const first = await activities.sweepPublications({ runDate: RUN_DATE, asOf });
   const sweepMs = performance.now() - t;
   const archived = await count(db, 'archived');
-  if (first.expired !== due || archived !== due) throw new Error(`the sweep archived ${first.expired} (table: ${archived}), expected ${due}`);
+  if (first.expired !== due || archived !== due)
+    throw new Error(`the sweep archived ${first.expired} (table: ${archived}), expected ${due}`);
   if ((await count(db, 'published')) !== rows - due) throw new Error('published rows lost or left');
 
   t = performance.now();
@@ -102,7 +113,9 @@ async function main(shutdown: Shutdown): Promise<void> {
   if (again.expired !== 0) throw new Error(`a repeated run archived ${again.expired} more`);
 
   // Baseline: the same rows back to published, then one bare statement.
-  await db.raw(`UPDATE publications SET state = 'published', archived_at = NULL, archived_on = NULL, archive_reason = NULL WHERE state = 'archived'`);
+  await db.raw(
+    `UPDATE publications SET state = 'published', archived_at = NULL, archived_on = NULL, archive_reason = NULL WHERE state = 'archived'`,
+  );
   await db.raw('VACUUM ANALYZE publications');
   t = performance.now();
   const bare = await db.raw(
@@ -115,7 +128,9 @@ async function main(shutdown: Shutdown): Promise<void> {
 
   const rate = (n: number, ms: number) => `${int((n / ms) * 1000)} rows/s`;
   console.log('');
-  console.log(`  daily sweep (activity, chunks of ${process.env.PUBLICATION_SWEEP_BATCH ?? '50000'}) ${secs(sweepMs).padStart(9)}   ${rate(due, sweepMs)}   (${JSON.stringify(first)})`);
+  console.log(
+    `  daily sweep (activity, chunks of ${process.env.PUBLICATION_SWEEP_BATCH ?? '50000'}) ${secs(sweepMs).padStart(9)}   ${rate(due, sweepMs)}   (${JSON.stringify(first)})`,
+  );
   console.log(`  repeated run, same date                ${secs(againMs).padStart(9)}   nothing left to do`);
   console.log(`  baseline: one bare UPDATE              ${secs(bareMs).padStart(9)}   ${rate(due, bareMs)}`);
   console.log(`  ratio sweep / baseline                 ${(sweepMs / bareMs).toFixed(2)}×`);

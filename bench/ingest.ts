@@ -28,16 +28,9 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import {
-  Shutdown,
-  connectTemporal,
-  describeError,
-  loadSettings,
-  migrateAndSeed,
-  providePostgres,
-  redactUrl,
-  type Postgres,
-} from '../scripts/platform';
+import { Shutdown, describeError, loadSettings, redactUrl } from '../scripts/platform';
+import { migrateAndSeed, providePostgres, type Postgres } from '../scripts/postgres';
+import { connectTemporal } from '../scripts/temporal-dev';
 import { createDb, type Db } from '../db/knex';
 import { createPrincipal, issueApiKey } from '../db/principals';
 import { ROOT } from '../domain/config';
@@ -139,7 +132,10 @@ async function main(): Promise<void> {
   // ── PostgreSQL: a fresh database qz_bench on DATABASE_URL's server, or a fresh embedded server ──
   let server: Postgres;
   if (config.databaseUrl) {
-    if (databaseOf(config.databaseUrl) === BENCH_DB) throw new UsageError(`DATABASE_URL names the database ${BENCH_DB}, which the bench drops: point it at another database of the server`);
+    if (databaseOf(config.databaseUrl) === BENCH_DB)
+      throw new UsageError(
+        `DATABASE_URL names the database ${BENCH_DB}, which the bench drops: point it at another database of the server`,
+      );
     server = await providePostgres(config, { join: false, log });
   } else {
     shutdown.add('bench PostgreSQL folder', async () => removeFolder(BENCH_PG_DIR));
@@ -187,7 +183,12 @@ async function main(): Promise<void> {
     nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${settings.profileDir}`, '--heap-prof', `--heap-prof-dir=${settings.profileDir}`);
   }
   const api = spawnApi({
-    env: { DATABASE_URL: benchUrl, TEMPORAL_ADDRESS: temporalAddress, TEMPORAL_NAMESPACE: config.temporalNamespace, TEMPORAL_TASK_QUEUE: taskQueue },
+    env: {
+      DATABASE_URL: benchUrl,
+      TEMPORAL_ADDRESS: temporalAddress,
+      TEMPORAL_NAMESPACE: config.temporalNamespace,
+      TEMPORAL_TASK_QUEUE: taskQueue,
+    },
     port: await freePort(),
     nodeArgs,
     log,
@@ -216,7 +217,9 @@ async function main(): Promise<void> {
     interrupted();
     const a = await apiRun(api, db, settings.rows, eventDate, period, `Bearer ${key.token}`, workflowIds);
     apiRuns.push(a);
-    log(`round ${round}/${settings.runs}  API       ${secs(a.ms)}  ${int(a.rowsPerSec)} rows/s  (API peak RSS so far ${mb(procStatusKb(api.pid, 'VmHWM'))})`);
+    log(
+      `round ${round}/${settings.runs}  API       ${secs(a.ms)}  ${int(a.rowsPerSec)} rows/s  (API peak RSS so far ${mb(procStatusKb(api.pid, 'VmHWM'))})`,
+    );
     interrupted();
   }
   const peakRssKb = procStatusKb(api.pid, 'VmHWM');
@@ -226,10 +229,21 @@ async function main(): Promise<void> {
   if (!devExited) {
     const { Client } = await import('@temporalio/client');
     const client = new Client({ connection, namespace: config.temporalNamespace });
-    for (const id of workflowIds) await client.workflow.getHandle(id).terminate('bench:ingest cleanup').catch(() => undefined);
+    for (const id of workflowIds)
+      await client.workflow
+        .getHandle(id)
+        .terminate('bench:ingest cleanup')
+        .catch(() => undefined);
   }
 
-  report(settings, copyRuns, apiRuns, { idleRssKb, peakRssKb, pgVersion, embedded: server.embedded, bytes: apiRuns[0]?.bytes ?? 0, load: `${loadAtStart} at start, ${loadAverage()} at end` });
+  report(settings, copyRuns, apiRuns, {
+    idleRssKb,
+    peakRssKb,
+    pgVersion,
+    embedded: server.embedded,
+    bytes: apiRuns[0]?.bytes ?? 0,
+    load: `${loadAtStart} at start, ${loadAverage()} at end`,
+  });
   if (settings.profileDir) log(`profiles of the API process are written to ${settings.profileDir} when it stops`);
 }
 
@@ -240,12 +254,22 @@ async function resetTables(db: Db): Promise<void> {
 }
 
 async function countRecords(db: Db, submissionId: string): Promise<{ total: number; mine: number }> {
-  const row = (await db.raw('SELECT count(*)::int AS total, count(*) FILTER (WHERE submission_id = ?)::int AS mine FROM records', [submissionId])).rows[0];
+  const row = (
+    await db.raw('SELECT count(*)::int AS total, count(*) FILTER (WHERE submission_id = ?)::int AS mine FROM records', [submissionId])
+  ).rows[0];
   return { total: row.total, mine: row.mine };
 }
 
 /** The baseline: BEGIN, the submission row, COPY of the same rows, COMMIT — from the bench process. */
-async function rawCopy(url: string, db: Db, n: number, eventDate: string, period: string, providerId: number, principalId: string): Promise<Measurement> {
+async function rawCopy(
+  url: string,
+  db: Db,
+  n: number,
+  eventDate: string,
+  period: string,
+  providerId: number,
+  principalId: string,
+): Promise<Measurement> {
   const client = new pg.Client({ connectionString: url, application_name: 'qz-bench-copy' });
   await client.connect();
   // Not a shutdown step: on Ctrl-C the process exits and DROP DATABASE … WITH (FORCE) ends the session anyway.
@@ -274,13 +298,23 @@ async function rawCopy(url: string, db: Db, n: number, eventDate: string, period
   const ms = performance.now() - t0;
   const counts = await countRecords(db, submissionId);
   if (copied !== n || counts.mine !== n || counts.total !== n) {
-    throw new BenchFailure(`raw COPY: ${n} rows sent, COPY reported ${copied}, the table holds ${counts.total} (${counts.mine} of this submission)`);
+    throw new BenchFailure(
+      `raw COPY: ${n} rows sent, COPY reported ${copied}, the table holds ${counts.total} (${counts.mine} of this submission)`,
+    );
   }
   return { ms, rowsPerSec: (n * 1000) / ms, bytes: source.bytes };
 }
 
 /** The API path: one chunked text/csv POST /submissions, timed from its first body byte to the end of the answer. */
-async function apiRun(api: ApiChild, db: Db, n: number, eventDate: string, period: string, auth: string, workflowIds: string[]): Promise<Measurement> {
+async function apiRun(
+  api: ApiChild,
+  db: Db,
+  n: number,
+  eventDate: string,
+  period: string,
+  auth: string,
+  workflowIds: string[],
+): Promise<Measurement> {
   const source = new RowSource(n, (r) => csvLine(r, eventDate), CSV_HEADER);
   const cpuBefore = procCpuMs(api.pid);
   const idempotencyKey = `bench-${crypto.randomUUID()}`;
@@ -297,7 +331,9 @@ async function apiRun(api: ApiChild, db: Db, n: number, eventDate: string, perio
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), done: performance.now() }));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), done: performance.now() }),
+        );
         res.on('error', reject);
       },
     );
@@ -315,15 +351,23 @@ async function apiRun(api: ApiChild, db: Db, n: number, eventDate: string, perio
     parsed = undefined;
   }
   if (status !== 202 || !parsed?.submission?.id) {
-    throw new BenchFailure(`API answered ${status} (expected 202): ${body.slice(0, 2000)}${api.exited() ? `\n  the API process ${api.exited()}: ${api.recentOutput()}` : ''}`);
+    throw new BenchFailure(
+      `API answered ${status} (expected 202): ${body.slice(0, 2000)}${api.exited() ? `\n  the API process ${api.exited()}: ${api.recentOutput()}` : ''}`,
+    );
   }
   const sub = parsed.submission;
   if (sub.workflow_id) workflowIds.push(sub.workflow_id);
   if (sub.row_count !== n) throw new BenchFailure(`API: ${n} rows sent, the answer says row_count ${sub.row_count}`);
   const counts = await countRecords(db, sub.id!);
-  if (counts.mine !== n || counts.total !== n) throw new BenchFailure(`API: ${n} rows sent, the table holds ${counts.total} (${counts.mine} of submission ${sub.id})`);
+  if (counts.mine !== n || counts.total !== n)
+    throw new BenchFailure(`API: ${n} rows sent, the table holds ${counts.total} (${counts.mine} of submission ${sub.id})`);
   if (parsed.workflow !== 'started') logError(`warning: the API answered workflow "${parsed.workflow}" (Temporal start deferred)`);
-  return { ms, rowsPerSec: (n * 1000) / ms, bytes: source.bytes, apiCpuMs: cpuBefore !== null && cpuAfter !== null ? cpuAfter - cpuBefore : null };
+  return {
+    ms,
+    rowsPerSec: (n * 1000) / ms,
+    bytes: source.bytes,
+    apiCpuMs: cpuBefore !== null && cpuAfter !== null ? cpuAfter - cpuBefore : null,
+  };
 }
 
 function report(

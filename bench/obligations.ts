@@ -22,13 +22,16 @@ import crypto from 'node:crypto';
 import http from 'node:http';
 import path from 'node:path';
 import { Client } from '@temporalio/client';
-import { Shutdown, connectTemporal, describeError, loadSettings, migrateAndSeed } from '../scripts/platform';
+import { Shutdown, describeError, loadSettings } from '../scripts/platform';
+import { migrateAndSeed } from '../scripts/postgres';
+import { connectTemporal } from '../scripts/temporal-dev';
 import { createDb } from '../db/knex';
 import { loadCalendar } from '../db/calendar';
 import { startChangeFeed } from '../db/changes';
-import { boardQuery, openMissingObligations, type BoardFilter } from '../db/obligations';
+import { openMissingObligations } from '../db/obligations';
+import { boardQuery, type BoardFilter } from '../db/obligation-board';
 import { createPrincipal, issueApiKey } from '../db/principals';
-import { startPendingObligationWorkflows } from '../activities/obligations';
+import { startPendingObligationWorkflows } from '../processes/starts';
 import { createApp } from '../api/app';
 import { ROOT } from '../domain/config';
 import { shanghaiDate } from '../domain/calendar';
@@ -37,7 +40,20 @@ import { provideBenchDatabase, provideBenchTemporal, int, loadAverage, machine }
 const BENCH_DB = 'qz_bench_obligations';
 const PG_DIR = path.join(ROOT, '.data/bench-obligations-postgres');
 const TEMPORAL_DIR = path.join(ROOT, '.data/bench-obligations-temporal');
-const MEASURED_PERIODS = ['2025-12', '2026-01', '2026-02', '2026-03', '2026-04', '2026-05', '2026-06', '2026-07', '2026-08', '2026-09', '2026-10', '2026-11'];
+const MEASURED_PERIODS = [
+  '2025-12',
+  '2026-01',
+  '2026-02',
+  '2026-03',
+  '2026-04',
+  '2026-05',
+  '2026-06',
+  '2026-07',
+  '2026-08',
+  '2026-09',
+  '2026-10',
+  '2026-11',
+];
 const HISTORY_FROM = '2025-04-01'; // 8 more months of history: 20 periods × 500 providers = 10,000 obligations
 const TARGET_RATIO = 2;
 
@@ -48,9 +64,13 @@ function args(argv: string[]): { providers: number; requests: number } {
   let requests = 300;
   for (let i = 0; i < argv.length; i++) {
     const v = Number(argv[i + 1]);
-    if (argv[i] === '--providers' && Number.isInteger(v) && v > 0 && v <= 5000) (providers = v), i++;
-    else if (argv[i] === '--requests' && Number.isInteger(v) && v >= 20 && v <= 100000) (requests = v), i++;
-    else {
+    if (argv[i] === '--providers' && Number.isInteger(v) && v > 0 && v <= 5000) {
+      providers = v;
+      i++;
+    } else if (argv[i] === '--requests' && Number.isInteger(v) && v >= 20 && v <= 100000) {
+      requests = v;
+      i++;
+    } else {
       console.error(`usage: npm run bench:obligations -- [--providers N (1–5000, default 500)] [--requests K (≥ 20, default 300)]`);
       process.exit(2);
     }
@@ -79,7 +99,13 @@ async function main(): Promise<void> {
 
   // ── Temporal ──
   const { address, exited } = await provideBenchTemporal({ config, shutdown, dir: TEMPORAL_DIR, log });
-  const connection = await connectTemporal({ address, namespace: config.temporalNamespace, timeoutMs: 90_000, namespaceMayAppear: exited !== undefined, serverExited: exited });
+  const connection = await connectTemporal({
+    address,
+    namespace: config.temporalNamespace,
+    timeoutMs: 90_000,
+    namespaceMayAppear: exited !== undefined,
+    serverExited: exited,
+  });
   shutdown.add('Temporal connection', () => connection.close());
   const temporal = new Client({ connection, namespace: config.temporalNamespace });
   const taskQueue = `qz-bench-obligations-${crypto.randomBytes(4).toString('hex')}`;
@@ -88,10 +114,20 @@ async function main(): Promise<void> {
   await db('providers').update({ active: false });
   const ids: number[] = (
     await db('providers')
-      .insert(Array.from({ length: providers }, (_, i) => ({ code: `BENCH-${String(i + 1).padStart(4, '0')}`, name_zh: `基准单位${i + 1}`, name_en: `Bench provider ${i + 1}`, kind: i % 5 === 0 ? 'utility' : 'administrative', legal_basis: 'E7' })))
+      .insert(
+        Array.from({ length: providers }, (_, i) => ({
+          code: `BENCH-${String(i + 1).padStart(4, '0')}`,
+          name_zh: `基准单位${i + 1}`,
+          name_en: `Bench provider ${i + 1}`,
+          kind: i % 5 === 0 ? 'utility' : 'administrative',
+          legal_basis: 'E7',
+        })),
+      )
       .returning('id')
   ).map((r: { id: number }) => r.id);
-  await db('provider_cadence_changes').insert(ids.map((id) => ({ provider_id: id, kind: 'initial', cadence: 'monthly', effective_from: HISTORY_FROM, actor: 'bench' })));
+  await db('provider_cadence_changes').insert(
+    ids.map((id) => ({ provider_id: id, kind: 'initial', cadence: 'monthly', effective_from: HISTORY_FROM, actor: 'bench' })),
+  );
   const calendar = await loadCalendar(db);
 
   // History (not measured): 8 periods opened in one set-based statement, their workflows counted as started.
@@ -108,10 +144,13 @@ async function main(): Promise<void> {
     const t1 = performance.now();
     const started = await startPendingObligationWorkflows({ db, temporal, taskQueue });
     const t2 = performance.now();
-    if (opened.length !== providers || started !== providers) throw new Error(`${period}: opened ${opened.length}, started ${started}, expected ${providers}`);
+    if (opened.length !== providers || started !== providers)
+      throw new Error(`${period}: opened ${opened.length}, started ${started}, expected ${providers}`);
     sqlTimes.push(t1 - t0);
     startTimes.push(t2 - t1);
-    log(`open ${period}: ${int(opened.length)} obligations — SQL ${ms(t1 - t0)}, ${int(started)} workflow starts ${ms(t2 - t1)}, total ${ms(t2 - t0)}`);
+    log(
+      `open ${period}: ${int(opened.length)} obligations — SQL ${ms(t1 - t0)}, ${int(started)} workflow starts ${ms(t2 - t1)}, total ${ms(t2 - t0)}`,
+    );
   }
   const again = await openMissingObligations(db, { today: '2026-11-01', dueWorkingDays: 5, calendar, actor: 'bench' });
   if (again.length) throw new Error(`opening again opened ${again.length}`);
@@ -119,13 +158,16 @@ async function main(): Promise<void> {
   // ── The states the workflows would have left ──
   const today = shanghaiDate(new Date());
   await db.raw('SELECT setseed(0.42)');
-  await db.raw(`
+  await db.raw(
+    `
     WITH past AS (SELECT id, provider_id, due_date, floor(random() * 10)::int AS n FROM obligations WHERE due_date < ?::date)
     UPDATE obligations o SET state = CASE WHEN past.n % 10 < 8 THEN 'fulfilled' WHEN past.n % 10 = 8 THEN 'fulfilled' ELSE 'overdue' END,
            on_time = CASE WHEN past.n % 10 < 8 THEN true WHEN past.n % 10 = 8 THEN false END,
            fulfilled_at = CASE WHEN past.n % 10 <= 8 THEN o.due_date::timestamptz END,
            overdue_at = CASE WHEN past.n % 10 >= 8 THEN (o.due_date + 1)::timestamptz END
-      FROM past WHERE past.id = o.id`, [today]);
+      FROM past WHERE past.id = o.id`,
+    [today],
+  );
   await db.raw(`
     WITH c AS (
       INSERT INTO compliance_cases (provider_id, kind, reference_id, state, article, summary, missed_deadline, workflow_id, order_deadline, ordered_at, escalation_due_at, escalated_at, referred_to)
@@ -137,7 +179,9 @@ async function main(): Promise<void> {
       RETURNING id, reference_id)
     UPDATE obligations o SET case_id = c.id FROM c WHERE o.id = c.reference_id::bigint`);
   await db.raw('ANALYZE');
-  const [{ total, overdue }] = (await db.raw(`SELECT count(*) AS total, count(*) FILTER (WHERE state = 'overdue') AS overdue FROM obligations`)).rows;
+  const [{ total, overdue }] = (
+    await db.raw(`SELECT count(*) AS total, count(*) FILTER (WHERE state = 'overdue') AS overdue FROM obligations`)
+  ).rows;
   log(`database: ${int(total)} obligations, ${int(overdue)} overdue on the board`);
 
   // ── 2. The board: endpoint vs bare SQL ──
@@ -165,15 +209,27 @@ async function main(): Promise<void> {
 
   const cases: Array<{ name: string; query: string; filter: BoardFilter }> = [
     { name: 'default (most overdue first, 50)', query: '', filter: { sort: 'working_days_overdue', order: 'desc', limit: 50, offset: 0 } },
-    { name: 'state=ordered, by provider', query: '?state=ordered&sort=provider&order=asc', filter: { state: 'ordered', sort: 'provider', order: 'asc', limit: 50, offset: 0 } },
-    { name: 'period=2026-03, kind=administrative', query: '?period=2026-03&kind=administrative', filter: { period: '2026-03', kind: 'administrative', sort: 'working_days_overdue', order: 'desc', limit: 50, offset: 0 } },
+    {
+      name: 'state=ordered, by provider',
+      query: '?state=ordered&sort=provider&order=asc',
+      filter: { state: 'ordered', sort: 'provider', order: 'asc', limit: 50, offset: 0 },
+    },
+    {
+      name: 'period=2026-03, kind=administrative',
+      query: '?period=2026-03&kind=administrative',
+      filter: { period: '2026-03', kind: 'administrative', sort: 'working_days_overdue', order: 'desc', limit: 50, offset: 0 },
+    },
   ];
   // What an authenticated request would cost before any route runs without the key cache (api/auth.ts): the key
   // lookup and the last_used_at write, timed here as statements, to read the ratio with.
   const authCost: number[] = [];
   for (let i = 0; i < requests; i++) {
     const t = performance.now();
-    await db('api_keys as k').join('principals as p', 'p.id', 'k.principal_id').leftJoin('providers as pr', 'pr.id', 'p.provider_id').where('k.prefix', key.prefix).first('k.id', 'k.secret_hash', 'p.*', 'pr.code as provider_code');
+    await db('api_keys as k')
+      .join('principals as p', 'p.id', 'k.principal_id')
+      .leftJoin('providers as pr', 'pr.id', 'p.provider_id')
+      .where('k.prefix', key.prefix)
+      .first('k.id', 'k.secret_hash', 'p.*', 'pr.code as provider_code');
     await db('api_keys').where('id', key.id).update({ last_used_at: new Date() });
     authCost.push(performance.now() - t);
   }
@@ -199,14 +255,20 @@ async function main(): Promise<void> {
     }
     const ratio = pct(api, 95) / pct(bare, 95);
     worst = Math.max(worst, ratio);
-    log(`board ${c.name} (${rows} rows): endpoint p50 ${ms(pct(api, 50))} p95 ${ms(pct(api, 95))} | bare SQL p50 ${ms(pct(bare, 50))} p95 ${ms(pct(bare, 95))} | p95 ratio ${ratio.toFixed(2)}×`);
+    log(
+      `board ${c.name} (${rows} rows): endpoint p50 ${ms(pct(api, 50))} p95 ${ms(pct(api, 95))} | bare SQL p50 ${ms(pct(bare, 50))} p95 ${ms(pct(bare, 95))} | p95 ratio ${ratio.toFixed(2)}×`,
+    );
   }
   agent.destroy();
 
   const median = (xs: number[]) => pct(xs, 50);
   log('── summary ──');
-  log(`opening a period for ${providers} providers: SQL median ${ms(median(sqlTimes))} (max ${ms(Math.max(...sqlTimes))}), workflow starts median ${ms(median(startTimes))} (max ${ms(Math.max(...startTimes))}), total median ${ms(median(sqlTimes.map((s, i) => s + startTimes[i])))}`);
-  log(`overdue board with ${int(total)} obligations: worst p95 ratio endpoint / bare SQL ${worst.toFixed(2)}× (target ≤ ${TARGET_RATIO}×: ${worst <= TARGET_RATIO ? 'met' : 'NOT met'})`);
+  log(
+    `opening a period for ${providers} providers: SQL median ${ms(median(sqlTimes))} (max ${ms(Math.max(...sqlTimes))}), workflow starts median ${ms(median(startTimes))} (max ${ms(Math.max(...startTimes))}), total median ${ms(median(sqlTimes.map((s, i) => s + startTimes[i])))}`,
+  );
+  log(
+    `overdue board with ${int(total)} obligations: worst p95 ratio endpoint / bare SQL ${worst.toFixed(2)}× (target ≤ ${TARGET_RATIO}×: ${worst <= TARGET_RATIO ? 'met' : 'NOT met'})`,
+  );
 }
 
 main().then(

@@ -12,7 +12,7 @@
  *   API         `node --import tsx api/main.ts` as a child process, rate limit raised out of the way.
  *   measured    for each lookup — an enterprise's page, a search by part of a name, a search by code — autocannon
  *               at `connections` for `seconds` (random enterprises), then the same lookups as bare SQL (the
- *               queries of db/publication.ts on a pool of `connections`) for the same time. p50/p95/p99 from every
+ *               queries of db/public-pages.ts on a pool of `connections`) for the same time. p50/p95/p99 from every
  *               response time, requests/s, and the ratio API p95 / SQL p95. Target: p95 under 20 ms, within 3×.
  *   --explain   prints EXPLAIN (ANALYZE, BUFFERS) of a page and a name search first.
  */
@@ -22,26 +22,38 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import type { Client as PgClient } from 'pg';
-import {
-  Shutdown,
-  connectTemporal,
-  loadSettings,
-  migrateAndSeed,
-  redactUrl,
-} from '../scripts/platform';
+import { Shutdown, loadSettings, redactUrl } from '../scripts/platform';
+import { migrateAndSeed } from '../scripts/postgres';
+import { connectTemporal } from '../scripts/temporal-dev';
 import { createDb, type Db } from '../db/knex';
 import { ROOT } from '../domain/config';
 import { withUsccCheck } from '../domain/identifiers';
 import { shanghaiDate } from '../domain/calendar';
-import { NAME_SEARCH_SQL, enterprisePage, refreshNameSearchStatistics, searchEnterprises, PAGE_SQL as PAGE_SQL_FOR_EXPLAIN } from '../db/publication';
-import { runBench, positiveArg, provideBenchDatabase, provideBenchTemporal, freePort, int, loadAverage, machine, secs, spawnApi } from './support';
+import {
+  NAME_SEARCH_SQL,
+  enterprisePage,
+  refreshNameSearchStatistics,
+  searchEnterprises,
+  PAGE_SQL as PAGE_SQL_FOR_EXPLAIN,
+} from '../db/public-pages';
+import {
+  runBench,
+  positiveArg,
+  provideBenchDatabase,
+  provideBenchTemporal,
+  freePort,
+  int,
+  loadAverage,
+  machine,
+  secs,
+  spawnApi,
+} from './support';
 
 const BENCH_DB = 'qz_bench_public';
 const PG_DIR = path.join(ROOT, '.data/bench-public-postgres');
 const TEMPORAL_DIR = path.join(ROOT, '.data/bench-public-temporal');
 const DISTRICTS = ['钦南', '钦北', '灵山', '浦北', '滨海', '港口', '北部湾', '三娘湾'];
 const log = (m: string) => console.log(`[bench:public] ${m}`);
-
 
 const usccOf = (i: number) => withUsccCheck(`91450700MB${String(i).padStart(7, '0')}`);
 const nameOf = (i: number) => `钦州市${DISTRICTS[i % DISTRICTS.length]}测试企业${i}有限公司`;
@@ -64,7 +76,18 @@ async function load(db: Db, enterprises: number): Promise<void> {
   const pid = (c: string) => providers.find((p: { code: string }) => p.code === c).id as number;
   const creator = '00000000-0000-4000-8000-000000000001';
   const [{ id: sub }] = await db('submissions')
-    .insert({ provider_id: pid('QZ-GSJ'), period: '2026-10', idempotency_key: 'bench-public', request_hash: '', format: 'csv', row_count: 0, received_at: db.fn.now(), workflow_id: 'bench-public', created_by: creator, publication_deadline: '2026-10-15' })
+    .insert({
+      provider_id: pid('QZ-GSJ'),
+      period: '2026-10',
+      idempotency_key: 'bench-public',
+      request_hash: '',
+      format: 'csv',
+      row_count: 0,
+      received_at: db.fn.now(),
+      workflow_id: 'bench-public',
+      created_by: creator,
+      publication_deadline: '2026-10-15',
+    })
     .returning('id');
   await db.raw(
     `INSERT INTO records (submission_id, provider_id, item_code, subject_type, subject_id, payload, event_date, valid_until, created_by)
@@ -155,7 +178,9 @@ async function main(shutdown: Shutdown): Promise<void> {
   const seconds = positiveArg('seconds', 10);
   const enterprises = Math.max(1, Math.floor(rows / 5));
   const config = loadSettings();
-  log(`${int(enterprises * 5)} records (${int(enterprises)} enterprises × 5), ${connections} connections, ${seconds} s per measurement; ${machine()}; load average ${loadAverage()}`);
+  log(
+    `${int(enterprises * 5)} records (${int(enterprises)} enterprises × 5), ${connections} connections, ${seconds} s per measurement; ${machine()}; load average ${loadAverage()}`,
+  );
 
   const { url } = await provideBenchDatabase({ config, shutdown, benchDb: BENCH_DB, pgDir: PG_DIR, log });
   log(`PostgreSQL: ${redactUrl(url)}`);
@@ -173,7 +198,13 @@ async function main(shutdown: Shutdown): Promise<void> {
   const { address: temporalAddress, exited } = await provideBenchTemporal({ config, shutdown, dir: TEMPORAL_DIR, log });
   if (exited) {
     // A fresh dev server: wait until it serves the namespace before the API connects to it.
-    const c = await connectTemporal({ address: temporalAddress, namespace: config.temporalNamespace, timeoutMs: 90_000, namespaceMayAppear: true, serverExited: exited });
+    const c = await connectTemporal({
+      address: temporalAddress,
+      namespace: config.temporalNamespace,
+      timeoutMs: 90_000,
+      namespaceMayAppear: true,
+      serverExited: exited,
+    });
     await c.close();
   }
 
@@ -213,12 +244,20 @@ async function main(shutdown: Shutdown): Promise<void> {
   // Correctness first: the API answers what the bare lookups find.
   const probe = await fetch(`http://127.0.0.1:${port}/public/enterprises/${usccOf(1)}`);
   const body = (await probe.json()) as { warnings: unknown[]; basic: unknown[]; honors: unknown[] };
-  if (probe.status !== 200 || body.warnings.length !== 2 || body.basic.length !== 1 || body.honors.length !== 1 || JSON.stringify(body).includes('tax_paid')) {
+  if (
+    probe.status !== 200 ||
+    body.warnings.length !== 2 ||
+    body.basic.length !== 1 ||
+    body.honors.length !== 1 ||
+    JSON.stringify(body).includes('tax_paid')
+  ) {
     throw new Error(`the API page is wrong: ${probe.status} ${JSON.stringify(body).slice(0, 300)}`);
   }
 
   if (process.argv.includes('--explain')) {
-    const { rows } = await db.raw(`EXPLAIN (ANALYZE, BUFFERS) ${PAGE_SQL_FOR_EXPLAIN.replace(/\$1/g, `'${usccOf(7)}'`).replace(/\$2/g, `'${today}'`)}`);
+    const { rows } = await db.raw(
+      `EXPLAIN (ANALYZE, BUFFERS) ${PAGE_SQL_FOR_EXPLAIN.replace(/\$1/g, `'${usccOf(7)}'`).replace(/\$2/g, `'${today}'`)}`,
+    );
     console.log(rows.map((r: Record<string, string>) => r['QUERY PLAN']).join('\n'));
     await db.transaction(async (trx) => {
       await trx.raw(`PREPARE qz_explain_name AS ${NAME_SEARCH_SQL}`);
@@ -241,10 +280,16 @@ async function main(shutdown: Shutdown): Promise<void> {
 
   const ms = (v: number) => `${v.toFixed(2)} ms`.padStart(10);
   console.log('');
-  console.log(`  ${'lookup'.padEnd(24)} ${'path'.padEnd(9)} ${'p50'.padStart(10)} ${'p95'.padStart(10)} ${'p99'.padStart(10)} ${'req/s'.padStart(9)}`);
+  console.log(
+    `  ${'lookup'.padEnd(24)} ${'path'.padEnd(9)} ${'p50'.padStart(10)} ${'p95'.padStart(10)} ${'p99'.padStart(10)} ${'req/s'.padStart(9)}`,
+  );
   for (const r of results) {
-    console.log(`  ${r.name.padEnd(24)} ${'API'.padEnd(9)} ${ms(r.api.p50)} ${ms(r.api.p95)} ${ms(r.api.p99)} ${int(r.api.rps).padStart(9)}`);
-    console.log(`  ${''.padEnd(24)} ${'bare SQL'.padEnd(9)} ${ms(r.sql.p50)} ${ms(r.sql.p95)} ${ms(r.sql.p99)} ${int(r.sql.rps).padStart(9)}`);
+    console.log(
+      `  ${r.name.padEnd(24)} ${'API'.padEnd(9)} ${ms(r.api.p50)} ${ms(r.api.p95)} ${ms(r.api.p99)} ${int(r.api.rps).padStart(9)}`,
+    );
+    console.log(
+      `  ${''.padEnd(24)} ${'bare SQL'.padEnd(9)} ${ms(r.sql.p50)} ${ms(r.sql.p95)} ${ms(r.sql.p99)} ${int(r.sql.rps).padStart(9)}`,
+    );
     const ratio = r.api.p95 / r.sql.p95;
     console.log(
       `  ${''.padEnd(24)} p95 API/SQL ${ratio.toFixed(2)}×  (target: p95 < 20 ms ${r.api.p95 < 20 ? 'met' : 'NOT met'}, within 3× ${ratio <= 3 ? 'met' : 'NOT met'})`,

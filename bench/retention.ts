@@ -1,6 +1,6 @@
 /**
  * `npm run bench:retention [-- --records N] [--batch B] [--runs K]`: the retention purge (P19) as the daily sweep
- * runs it — db/queries.ts `purgeRetentionBatch`, one statement and one transaction per batch of record keys,
+ * runs it — db/retention.ts `purgeRetentionBatch`, one statement and one transaction per batch of record keys,
  * until nothing is due — against a baseline measured in the same run on the same data: ONE set-based DELETE of
  * every due record (and of the persons left without records) in one transaction, the fastest the database can
  * do it, holding its locks for the whole time.
@@ -17,11 +17,26 @@
  * Exit 0 when both purges removed the same rows; 1 otherwise or on failure; 2 on a usage error.
  */
 import path from 'node:path';
-import { Shutdown, describeError, loadSettings, migrateAndSeed, providePostgres, redactUrl, type Postgres } from '../scripts/platform';
+import { Shutdown, describeError, loadSettings, redactUrl } from '../scripts/platform';
+import { migrateAndSeed, providePostgres, type Postgres } from '../scripts/postgres';
 import { createDb, type Db } from '../db/knex';
-import { purgeRetentionBatch } from '../db/queries';
+import { purgeRetentionBatch } from '../db/retention';
 import { ROOT, querySettings } from '../domain/config';
-import { createFreshDatabase, databaseOf, dropDatabase, freePort, int, loadAverage, machine, postgresRunsOn, removeFolder, secs, superviseSelf, UsageError, withDatabase } from './support';
+import {
+  createFreshDatabase,
+  databaseOf,
+  dropDatabase,
+  freePort,
+  int,
+  loadAverage,
+  machine,
+  postgresRunsOn,
+  removeFolder,
+  secs,
+  superviseSelf,
+  UsageError,
+  withDatabase,
+} from './support';
 
 const BENCH_DB = 'qz_bench_retention';
 const BENCH_PG_DIR = path.join(ROOT, '.data/bench-retention-postgres');
@@ -92,7 +107,9 @@ async function build(db: Db, n: number): Promise<{ rows: number }> {
        FROM generate_series(1, ?) i`,
     [provider, Math.max(1, Math.floor(n / 10))],
   );
-  await db.raw(`INSERT INTO persons (citizen_id, name) SELECT '4507001985' || lpad(i::text, 8, '0'), '张某' FROM generate_series(1, ?) i`, [n]);
+  await db.raw(`INSERT INTO persons (citizen_id, name) SELECT '4507001985' || lpad(i::text, 8, '0'), '张某' FROM generate_series(1, ?) i`, [
+    n,
+  ]);
   await db.raw('VACUUM ANALYZE records');
   await db.raw('VACUUM ANALYZE persons');
   await db.raw('CHECKPOINT');
@@ -101,7 +118,9 @@ async function build(db: Db, n: number): Promise<{ rows: number }> {
 }
 
 async function fingerprint(db: Db): Promise<string> {
-  const { rows } = await db.raw(`SELECT count(*)::int AS n, coalesce(sum(hashtext(record_key::text || ':' || version))::text, '0') AS h FROM records`);
+  const { rows } = await db.raw(
+    `SELECT count(*)::int AS n, coalesce(sum(hashtext(record_key::text || ':' || version))::text, '0') AS h FROM records`,
+  );
   const [{ p }] = (await db.raw('SELECT count(*)::int AS p FROM persons')).rows;
   return `${rows[0].n} rows, ${p} persons, checksum ${rows[0].h}`;
 }
@@ -143,7 +162,9 @@ async function platform(db: Db, batch: number): Promise<{ ms: number; rows: numb
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const config = loadSettings();
-  log(`${int(args.records)} personal record keys, batches of ${int(args.batch)}, ${args.runs} run(s); ${machine()}; load average ${loadAverage()}`);
+  log(
+    `${int(args.records)} personal record keys, batches of ${int(args.batch)}, ${args.runs} run(s); ${machine()}; load average ${loadAverage()}`,
+  );
   let server: Postgres;
   if (config.databaseUrl) {
     if (databaseOf(config.databaseUrl) === BENCH_DB) throw new UsageError(`DATABASE_URL names ${BENCH_DB}, which the bench drops`);
@@ -175,16 +196,25 @@ async function main(): Promise<void> {
     await build(db, args.records);
     const plat = await platform(db, args.batch);
     const fp = await fingerprint(db);
-    log(`run ${run}: platform, ${plat.batches} batches: ${int(plat.rows)} rows in ${secs(plat.ms)} (${int(plat.rows / (plat.ms / 1000))} rows/s), longest transaction ${secs(plat.longestMs)}`);
-    if (fb !== fp || base.rows !== plat.rows) throw new BenchFailure(`the two purges left different data: baseline ${fb} (${base.rows} removed), platform ${fp} (${plat.rows} removed)`);
+    log(
+      `run ${run}: platform, ${plat.batches} batches: ${int(plat.rows)} rows in ${secs(plat.ms)} (${int(plat.rows / (plat.ms / 1000))} rows/s), longest transaction ${secs(plat.longestMs)}`,
+    );
+    if (fb !== fp || base.rows !== plat.rows)
+      throw new BenchFailure(
+        `the two purges left different data: baseline ${fb} (${base.rows} removed), platform ${fp} (${plat.rows} removed)`,
+      );
     best = { base: Math.min(best.base, base.ms), plat: Math.min(best.plat, plat.ms) };
     last = { base, plat, fb, fp };
   }
   const rows = last.plat!.rows;
   console.log('');
   console.log(`retention purge (P19), ${int(args.records)} personal record keys (${int(rows)} rows due), as of ${AS_OF}`);
-  console.log(`  baseline  one set-based DELETE, one transaction     ${secs(best.base).padStart(9)}  ${int(rows / (best.base / 1000)).padStart(10)} rows/s  (locks held ${secs(best.base)})`);
-  console.log(`  platform  ${String(last.plat!.batches).padStart(4)} batches of ${int(args.batch)} keys               ${secs(best.plat).padStart(9)}  ${int(rows / (best.plat / 1000)).padStart(10)} rows/s  (longest transaction ${secs(last.plat!.longestMs)})`);
+  console.log(
+    `  baseline  one set-based DELETE, one transaction     ${secs(best.base).padStart(9)}  ${int(rows / (best.base / 1000)).padStart(10)} rows/s  (locks held ${secs(best.base)})`,
+  );
+  console.log(
+    `  platform  ${String(last.plat!.batches).padStart(4)} batches of ${int(args.batch)} keys               ${secs(best.plat).padStart(9)}  ${int(rows / (best.plat / 1000)).padStart(10)} rows/s  (longest transaction ${secs(last.plat!.longestMs)})`,
+  );
   console.log(`  ratio     platform / baseline throughput           ${(best.base / best.plat).toFixed(2)}`);
   console.log(`  left      ${last.fp}  (identical for both)`);
   console.log(`  load average at the end ${loadAverage()}`);

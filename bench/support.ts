@@ -13,7 +13,9 @@ import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { createDb } from '../db/knex';
 import { withUsccCheck } from '../domain/identifiers';
 import { ROOT, TEMPORAL_CLI, type Config } from '../domain/config';
-import { Shutdown, describeError, providePostgres, startTemporalDevServer, type Postgres } from '../scripts/platform';
+import { Shutdown, describeError } from '../scripts/platform';
+import { providePostgres, type Postgres } from '../scripts/postgres';
+import { startTemporalDevServer } from '../scripts/temporal-dev';
 
 // ─── Settings ────────────────────────────────────────────────────────────────────────────────────────────────
 
@@ -49,7 +51,10 @@ export function parseSettings(argv: string[], env: NodeJS.ProcessEnv): BenchSett
   let runs = env.BENCH_RUNS ? positiveInt(env.BENCH_RUNS, 'BENCH_RUNS', 20) : 2;
   let profileDir: string | null = null;
   for (let i = 0; i < argv.length; i++) {
-    const [flag, inline] = argv[i].startsWith('--') && argv[i].includes('=') ? [argv[i].slice(0, argv[i].indexOf('=')), argv[i].slice(argv[i].indexOf('=') + 1)] : [argv[i], undefined];
+    const [flag, inline] =
+      argv[i].startsWith('--') && argv[i].includes('=')
+        ? [argv[i].slice(0, argv[i].indexOf('=')), argv[i].slice(argv[i].indexOf('=') + 1)]
+        : [argv[i], undefined];
     const value = () => {
       const v = inline ?? argv[++i];
       if (v === undefined) throw new UsageError(`${flag} needs a value`);
@@ -316,7 +321,10 @@ export function spawnApi(opts: { env: Record<string, string>; port: number; node
           req.on('error', () => resolve(0));
         });
         if (status === 200) return;
-        if (Date.now() > deadline) throw new Error(`the API did not answer on port ${opts.port} within ${timeoutMs / 1000} s; its last output:\n  ${recent.join('\n  ')}`);
+        if (Date.now() > deadline)
+          throw new Error(
+            `the API did not answer on port ${opts.port} within ${timeoutMs / 1000} s; its last output:\n  ${recent.join('\n  ')}`,
+          );
         await new Promise((r) => setTimeout(r, 250));
       }
     },
@@ -324,7 +332,10 @@ export function spawnApi(opts: { env: Record<string, string>; port: number; node
       quiet = true;
       if (exitDescription !== null) return;
       child.kill('SIGTERM');
-      const stopped = await Promise.race([exited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), graceMs).unref())]);
+      const stopped = await Promise.race([
+        exited.then(() => true),
+        new Promise<boolean>((r) => setTimeout(() => r(false), graceMs).unref()),
+      ]);
       if (!stopped) {
         opts.log(`the API process (pid ${child.pid}) did not stop within ${graceMs / 1000} s: killing it`);
         child.kill('SIGKILL');

@@ -8,6 +8,58 @@ import type { Knex } from 'knex';
  * the chain in order in batches; an edited, inserted or deleted entry breaks it, and the first broken entry is
  * named.
  */
+/**
+ * Who makes a change no principal asked for: the platform itself, named by the process that acted
+ * (`system:obligations`, `system:calendar`, …). The one spelling of the system actor.
+ */
+export type SystemProcess =
+  'setup' | 'obligations' | 'objection' | 'publication' | 'schedule' | 'calendar' | 'retention' | 'queries' | 'auth';
+export const systemActor = (process: SystemProcess): string => `system:${process}`;
+
+/** One entry of the audit log (E19, E23, P11, P26). */
+export interface AuditEntry {
+  /** The principal who acted; null or absent for the platform itself and for anonymous callers. */
+  principalId?: string | null;
+  /** A principal's label (`actorLabel`), `systemActor(…)` or `anonymous`. */
+  actor: string;
+  /** `entity.verb`, e.g. `objection.accept`. */
+  action: string;
+  entity: string;
+  id?: string | number | null;
+  /** The article the change is made under (e.g. `E18`, `P22`, `E7, P9`): every entry names one. */
+  article: string;
+  detail?: Record<string, unknown>;
+}
+
+/** The row an entry is stored as; the article is kept in `detail.article`. */
+export function auditRow(e: AuditEntry): {
+  principal_id: string | null;
+  actor: string;
+  action: string;
+  entity: string;
+  entity_id: string | null;
+  detail: Record<string, unknown>;
+} {
+  return {
+    principal_id: e.principalId ?? null,
+    actor: e.actor,
+    action: e.action,
+    entity: e.entity,
+    entity_id: e.id === undefined || e.id === null ? null : String(e.id),
+    detail: { ...(e.detail ?? {}), article: e.article },
+  };
+}
+
+/**
+ * Writes audit entries, in the caller's transaction where there is one (the entry commits or rolls back with the
+ * change it records). The database chains each entry to the one before (see below).
+ */
+export async function recordAudit(trx: Knex, entries: AuditEntry | AuditEntry[]): Promise<void> {
+  const list = Array.isArray(entries) ? entries : [entries];
+  if (list.length === 0) return;
+  await trx('audit_log').insert(list.map(auditRow));
+}
+
 export const GENESIS_HASH = '0'.repeat(64);
 
 export interface ChainBreak {
@@ -29,17 +81,32 @@ export interface ChainReport {
 
 const sha256 = (s: string) => crypto.createHash('sha256').update(s, 'utf8').digest('hex');
 
-export async function verifyAuditChain(db: Knex, opts: { batchSize?: number; onProgress?: (checked: number) => void } = {}): Promise<ChainReport> {
+export async function verifyAuditChain(
+  db: Knex,
+  opts: { batchSize?: number; onProgress?: (checked: number) => void } = {},
+): Promise<ChainReport> {
   const batchSize = opts.batchSize ?? 5000;
   const verifiedAt = new Date().toISOString();
   const head = (await db('audit_chain_head').where('id', 1).first('seq', 'hash')) as { seq: number; hash: string } | undefined;
   if (!head) {
-    return { ok: false, checked: 0, head: { seq: 0, hash: '' }, firstBroken: { id: null, seq: 0, reason: '链头缺失 / the chain head is missing' }, verifiedAt };
+    return {
+      ok: false,
+      checked: 0,
+      head: { seq: 0, hash: '' },
+      firstBroken: { id: null, seq: 0, reason: '链头缺失 / the chain head is missing' },
+      verifiedAt,
+    };
   }
   let prevSeq = 0;
   let prevHash = GENESIS_HASH;
   let checked = 0;
-  const broken = (id: number | null, seq: number, reason: string): ChainReport => ({ ok: false, checked, head, firstBroken: { id, seq, reason }, verifiedAt });
+  const broken = (id: number | null, seq: number, reason: string): ChainReport => ({
+    ok: false,
+    checked,
+    head,
+    firstBroken: { id, seq, reason },
+    verifiedAt,
+  });
 
   for (;;) {
     const { rows } = (await db.raw(
@@ -48,9 +115,16 @@ export async function verifyAuditChain(db: Knex, opts: { batchSize?: number; onP
       [prevSeq, head.seq, batchSize],
     )) as { rows: { id: number; seq: number; prev_hash: string; hash: string; canonical: string }[] };
     for (const r of rows) {
-      if (r.seq !== prevSeq + 1) return broken(r.id, r.seq, `第 ${prevSeq + 1} 至 ${r.seq - 1} 条记录缺失（被删除）/ entries ${prevSeq + 1}–${r.seq - 1} are missing (deleted)`);
-      if (r.prev_hash !== prevHash) return broken(r.id, r.seq, '与前一条记录的哈希不符（前一条被改动或插入了记录）/ prev_hash does not match the entry before');
-      if (sha256(r.prev_hash + r.canonical) !== r.hash) return broken(r.id, r.seq, '内容与其哈希不符（记录被篡改）/ the content does not match its hash: the entry was altered');
+      if (r.seq !== prevSeq + 1)
+        return broken(
+          r.id,
+          r.seq,
+          `第 ${prevSeq + 1} 至 ${r.seq - 1} 条记录缺失（被删除）/ entries ${prevSeq + 1}–${r.seq - 1} are missing (deleted)`,
+        );
+      if (r.prev_hash !== prevHash)
+        return broken(r.id, r.seq, '与前一条记录的哈希不符（前一条被改动或插入了记录）/ prev_hash does not match the entry before');
+      if (sha256(r.prev_hash + r.canonical) !== r.hash)
+        return broken(r.id, r.seq, '内容与其哈希不符（记录被篡改）/ the content does not match its hash: the entry was altered');
       prevSeq = r.seq;
       prevHash = r.hash;
       checked++;
@@ -58,7 +132,8 @@ export async function verifyAuditChain(db: Knex, opts: { batchSize?: number; onP
     opts.onProgress?.(checked);
     if (rows.length < batchSize) break;
   }
-  if (prevSeq !== head.seq) return broken(null, prevSeq + 1, `第 ${prevSeq + 1} 至 ${head.seq} 条记录缺失 / entries ${prevSeq + 1}–${head.seq} are missing`);
+  if (prevSeq !== head.seq)
+    return broken(null, prevSeq + 1, `第 ${prevSeq + 1} 至 ${head.seq} 条记录缺失 / entries ${prevSeq + 1}–${head.seq} are missing`);
   if (prevHash !== head.hash) return broken(null, head.seq, '链头哈希与最后一条记录不符 / the chain head does not match the last entry');
   return { ok: true, checked, head, firstBroken: null, verifiedAt };
 }

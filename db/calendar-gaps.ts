@@ -1,8 +1,20 @@
 import type { Knex } from 'knex';
 import type { Db } from './knex';
 import { notify } from './notifications';
+import { recordAudit, systemActor } from './audit';
+import { WORKING_DAY_ARTICLES } from './calendar';
+import { isoColumn } from './time';
 import { NEXT_YEAR_REMINDER_FROM } from '../domain/calendar';
-import { CALENDAR_WAITERS, loadedYearNotice, missingYearNotice, noWaiting, upcomingYearNotice, yearsExpected, type CalendarWaiter, type Waiting } from '../domain/calendar-gaps';
+import {
+  CALENDAR_WAITERS,
+  loadedYearNotice,
+  missingYearNotice,
+  noWaiting,
+  upcomingYearNotice,
+  yearsExpected,
+  type CalendarWaiter,
+  type Waiting,
+} from '../domain/calendar-gaps';
 
 /**
  * The years the platform needed and had no calendar for (migration 0013): recorded once per year, the
@@ -19,7 +31,9 @@ const WAITER_TABLES: Record<CalendarWaiter, string> = {
 
 /** How many rows of each kind wait on `year` (their deadline unset or provisional). */
 export async function waitingOn(db: Knex | Knex.Transaction, year: number): Promise<Waiting> {
-  const parts = CALENDAR_WAITERS.map((k) => `SELECT '${k}' AS kind, count(*)::int AS n FROM ${WAITER_TABLES[k]} WHERE calendar_pending_year = :year`);
+  const parts = CALENDAR_WAITERS.map(
+    (k) => `SELECT '${k}' AS kind, count(*)::int AS n FROM ${WAITER_TABLES[k]} WHERE calendar_pending_year = :year`,
+  );
   const rows = (await db.raw(parts.join(' UNION ALL '), { year })).rows as { kind: CalendarWaiter; n: number }[];
   const w = noWaiting();
   for (const r of rows) w[r.kind] = r.n;
@@ -53,11 +67,30 @@ export async function noteCalendarGap(db: Db, year: number, neededBy: string): P
     ).rows as { notified_at: Date | null; since: string }[];
     if (gap.notified_at) return { loaded: false, first: false };
     // One notice per gap, whoever gets here first (the row is locked by the upsert until commit).
-    const claimed = await trx('calendar_gaps').where('year', year).whereNull('notified_at').update({ notified_at: trx.fn.now() }).returning('year');
+    const claimed = await trx('calendar_gaps')
+      .where('year', year)
+      .whereNull('notified_at')
+      .update({ notified_at: trx.fn.now() })
+      .returning('year');
     if (!claimed.length) return { loaded: false, first: false };
     const n = missingYearNotice(year, await waitingOn(trx, year));
-    await notify(trx, { to: { role: 'admin' }, kind: 'calendar.year_missing', ...n, entity: 'calendar_year', entityId: String(year), data: { year, needed_by: neededBy }, dedupeKey: gapKey(year, gap.since) });
-    await trx('audit_log').insert({ actor: 'system:calendar', action: 'calendar.year_missing', entity: 'calendar_year', entity_id: String(year), detail: { needed_by: neededBy } });
+    await notify(trx, {
+      to: { role: 'admin' },
+      kind: 'calendar.year_missing',
+      ...n,
+      entity: 'calendar_year',
+      entityId: String(year),
+      data: { year, needed_by: neededBy },
+      dedupeKey: gapKey(year, gap.since),
+    });
+    await recordAudit(trx, {
+      actor: systemActor('calendar'),
+      action: 'calendar.year_missing',
+      entity: 'calendar_year',
+      id: String(year),
+      article: WORKING_DAY_ARTICLES,
+      detail: { needed_by: neededBy },
+    });
     return { loaded: false, first: true };
   });
 }
@@ -75,7 +108,7 @@ export async function openCalendarGaps(db: Db): Promise<CalendarGap[]> {
     .whereNull('g.resolved_at')
     .whereNotExists(db('calendar_years as y').whereRaw('y.year = g.year').select(db.raw('1')))
     .orderBy('g.year')
-    .select('g.year', db.raw(`to_char(g.first_needed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS first_needed_at`), 'g.first_needed_by');
+    .select('g.year', isoColumn(db, 'g.first_needed_at'), 'g.first_needed_by');
   const out: CalendarGap[] = [];
   for (const r of rows) out.push({ ...r, waiting: await waitingOn(db, r.year) });
   return out;
@@ -112,7 +145,14 @@ export async function calendarWarnings(db: Db, today: string): Promise<CalendarW
   const warnings: CalendarWarning[] = [];
   for (const g of await openCalendarGaps(db)) {
     const n = missingYearNotice(g.year, g.waiting);
-    warnings.push({ code: 'CALENDAR_YEAR_MISSING', year: g.year, title: n.title, message: n.body, waiting: g.waiting, since: g.first_needed_at });
+    warnings.push({
+      code: 'CALENDAR_YEAR_MISSING',
+      year: g.year,
+      title: n.title,
+      message: n.body,
+      waiting: g.waiting,
+      since: g.first_needed_at,
+    });
   }
   const { current, next } = yearsExpected(today, NEXT_YEAR_REMINDER_FROM);
   if (!known.has(current) && !warnings.some((w) => w.year === current)) {
@@ -130,7 +170,15 @@ export async function calendarWarnings(db: Db, today: string): Promise<CalendarW
 /** The daily reminder to load next year (once a day per year); answers true when it was new. */
 export async function remindNextYear(db: Db, year: number, today: string): Promise<boolean> {
   const n = upcomingYearNotice(year, today);
-  return notify(db, { to: { role: 'admin' }, kind: 'calendar.year_upcoming', ...n, entity: 'calendar_year', entityId: String(year), data: { year, date: today }, dedupeKey: `calendar-upcoming:${year}:${today}` });
+  return notify(db, {
+    to: { role: 'admin' },
+    kind: 'calendar.year_upcoming',
+    ...n,
+    entity: 'calendar_year',
+    entityId: String(year),
+    data: { year, date: today },
+    dedupeKey: `calendar-upcoming:${year}:${today}`,
+  });
 }
 
 /**
@@ -152,8 +200,23 @@ export async function closeCalendarGap(db: Db, year: number, settled: Waiting): 
       .update({ resolved_at: trx.fn.now() });
     if (!rows.length) return false;
     const n = loadedYearNotice(year, settled);
-    await notify(trx, { to: { role: 'admin' }, kind: 'calendar.year_loaded', ...n, entity: 'calendar_year', entityId: String(year), data: { year, settled }, dedupeKey: `calendar-loaded:${year}:${rows[0].since}` });
-    await trx('audit_log').insert({ actor: 'system:calendar', action: 'calendar.year_settled', entity: 'calendar_year', entity_id: String(year), detail: { settled } });
+    await notify(trx, {
+      to: { role: 'admin' },
+      kind: 'calendar.year_loaded',
+      ...n,
+      entity: 'calendar_year',
+      entityId: String(year),
+      data: { year, settled },
+      dedupeKey: `calendar-loaded:${year}:${rows[0].since}`,
+    });
+    await recordAudit(trx, {
+      actor: systemActor('calendar'),
+      action: 'calendar.year_settled',
+      entity: 'calendar_year',
+      id: String(year),
+      article: WORKING_DAY_ARTICLES,
+      detail: { settled },
+    });
     return true;
   });
 }

@@ -1,6 +1,14 @@
 import type { Db } from './knex';
 import { liveFeed } from './changes';
+import { recordAudit } from './audit';
 import { WorkingCalendar, type CalendarYear } from '../domain/calendar';
+
+/**
+ * The articles whose deadlines count working days (SPEC "Working days"): publication within 5 (E12), objection
+ * verification within 10 (E18, P22), judicial answers within 3 (E14(4), P13). A change of the calendar is made
+ * under them.
+ */
+export const WORKING_DAY_ARTICLES = 'E12, E14(4), E18, P13, P22';
 
 /**
  * The working-day calendar as the database holds it. Cached per process and reloaded when any year changes, so a
@@ -21,7 +29,9 @@ export async function loadCalendar(db: Db, opts: { fresh?: boolean } = {}): Prom
   const epoch = calendarEpoch(db);
   const known = opts.fresh ? undefined : cache.get(db);
   if (epoch !== null && known && known.epoch === epoch) return known.calendar;
-  const [{ stamp }] = (await db.raw(`SELECT coalesce(max(loaded_at)::text, '') || ':' || count(*) AS stamp FROM calendar_years`)).rows as { stamp: string }[];
+  const [{ stamp }] = (await db.raw(`SELECT coalesce(max(loaded_at)::text, '') || ':' || count(*) AS stamp FROM calendar_years`)).rows as {
+    stamp: string;
+  }[];
   // Without a feed, an unchanged stamp means an unchanged calendar; with one, a change was heard: reload.
   if (epoch === null && known && known.stamp === stamp) return known.calendar;
   const years = await db('calendar_years').select('year').orderBy('year');
@@ -42,19 +52,30 @@ export interface YearSource {
   loadedAt: string;
 }
 
+/** `loadedAt` with the offset of the server's time zone (`2026-11-27T10:00:00+08`), as the API has always answered it. */
 export async function calendarYearSources(db: Db): Promise<Map<number, YearSource>> {
   const rows = await db('calendar_years').select('year', 'source', db.raw(`to_char(loaded_at, 'YYYY-MM-DD"T"HH24:MI:SSOF') as loaded_at`));
-  return new Map(rows.map((r: { year: number; source: string; loaded_at: string }) => [r.year, { source: r.source, loadedAt: r.loaded_at }]));
+  return new Map(
+    rows.map((r: { year: number; source: string; loaded_at: string }) => [r.year, { source: r.source, loadedAt: r.loaded_at }]),
+  );
 }
 
 /** When a year was last loaded, to the microsecond (UTC digits): one settling of what waited on it per load. */
 export async function calendarYearStamp(db: Db, year: number): Promise<string> {
-  const row = await db('calendar_years').where('year', year).first(db.raw(`to_char(loaded_at AT TIME ZONE 'UTC', 'YYYYMMDDHH24MISSUS') AS stamp`));
+  const row = await db('calendar_years')
+    .where('year', year)
+    .first(db.raw(`to_char(loaded_at AT TIME ZONE 'UTC', 'YYYYMMDDHH24MISSUS') AS stamp`));
   return row?.stamp ?? '';
 }
 
 /** Replaces one year's calendar (an admin loading the State Council's schedule), in one transaction. */
-export async function replaceCalendarYear(db: Db, year: CalendarYear, principalId: string | null, actor: string, source = 'admin'): Promise<void> {
+export async function replaceCalendarYear(
+  db: Db,
+  year: CalendarYear,
+  principalId: string | null,
+  actor: string,
+  source = 'admin',
+): Promise<void> {
   await db.transaction(async (trx) => {
     // One loader at a time (readers are not blocked): two concurrent loads of a year would otherwise both delete
     // the old days and the second would collide on the first one's new days.
@@ -71,12 +92,13 @@ export async function replaceCalendarYear(db: Db, year: CalendarYear, principalI
       ...year.workdays.map((d) => ({ day: d.date, year: year.year, kind: 'workday', name: d.name })),
     ];
     if (rows.length) await trx('calendar_days').insert(rows);
-    await trx('audit_log').insert({
-      principal_id: principalId,
+    await recordAudit(trx, {
+      principalId,
       actor,
       action: 'calendar.load_year',
       entity: 'calendar_year',
-      entity_id: String(year.year),
+      id: String(year.year),
+      article: WORKING_DAY_ARTICLES,
       detail: { holidays: year.holidays.length, workdays: year.workdays.length },
     });
   });

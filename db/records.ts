@@ -1,4 +1,7 @@
+import type { Knex } from 'knex';
 import type { Db } from './knex';
+import { recordAudit } from './audit';
+import { isoColumn } from './time';
 import { loadCatalog, providerItems } from './catalog';
 import { shanghaiDate } from '../domain/calendar';
 import { RecordValidator, type RowError } from '../domain/records';
@@ -27,13 +30,21 @@ export type ChangeOutcome =
  * A provider corrects or retracts one of its own records (E10): the current version is closed and a new version
  * is written; nothing is overwritten (E23.2, P26.3). Another provider's record is "not found".
  */
-export async function changeRecord(db: Db, providerId: number, principalId: string, actor: string, recordKey: string, change: RecordChange): Promise<ChangeOutcome> {
+export async function changeRecord(
+  db: Db,
+  providerId: number,
+  principalId: string,
+  actor: string,
+  recordKey: string,
+  change: RecordChange,
+): Promise<ChangeOutcome> {
   const catalog = await loadCatalog(db);
   const allowed = await providerItems(db, providerId);
   return db.transaction(async (trx) => {
     const cur = await trx('records').where({ record_key: recordKey, is_current: true, provider_id: providerId }).forUpdate().first();
     if (!cur) return { kind: 'not_found' } as const;
-    if (cur.version !== change.baseVersion || cur.status !== 'active') return { kind: 'conflict', currentVersion: cur.version, status: cur.status } as const;
+    if (cur.version !== change.baseVersion || cur.status !== 'active')
+      return { kind: 'conflict', currentVersion: cur.version, status: cur.status } as const;
 
     let next = {
       payload: cur.payload as Record<string, unknown>,
@@ -53,7 +64,14 @@ export async function changeRecord(db: Db, providerId: number, principalId: stri
       };
       const validator = new RecordValidator({ catalog, allowedItems: allowed, today: shanghaiDate(new Date()) });
       const v = validator.validate({ item_code: cur.item_code, subject_id: cur.subject_id, ...next }, 1);
-      if (!v.ok) return { kind: 'invalid', errors: v.errors.map((e) => ({ ...e, field: e.field.startsWith('payload') || e.field === 'item_code' || e.field === 'subject_id' ? e.field : `changes.${e.field}` })) } as const;
+      if (!v.ok)
+        return {
+          kind: 'invalid',
+          errors: v.errors.map((e) => ({
+            ...e,
+            field: e.field.startsWith('payload') || e.field === 'item_code' || e.field === 'subject_id' ? e.field : `changes.${e.field}`,
+          })),
+        } as const;
       next = {
         payload: v.record.payload,
         event_date: v.record.eventDate,
@@ -89,14 +107,81 @@ export async function changeRecord(db: Db, providerId: number, principalId: stri
         .where('uscc', cur.subject_id)
         .update({ name: next.payload.name ?? null, status: next.payload.status ?? null, updated_at: trx.fn.now() });
     }
-    await trx('audit_log').insert({
-      principal_id: principalId,
+    await recordAudit(trx, {
+      principalId,
       actor,
       action: change.retract ? 'record.retract' : 'record.correct',
       entity: 'record',
-      entity_id: recordKey,
-      detail: { from_version: cur.version, to_version: version, reason: change.reason, article: 'E10' },
+      id: recordKey,
+      article: 'E10',
+      detail: { from_version: cur.version, to_version: version, reason: change.reason },
     });
     return { kind: 'ok', recordKey, version } as const;
   });
+}
+
+// ─── Reads (api/routes/records.ts) ───────────────────────────────────────────────────────────────────────────
+
+/**
+ * Whose records a reader sees: a provider its own (`providerId`); staff enterprise records only (personal records
+ * are read through POST /queries, which logs, P20).
+ */
+export interface RecordScope {
+  providerId?: number | null;
+  enterpriseOnly: boolean;
+}
+
+const recordColumns = (db: Db) => [
+  'r.record_key',
+  'r.version',
+  'r.is_current',
+  'r.status',
+  'p.code as provider',
+  'r.item_code',
+  'r.subject_type',
+  'r.subject_id',
+  'r.payload',
+  'r.event_date',
+  'r.concluded_date',
+  'r.valid_until',
+  'r.lifted_date',
+  'r.change_reason',
+  'r.submission_id',
+  isoColumn(db, 'r.created_at'),
+];
+
+const scoped = (scope: RecordScope) => (b: Knex.QueryBuilder) => {
+  if (scope.providerId !== undefined) b.where('r.provider_id', scope.providerId);
+  if (scope.enterpriseOnly) b.where('r.subject_type', 'enterprise');
+};
+
+/** Current records, in the order they were written. */
+export async function listRecords(
+  db: Db,
+  scope: RecordScope,
+  q: { subject_id?: string; item_code?: string; submission_id?: string; limit: number; offset: number },
+): Promise<Record<string, unknown>[]> {
+  return db('records as r')
+    .join('providers as p', 'p.id', 'r.provider_id')
+    .where('r.is_current', true)
+    .modify(scoped(scope))
+    .modify((b) => {
+      if (q.subject_id) b.where('r.subject_id', q.subject_id);
+      if (q.item_code) b.where('r.item_code', q.item_code);
+      if (q.submission_id) b.where('r.submission_id', q.submission_id);
+    })
+    .orderBy('r.id')
+    .limit(q.limit)
+    .offset(q.offset)
+    .select(recordColumns(db));
+}
+
+/** Every version of a record, newest first; empty when the reader may not see it. */
+export async function recordVersions(db: Db, scope: RecordScope, recordKey: string): Promise<Record<string, unknown>[]> {
+  return db('records as r')
+    .join('providers as p', 'p.id', 'r.provider_id')
+    .where('r.record_key', recordKey)
+    .modify(scoped(scope))
+    .orderBy('r.version', 'desc')
+    .select(recordColumns(db));
 }

@@ -1,4 +1,5 @@
 import type { Db } from './knex';
+import { recordAudit, systemActor } from './audit';
 import { migrationSource } from '../migrations';
 import { CATALOG, PROVIDERS } from '../domain/catalog';
 import { builtInCalendarYears } from '../domain/calendar';
@@ -35,7 +36,13 @@ export async function seedIfEmpty(db: Db): Promise<{ seeded: boolean }> {
         .returning('id');
       await trx('provider_items').insert(p.items.map((item_code) => ({ provider_id: id, item_code })));
     }
-    await trx('audit_log').insert({ actor: 'system', action: 'seed', entity: 'catalog', detail: { items: CATALOG.length, providers: PROVIDERS.length } });
+    await recordAudit(trx, {
+      actor: systemActor('setup'),
+      action: 'seed',
+      entity: 'catalog',
+      article: 'P6, E7, E8, E9, P8',
+      detail: { items: CATALOG.length, providers: PROVIDERS.length },
+    });
   });
   await loadBuiltInCalendar(db);
   return { seeded };
@@ -46,7 +53,11 @@ export async function loadBuiltInCalendar(db: Db): Promise<number[]> {
   const added: number[] = [];
   for (const y of builtInCalendarYears()) {
     await db.transaction(async (trx) => {
-      const inserted = await trx('calendar_years').insert({ year: y.year, source: 'chinese-days' }).onConflict('year').ignore().returning('year');
+      const inserted = await trx('calendar_years')
+        .insert({ year: y.year, source: 'chinese-days' })
+        .onConflict('year')
+        .ignore()
+        .returning('year');
       if (inserted.length === 0) return;
       added.push(y.year);
       const rows = [

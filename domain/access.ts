@@ -150,7 +150,12 @@ const refuse = (basis: BasisKind, code: string, reason: string, article: string,
 });
 
 /** Within `scope`; what lies outside is withheld with the article that forbids it. */
-function within(requested: string[], scope: readonly string[], reason: string, article: string): { allowed: string[]; withheld: Withheld[] } {
+function within(
+  requested: string[],
+  scope: readonly string[],
+  reason: string,
+  article: string,
+): { allowed: string[]; withheld: Withheld[] } {
   const allowed = requested.filter((c) => scope.includes(c));
   const withheld = requested.filter((c) => !scope.includes(c)).map((category) => ({ category, reason, article }));
   return { allowed, withheld };
@@ -172,13 +177,26 @@ export function decideAccess(req: AccessRequest): AccessDecision {
   const granted = (allowed: string[], withheld: Withheld[], article: string): AccessDecision =>
     allowed.length
       ? { ok: true, basis: basis.kind, allowed, withheld, fee: feeFor(q.role), article }
-      : refuse(basis.kind, 'BEYOND_SCOPE', '所请求的信息均超出查询依据的范围 / everything asked for lies outside the basis', withheld[0]?.article ?? article, withheld);
+      : refuse(
+          basis.kind,
+          'BEYOND_SCOPE',
+          '所请求的信息均超出查询依据的范围 / everything asked for lies outside the basis',
+          withheld[0]?.article ?? article,
+          withheld,
+        );
 
   switch (basis.kind) {
     case 'self': {
       const own = ent ? q.role === 'enterprise' && q.enterpriseUscc === subject.id : q.role === 'person' && q.personId === subject.id;
       if (!own) {
-        return refuse('self', 'NOT_SELF', ent ? '只有企业本身可以本企业身份查询 / only the enterprise itself may query as itself' : '只有信息主体本人可以本人身份查询 / only the person may query as themself', ent ? 'E14(1)' : 'P12(1)');
+        return refuse(
+          'self',
+          'NOT_SELF',
+          ent
+            ? '只有企业本身可以本企业身份查询 / only the enterprise itself may query as itself'
+            : '只有信息主体本人可以本人身份查询 / only the person may query as themself',
+          ent ? 'E14(1)' : 'P12(1)',
+        );
       }
       return granted(requested, [], ent ? 'E14(1)' : 'P12(1)');
     }
@@ -186,26 +204,76 @@ export function decideAccess(req: AccessRequest): AccessDecision {
     case 'authorization': {
       const a = basis.authorization;
       const article = ent ? 'E14(2)' : 'P12(2)';
-      if (!a || a.subjectType !== subject.type || a.subjectId !== subject.id) return refuse('authorization', 'AUTHORIZATION_NOT_FOUND', '该信息主体没有这份授权 / no such authorization from this subject', article);
-      const isGrantee = a.granteePrincipalId === q.id || (a.granteeOrganization !== null && q.organization !== null && a.granteeOrganization === q.organization);
-      if (!isGrantee) return refuse('authorization', 'NOT_GRANTEE', '授权的被授权人不是您 / the authorization was not granted to you', article);
+      if (!a || a.subjectType !== subject.type || a.subjectId !== subject.id)
+        return refuse(
+          'authorization',
+          'AUTHORIZATION_NOT_FOUND',
+          '该信息主体没有这份授权 / no such authorization from this subject',
+          article,
+        );
+      const isGrantee =
+        a.granteePrincipalId === q.id ||
+        (a.granteeOrganization !== null && q.organization !== null && a.granteeOrganization === q.organization);
+      if (!isGrantee)
+        return refuse('authorization', 'NOT_GRANTEE', '授权的被授权人不是您 / the authorization was not granted to you', article);
       if (a.revokedAt) return refuse('authorization', 'AUTHORIZATION_REVOKED', '授权已撤销 / the authorization was revoked', article);
-      if (req.today < a.validFrom) return refuse('authorization', 'AUTHORIZATION_NOT_YET_VALID', `授权自 ${a.validFrom} 起生效 / the authorization is valid from ${a.validFrom}`, article);
-      if (req.today > a.validUntil) return refuse('authorization', 'AUTHORIZATION_EXPIRED', `授权已于 ${a.validUntil} 到期 / the authorization expired on ${a.validUntil}`, article);
-      const { allowed, withheld } = within(requested, a.categories, '超出授权范围 / beyond the scope of the authorization', ent ? 'E22' : 'P14');
+      if (req.today < a.validFrom)
+        return refuse(
+          'authorization',
+          'AUTHORIZATION_NOT_YET_VALID',
+          `授权自 ${a.validFrom} 起生效 / the authorization is valid from ${a.validFrom}`,
+          article,
+        );
+      if (req.today > a.validUntil)
+        return refuse(
+          'authorization',
+          'AUTHORIZATION_EXPIRED',
+          `授权已于 ${a.validUntil} 到期 / the authorization expired on ${a.validUntil}`,
+          article,
+        );
+      const { allowed, withheld } = within(
+        requested,
+        a.categories,
+        '超出授权范围 / beyond the scope of the authorization',
+        ent ? 'E22' : 'P14',
+      );
       return granted(allowed, withheld, article);
     }
 
     case 'rating_approval': {
       const a = basis.approval;
-      if (q.role !== 'rating_agency') return refuse('rating_approval', 'NOT_RATING_AGENCY', '仅经资质认定的信用评级机构可凭批准查询 / only rating agencies query on an approval', 'E14(3)');
-      if (!ent) return refuse('rating_approval', 'PERSON_NEEDS_AUTHORIZATION', '查询个人信用信息须经信息主体书面授权 / personal information needs the person\'s written authorization', 'P12(2)');
-      if (!a || a.agencyPrincipalId !== q.id || a.subjectUscc !== subject.id) return refuse('rating_approval', 'APPROVAL_NOT_FOUND', '没有针对该企业的查询申请 / no request of yours for this enterprise', 'E14(3)');
+      if (q.role !== 'rating_agency')
+        return refuse(
+          'rating_approval',
+          'NOT_RATING_AGENCY',
+          '仅经资质认定的信用评级机构可凭批准查询 / only rating agencies query on an approval',
+          'E14(3)',
+        );
+      if (!ent)
+        return refuse(
+          'rating_approval',
+          'PERSON_NEEDS_AUTHORIZATION',
+          "查询个人信用信息须经信息主体书面授权 / personal information needs the person's written authorization",
+          'P12(2)',
+        );
+      if (!a || a.agencyPrincipalId !== q.id || a.subjectUscc !== subject.id)
+        return refuse(
+          'rating_approval',
+          'APPROVAL_NOT_FOUND',
+          '没有针对该企业的查询申请 / no request of yours for this enterprise',
+          'E14(3)',
+        );
       if (a.status !== 'approved') {
-        const why = { requested: '查询申请尚待审批 / the request awaits approval', rejected: '查询申请未获批准 / the request was rejected', lapsed: '查询申请已逾期未审批，已失效 / the request lapsed undecided', approved: '' }[a.status];
+        const why = {
+          requested: '查询申请尚待审批 / the request awaits approval',
+          rejected: '查询申请未获批准 / the request was rejected',
+          lapsed: '查询申请已逾期未审批，已失效 / the request lapsed undecided',
+          approved: '',
+        }[a.status];
         return refuse('rating_approval', `REQUEST_${a.status.toUpperCase()}`, why, 'E14(3)');
       }
-      if (!a.validUntil || req.now > a.validUntil) return refuse('rating_approval', 'APPROVAL_EXPIRED', '批准的查询期限已过 / the approval has expired', 'E14(3)');
+      if (!a.validUntil || req.now > a.validUntil)
+        return refuse('rating_approval', 'APPROVAL_EXPIRED', '批准的查询期限已过 / the approval has expired', 'E14(3)');
       const { allowed, withheld } = within(requested, a.categories, '超出批准的查询范围 / beyond the approved scope', 'E14(3), E22');
       return granted(allowed, withheld, 'E14(3)');
     }
@@ -213,40 +281,107 @@ export function decideAccess(req: AccessRequest): AccessDecision {
     case 'rating_agreement': {
       const a = basis.agreement;
       const article = 'E14(3)';
-      if (q.role !== 'rating_agency') return refuse('rating_agreement', 'NOT_RATING_AGENCY', '仅经资质认定的信用评级机构可凭协议查询 / only rating agencies query under an agreement', article);
-      if (!ent) return refuse('rating_agreement', 'PERSON_NEEDS_AUTHORIZATION', '查询个人信用信息须经信息主体书面授权，评级协议不适用 / personal information needs the person\'s written authorization; an agreement does not reach it', 'E14(3), P12(2)');
-      if (!a || a.agencyPrincipalId !== q.id) return refuse('rating_agreement', 'AGREEMENT_NOT_FOUND', '没有与贵机构签订的这份协议 / no such agreement with your agency', article);
-      if (a.terminatedAt) return refuse('rating_agreement', 'AGREEMENT_TERMINATED', `协议 ${a.agreementNo} 已终止 / the agreement was terminated`, article);
-      if (req.today < a.validFrom) return refuse('rating_agreement', 'AGREEMENT_NOT_YET_VALID', `协议 ${a.agreementNo} 自 ${a.validFrom} 起生效 / the agreement is valid from ${a.validFrom}`, article);
-      if (req.today > a.validUntil) return refuse('rating_agreement', 'AGREEMENT_EXPIRED', `协议 ${a.agreementNo} 已于 ${a.validUntil} 到期 / the agreement expired on ${a.validUntil}`, article);
+      if (q.role !== 'rating_agency')
+        return refuse(
+          'rating_agreement',
+          'NOT_RATING_AGENCY',
+          '仅经资质认定的信用评级机构可凭协议查询 / only rating agencies query under an agreement',
+          article,
+        );
+      if (!ent)
+        return refuse(
+          'rating_agreement',
+          'PERSON_NEEDS_AUTHORIZATION',
+          "查询个人信用信息须经信息主体书面授权，评级协议不适用 / personal information needs the person's written authorization; an agreement does not reach it",
+          'E14(3), P12(2)',
+        );
+      if (!a || a.agencyPrincipalId !== q.id)
+        return refuse(
+          'rating_agreement',
+          'AGREEMENT_NOT_FOUND',
+          '没有与贵机构签订的这份协议 / no such agreement with your agency',
+          article,
+        );
+      if (a.terminatedAt)
+        return refuse('rating_agreement', 'AGREEMENT_TERMINATED', `协议 ${a.agreementNo} 已终止 / the agreement was terminated`, article);
+      if (req.today < a.validFrom)
+        return refuse(
+          'rating_agreement',
+          'AGREEMENT_NOT_YET_VALID',
+          `协议 ${a.agreementNo} 自 ${a.validFrom} 起生效 / the agreement is valid from ${a.validFrom}`,
+          article,
+        );
+      if (req.today > a.validUntil)
+        return refuse(
+          'rating_agreement',
+          'AGREEMENT_EXPIRED',
+          `协议 ${a.agreementNo} 已于 ${a.validUntil} 到期 / the agreement expired on ${a.validUntil}`,
+          article,
+        );
       if (a.enterprises && !a.enterprises.includes(subject.id)) {
-        return refuse('rating_agreement', 'ENTERPRISE_NOT_COVERED', `协议 ${a.agreementNo} 不包括该企业 / the agreement does not cover this enterprise`, article);
+        return refuse(
+          'rating_agreement',
+          'ENTERPRISE_NOT_COVERED',
+          `协议 ${a.agreementNo} 不包括该企业 / the agreement does not cover this enterprise`,
+          article,
+        );
       }
-      const { allowed, withheld } = within(requested, a.categories, '超出协议约定的查询范围 / beyond the scope of the agreement', 'E14(3), E22');
+      const { allowed, withheld } = within(
+        requested,
+        a.categories,
+        '超出协议约定的查询范围 / beyond the scope of the agreement',
+        'E14(3), E22',
+      );
       return granted(allowed, withheld, article);
     }
 
     case 'duty': {
       if (q.role !== 'government' && q.role !== 'judicial') {
-        return refuse('duty', 'NOT_DUTY_BODY', '仅行政机关、司法机关及具有公共管理职能的组织可凭履职证明查询 / only administrative, judicial and public-function bodies query for duty', ent ? 'E14(4)' : 'P12(3)');
+        return refuse(
+          'duty',
+          'NOT_DUTY_BODY',
+          '仅行政机关、司法机关及具有公共管理职能的组织可凭履职证明查询 / only administrative, judicial and public-function bodies query for duty',
+          ent ? 'E14(4)' : 'P12(3)',
+        );
       }
       const p = basis.proof;
       if (!p || p.kind !== 'duty_proof' || p.uploadedBy !== q.id) {
-        return refuse('duty', 'DUTY_PROOF_INVALID', '须提交本单位出具的有效履职证明文件 / a valid proof of duty of your own is required', ent ? 'E14(4)' : 'P12(3)');
+        return refuse(
+          'duty',
+          'DUTY_PROOF_INVALID',
+          '须提交本单位出具的有效履职证明文件 / a valid proof of duty of your own is required',
+          ent ? 'E14(4)' : 'P12(3)',
+        );
       }
       if (ent) return granted(requested, [], 'E14(4)');
-      const { allowed, withheld } = within(requested, ['public_credit'], '因履职查询仅限个人社会公共信用信息 / duty queries reach only public credit information', 'P12(3), P14');
+      const { allowed, withheld } = within(
+        requested,
+        ['public_credit'],
+        '因履职查询仅限个人社会公共信用信息 / duty queries reach only public credit information',
+        'P12(3), P14',
+      );
       return granted(allowed, withheld, 'P12(3)');
     }
 
     case 'judicial_request': {
       const r = basis.request;
-      if (q.role !== 'judicial') return refuse('judicial_request', 'NOT_JUDICIAL', '仅司法机关可提出查询申请 / only judicial bodies file query requests', ent ? 'E14(4)' : 'P13');
+      if (q.role !== 'judicial')
+        return refuse(
+          'judicial_request',
+          'NOT_JUDICIAL',
+          '仅司法机关可提出查询申请 / only judicial bodies file query requests',
+          ent ? 'E14(4)' : 'P13',
+        );
       if (!r || r.requesterPrincipalId !== q.id || r.subjectType !== subject.type || r.subjectId !== subject.id) {
         return refuse('judicial_request', 'REQUEST_NOT_FOUND', '没有这份查询申请 / no such request', ent ? 'E14(4)' : 'P13');
       }
       if (ent) return granted(requested, [], 'E14(4)');
-      const { allowed, withheld } = within(requested, ['public_credit'], '司法机关查询个人信息仅限社会公共信用信息 / judicial queries reach only public credit information', 'P12(3), P14');
+      const { allowed, withheld } = within(
+        requested,
+        ['public_credit'],
+        '司法机关查询个人信息仅限社会公共信用信息 / judicial queries reach only public credit information',
+        'P12(3), P14',
+      );
       return granted(allowed, withheld, 'P13');
     }
   }

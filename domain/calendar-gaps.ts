@@ -15,11 +15,20 @@ export type CalendarWaiter = (typeof CALENDAR_WAITERS)[number];
 export type Waiting = Record<CalendarWaiter, number>;
 
 const WAITER_TEXT: Record<CalendarWaiter, { zh: string; en: string }> = {
-  obligations: { zh: '项报送义务的截止日期（载入前不确定截止日期，不认定逾期）', en: 'obligations without a due date (nobody is declared overdue until it is loaded)' },
+  obligations: {
+    zh: '项报送义务的截止日期（载入前不确定截止日期，不认定逾期）',
+    en: 'obligations without a due date (nobody is declared overdue until it is loaded)',
+  },
   batches: { zh: '批报送的公开期限（暂按最早可能的日期执行，E12）', en: 'batches with a provisional publication deadline (E12)' },
   objections: { zh: '件异议的核实期限（暂定，E18、P22）', en: 'objections with a provisional verification deadline (E18, P22)' },
-  judicial_requests: { zh: '件司法查询申请的答复期限（暂定，E14(4)、P13）', en: 'judicial requests with a provisional answer deadline (E14(4), P13)' },
-  rating_requests: { zh: '件评级机构查询申请的审批期限（暂定，E14(3)）', en: 'rating requests with a provisional decision deadline (E14(3))' },
+  judicial_requests: {
+    zh: '件司法查询申请的答复期限（暂定，E14(4)、P13）',
+    en: 'judicial requests with a provisional answer deadline (E14(4), P13)',
+  },
+  rating_requests: {
+    zh: '件评级机构查询申请的审批期限（暂定，E14(3)）',
+    en: 'rating requests with a provisional decision deadline (E14(3))',
+  },
 };
 
 export const noWaiting = (): Waiting => ({ obligations: 0, batches: 0, objections: 0, judicial_requests: 0, rating_requests: 0 });
@@ -32,7 +41,10 @@ export function waitingTotal(w: Waiting): number {
 export function describeWaiting(w: Waiting): { zh: string; en: string } {
   const kinds = CALENDAR_WAITERS.filter((k) => w[k] > 0);
   if (!kinds.length) return { zh: '目前尚无事项等待', en: 'nothing waits on it yet' };
-  return { zh: kinds.map((k) => `${w[k]} ${WAITER_TEXT[k].zh}`).join('；'), en: kinds.map((k) => `${w[k]} ${WAITER_TEXT[k].en}`).join('; ') };
+  return {
+    zh: kinds.map((k) => `${w[k]} ${WAITER_TEXT[k].zh}`).join('；'),
+    en: kinds.map((k) => `${w[k]} ${WAITER_TEXT[k].en}`).join('; '),
+  };
 }
 
 const howToLoad = (year: number) => ({
@@ -78,9 +90,3 @@ export function yearsExpected(today: string, fromMonthDay = '11-01'): { current:
   const year = Number(today.slice(0, 4));
   return { current: year, next: today.slice(5) >= fromMonthDay ? year + 1 : null };
 }
-
-export const CALENDAR_WATCH_SCHEDULE_ID = 'calendar-watch';
-/** One run per load of a year (the load's stamp), so loading it again wakes again. */
-export const calendarLoadedWorkflowId = (year: number, stamp: string) => `calendar-loaded-${year}-${stamp}`;
-/** The signal a waiting workflow gets when a year is loaded (its argument: the year). */
-export const CALENDAR_LOADED_SIGNAL = 'calendarLoaded';

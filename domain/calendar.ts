@@ -171,7 +171,10 @@ export class WorkingCalendar {
     if (!this.known.has(year)) throw new UnknownCalendarYearError(year);
     const prefix = `${year}-`;
     const pick = (m: Map<string, string>) =>
-      [...m.entries()].filter(([d]) => d.startsWith(prefix)).sort(([a], [b]) => (a < b ? -1 : 1)).map(([date, name]) => ({ date, name }));
+      [...m.entries()]
+        .filter(([d]) => d.startsWith(prefix))
+        .sort(([a], [b]) => (a < b ? -1 : 1))
+        .map(([date, name]) => ({ date, name }));
     return { year, holidays: pick(this.holidays), workdays: pick(this.workdays) };
   }
 }

@@ -74,7 +74,10 @@ export function obligationSettings(): Pick<Config, 'obligationDueWorkingDays' | 
   if (days.some((n) => !Number.isInteger(n) || n <= 0 || n > 60)) {
     throw new Error(`配置错误 / bad setting: OBLIGATION_REMINDER_WORKING_DAYS=${raw} is not a list of whole numbers 1–60, e.g. 3,1`);
   }
-  return { obligationDueWorkingDays: int('OBLIGATION_DUE_WORKING_DAYS', 5), obligationReminderWorkingDays: [...new Set(days)].sort((a, b) => b - a) };
+  return {
+    obligationDueWorkingDays: int('OBLIGATION_DUE_WORKING_DAYS', 5),
+    obligationReminderWorkingDays: [...new Set(days)].sort((a, b) => b - a),
+  };
 }
 
 /** Paths of the project-local Temporal binaries (installed by scripts/tools.sh). */
@@ -181,9 +184,15 @@ export function trustProxySetting(raw: string | undefined = process.env.TRUST_PR
   if (v === '') return ['loopback'];
   if (v === 'false' || v === '0') return false;
   if (/^\d+$/.test(v)) return Number(v);
-  const list = v.split(',').map((s) => s.trim()).filter(Boolean);
+  const list = v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const ok = /^(loopback|linklocal|uniquelocal|[0-9a-fA-F:.]+(\/\d{1,3})?)$/;
   const bad = list.find((s) => !ok.test(s));
-  if (bad) throw new Error(`配置错误 / bad setting: TRUST_PROXY=${raw} (${bad} is not an address, a CIDR range, loopback, linklocal or uniquelocal)`);
+  if (bad)
+    throw new Error(
+      `配置错误 / bad setting: TRUST_PROXY=${raw} (${bad} is not an address, a CIDR range, loopback, linklocal or uniquelocal)`,
+    );
   return list;
 }

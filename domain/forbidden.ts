@@ -13,7 +13,11 @@ export interface ForbiddenKind {
 
 export const FORBIDDEN_PERSONAL_DATA: ForbiddenKind[] = [
   { kind: 'ethnicity', labelZh: '民族', aliases: ['民族', '族别', 'ethnicity', 'ethnic', 'ethnicgroup', 'race', 'minzu'] },
-  { kind: 'family_background', labelZh: '家庭出身', aliases: ['家庭出身', '家庭成分', '出身', 'familybackground', 'familyorigin', 'classbackground', 'familystatus', 'jiatingchushen'] },
+  {
+    kind: 'family_background',
+    labelZh: '家庭出身',
+    aliases: ['家庭出身', '家庭成分', '出身', 'familybackground', 'familyorigin', 'classbackground', 'familystatus', 'jiatingchushen'],
+  },
   { kind: 'religion', labelZh: '宗教信仰', aliases: ['宗教', '信仰', 'religion', 'religious', 'faith', 'belief', 'creed', 'zongjiao'] },
   { kind: 'genes', labelZh: '基因', aliases: ['基因', 'gene', 'genes', 'genetic', 'genome', 'genotype', 'dna', 'jiyin'] },
   { kind: 'fingerprints', labelZh: '指纹', aliases: ['指纹', 'fingerprint', 'fingerprints', 'fingermark', 'zhiwen'] },
@@ -21,12 +25,33 @@ export const FORBIDDEN_PERSONAL_DATA: ForbiddenKind[] = [
   {
     kind: 'disease_medical_history',
     labelZh: '疾病和病史',
-    aliases: ['疾病', '病史', '病历', '病情', '诊断', '既往史', 'disease', 'diseases', 'illness', 'sickness', 'medicalhistory', 'medicalrecord', 'diagnosis', 'healthcondition', 'healthstatus', 'jibing', 'bingshi'],
+    aliases: [
+      '疾病',
+      '病史',
+      '病历',
+      '病情',
+      '诊断',
+      '既往史',
+      'disease',
+      'diseases',
+      'illness',
+      'sickness',
+      'medicalhistory',
+      'medicalrecord',
+      'diagnosis',
+      'healthcondition',
+      'healthstatus',
+      'jibing',
+      'bingshi',
+    ],
   },
 ];
 
 function normalize(name: string): string {
-  return name.normalize('NFKC').toLowerCase().replace(/[\s_\-.:/\\]+/g, '');
+  return name
+    .normalize('NFKC')
+    .toLowerCase()
+    .replace(/[\s_\-.:/\\]+/g, '');
 }
 
 /** Short ASCII aliases match only whole words (so "race" does not hit "trace", "dna" not "dnaxxx"-like words). */

@@ -27,7 +27,11 @@ export function checkUscc(code: string): IdCheck {
     return { ok: false, reason: '统一社会信用代码应为18位 / unified social credit code must have 18 characters' };
   }
   if (!/^[0-9A-HJ-NPQRTUWXY]{18}$/.test(code)) {
-    return { ok: false, reason: '统一社会信用代码含非法字符（不得使用I、O、Z、S、V及小写字母）/ unified social credit code has a character outside GB 32100-2015' };
+    return {
+      ok: false,
+      reason:
+        '统一社会信用代码含非法字符（不得使用I、O、Z、S、V及小写字母）/ unified social credit code has a character outside GB 32100-2015',
+    };
   }
   if (!/^[0-9]{6}$/.test(code.slice(2, 8))) {
     return { ok: false, reason: '统一社会信用代码第3-8位应为行政区划码 / characters 3-8 must be the administrative division code' };

@@ -54,8 +54,6 @@ export interface RecordCorrection {
   };
 }
 
-export const objectionWorkflowId = (id: string) => `objection-${id}`;
-
 export interface ObjectionDeadline {
   /** The day of acceptance (Asia/Shanghai). */
   acceptanceDate: string;
@@ -93,3 +91,6 @@ export function workingDaysLeft(calendar: WorkingCalendar, today: string, deadli
   if (today >= deadline) return 0;
   return calendar.workingDaysBetween(today, deadline);
 }
+
+/** The article of an objection's step: E18 for enterprises, the personal article `p` for persons. */
+export const articleOf = (subjectType: string, e: string, p: string) => (subjectType === 'enterprise' ? e : p);

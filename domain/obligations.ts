@@ -159,8 +159,3 @@ export function periodLabelZh(code: string): string {
   if (p.cadence === 'quarterly') return `${y}年第${code.slice(6)}季度`;
   return `${y}年${code.endsWith('1') ? '上' : '下'}半年`;
 }
-
-/** Workflow ids are business keys: one obligation workflow per provider and period, one case workflow per case. */
-export const obligationWorkflowId = (providerCode: string, period: string) => `obligation-${providerCode}-${period}`;
-export const complianceCaseWorkflowId = (kind: CaseKind, referenceId: string) => `compliance-${kind}-${referenceId}`;
-export const OBLIGATION_OPENER_SCHEDULE_ID = 'obligation-opener';

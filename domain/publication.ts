@@ -77,7 +77,10 @@ function lastDayOf(from: string, months: number): string {
 export function publicationPeriodEnd(i: PeriodInput): PeriodEnd {
   if (i.rule === 'not_published') throw new NotPublishableError(i.rule);
   if (i.lawMonths !== null) return { end: lastDayOf(i.publicationDate, i.lawMonths), basis: 'law' };
-  const defaultEnd = (): PeriodEnd => ({ end: lastDayOf(i.publicationDate, 12 * (i.defaultYears ?? DEFAULT_PERIOD_YEARS)), basis: 'default_years' });
+  const defaultEnd = (): PeriodEnd => ({
+    end: lastDayOf(i.publicationDate, 12 * (i.defaultYears ?? DEFAULT_PERIOD_YEARS)),
+    basis: 'default_years',
+  });
   switch (i.rule) {
     case 'until_terminated':
       return { end: null, basis: 'until_terminated' };
@@ -145,4 +148,3 @@ export type ArchiveReason = (typeof ARCHIVE_REASONS)[number];
 /** Voluntary disclosures (E12.4, E15.4). */
 export const VOLUNTARY_STATES = ['submitted', 'approved', 'rejected', 'withdrawn'] as const;
 export type VoluntaryState = (typeof VOLUNTARY_STATES)[number];
-

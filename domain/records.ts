@@ -37,7 +37,9 @@ export const RecordInput = z
     item_code: z.string().min(1).openapi({ example: 'E-PENALTY', description: '目录项代码 / catalog item code (GET /catalog)' }),
     subject_id: z.string().openapi({ example: '91450700MA5KXXXX1X', description: '统一社会信用代码或公民身份号码 / USCC or citizen ID' }),
     event_date: isoDate.openapi({ description: '行为或事件发生日期 / date of the act or event' }),
-    concluded_date: isoDate.nullish().openapi({ description: '行为或事件终结日期（个人信息保存期限自此起算，P19）/ date the act or event was concluded' }),
+    concluded_date: isoDate
+      .nullish()
+      .openapi({ description: '行为或事件终结日期（个人信息保存期限自此起算，P19）/ date the act or event was concluded' }),
     valid_until: isoDate.nullish().openapi({ description: '有效期截止日（诚信信息，E15.2）/ end of validity (honors)' }),
     lifted_date: isoDate.nullish().openapi({ description: '警示解除日（E15.3）/ date the warning was lifted' }),
     payload: z.record(z.string(), z.unknown()).openapi({ description: '目录项规定的字段 / the fields of the catalog item' }),
@@ -49,13 +51,29 @@ function fieldSchema(f: FieldSpec): ZodType {
   let s: ZodType;
   switch (f.type) {
     case 'string': {
-      let str = z.string().trim().min(1, { message: '不能为空 / must not be empty' }).max(f.maxLength ?? 2000).refine(noNul, { message: '含有非法字符 NUL / contains a NUL character' });
-      s = f.values ? str.refine((v) => f.values!.includes(v), { message: `取值应为 ${f.values.join('、')} 之一 / must be one of ${f.values.join(', ')}` }) : str;
+      const str = z
+        .string()
+        .trim()
+        .min(1, { message: '不能为空 / must not be empty' })
+        .max(f.maxLength ?? 2000)
+        .refine(noNul, { message: '含有非法字符 NUL / contains a NUL character' });
+      s = f.values
+        ? str.refine((v) => f.values!.includes(v), {
+            message: `取值应为 ${f.values.join('、')} 之一 / must be one of ${f.values.join(', ')}`,
+          })
+        : str;
       break;
     }
     case 'number':
       s = z
-        .union([z.number(), z.string().trim().regex(/^-?\d+(\.\d+)?$/, { message: '应为数字 / must be a number' }).transform(Number)])
+        .union([
+          z.number(),
+          z
+            .string()
+            .trim()
+            .regex(/^-?\d+(\.\d+)?$/, { message: '应为数字 / must be a number' })
+            .transform(Number),
+        ])
         .pipe(z.number().finite());
       break;
     case 'date':
@@ -69,9 +87,11 @@ function fieldSchema(f: FieldSpec): ZodType {
 }
 
 function reasonOf(issue: ZodIssue): string {
-  if (issue.code === 'invalid_type' && (issue as { input?: unknown }).input === undefined) return '缺少必填字段 / required field is missing';
+  if (issue.code === 'invalid_type' && (issue as { input?: unknown }).input === undefined)
+    return '缺少必填字段 / required field is missing';
   if (issue.code === 'invalid_type') return `类型错误，应为 ${issue.expected} / expected ${issue.expected}`;
-  if (issue.code === 'unrecognized_keys') return `目录项未定义的字段：${issue.keys.join('、')} / not a field of this catalog item: ${issue.keys.join(', ')}`;
+  if (issue.code === 'unrecognized_keys')
+    return `目录项未定义的字段：${issue.keys.join('、')} / not a field of this catalog item: ${issue.keys.join(', ')}`;
   if (issue.code === 'too_big') return `超出长度或大小上限 ${String(issue.maximum)} / longer than ${String(issue.maximum)}`;
   return issue.message;
 }
@@ -80,11 +100,22 @@ function issuesToErrors(row: number, issues: ZodIssue[], base: string, article?:
   const out: RowError[] = [];
   for (const i of issues) {
     if (i.code === 'unrecognized_keys') {
-      for (const k of i.keys) out.push({ row, field: [base, ...i.path.map(String), k].filter(Boolean).join('.'), reason: reasonOf({ ...i, keys: [k] }), article });
+      for (const k of i.keys)
+        out.push({
+          row,
+          field: [base, ...i.path.map(String), k].filter(Boolean).join('.'),
+          reason: reasonOf({ ...i, keys: [k] }),
+          article,
+        });
       continue;
     }
     // A union's alternatives (number or numeric string) all failed: one clear reason.
-    out.push({ row, field: [base, ...i.path.map(String)].filter(Boolean).join('.') || base || '(row)', reason: i.code === 'invalid_union' ? '应为数字 / must be a number' : reasonOf(i), article });
+    out.push({
+      row,
+      field: [base, ...i.path.map(String)].filter(Boolean).join('.') || base || '(row)',
+      reason: i.code === 'invalid_union' ? '应为数字 / must be a number' : reasonOf(i),
+      article,
+    });
   }
   return out;
 }
@@ -114,7 +145,11 @@ export class RecordValidator {
    * `keysChecked`: every key of `raw` was already checked for forbidden personal data (a CSV row: its keys are the
    * header's columns, checked once by checkCsvHeader).
    */
-  validate(raw: unknown, row: number, opts: { keysChecked?: boolean } = {}): { ok: true; record: ValidRecord } | { ok: false; errors: RowError[] } {
+  validate(
+    raw: unknown,
+    row: number,
+    opts: { keysChecked?: boolean } = {},
+  ): { ok: true; record: ValidRecord } | { ok: false; errors: RowError[] } {
     // P7 first, whatever else is wrong: forbidden personal data anywhere in the row, under any name.
     const forbidden = opts.keysChecked ? [] : findForbiddenFields(raw);
     if (forbidden.length) {
@@ -135,7 +170,12 @@ export class RecordValidator {
 
     const item = this.ctx.catalog.get(r.item_code);
     if (!item) {
-      return { ok: false, errors: [{ row, field: 'item_code', reason: `目录中没有该信息项 ${r.item_code} / not an item of the information catalog`, article: 'P6' }] };
+      return {
+        ok: false,
+        errors: [
+          { row, field: 'item_code', reason: `目录中没有该信息项 ${r.item_code} / not an item of the information catalog`, article: 'P6' },
+        ],
+      };
     }
     if (!this.ctx.allowedItems.has(item.code)) {
       errors.push({
@@ -146,22 +186,45 @@ export class RecordValidator {
       });
     }
     const id = item.subjectType === 'enterprise' ? checkUscc(r.subject_id) : checkCitizenId(r.subject_id);
-    if (!id.ok) errors.push({ row, field: 'subject_id', reason: id.reason, article: item.subjectType === 'enterprise' ? 'GB 32100-2015' : 'P9, GB 11643-1999' });
+    if (!id.ok)
+      errors.push({
+        row,
+        field: 'subject_id',
+        reason: id.reason,
+        article: item.subjectType === 'enterprise' ? 'GB 32100-2015' : 'P9, GB 11643-1999',
+      });
 
     const today = this.ctx.today;
     if (r.event_date > today) errors.push({ row, field: 'event_date', reason: `事件日期晚于今天 ${today} / event date is in the future` });
     if (r.concluded_date) {
-      if (r.concluded_date < r.event_date) errors.push({ row, field: 'concluded_date', reason: '终结日期早于事件日期 / concluded before the event date' });
-      if (r.concluded_date > today) errors.push({ row, field: 'concluded_date', reason: `终结日期晚于今天 ${today} / concluded date is in the future`, article: 'P19' });
+      if (r.concluded_date < r.event_date)
+        errors.push({ row, field: 'concluded_date', reason: '终结日期早于事件日期 / concluded before the event date' });
+      if (r.concluded_date > today)
+        errors.push({
+          row,
+          field: 'concluded_date',
+          reason: `终结日期晚于今天 ${today} / concluded date is in the future`,
+          article: 'P19',
+        });
     }
     if (r.valid_until) {
-      if (item.category !== 'honor') errors.push({ row, field: 'valid_until', reason: '只有诚信信息有有效期 / only honors carry a validity end', article: 'E15' });
-      else if (r.valid_until < r.event_date) errors.push({ row, field: 'valid_until', reason: '有效期截止日早于事件日期 / validity ends before the event date', article: 'E15' });
+      if (item.category !== 'honor')
+        errors.push({ row, field: 'valid_until', reason: '只有诚信信息有有效期 / only honors carry a validity end', article: 'E15' });
+      else if (r.valid_until < r.event_date)
+        errors.push({
+          row,
+          field: 'valid_until',
+          reason: '有效期截止日早于事件日期 / validity ends before the event date',
+          article: 'E15',
+        });
     }
     if (r.lifted_date) {
-      if (item.category !== 'warning') errors.push({ row, field: 'lifted_date', reason: '只有警示信息有解除日 / only warnings can be lifted', article: 'E15' });
-      else if (r.lifted_date < r.event_date) errors.push({ row, field: 'lifted_date', reason: '解除日早于事件日期 / lifted before the event date', article: 'E15' });
-      else if (r.lifted_date > today) errors.push({ row, field: 'lifted_date', reason: `解除日晚于今天 ${today} / lifted date is in the future`, article: 'E15' });
+      if (item.category !== 'warning')
+        errors.push({ row, field: 'lifted_date', reason: '只有警示信息有解除日 / only warnings can be lifted', article: 'E15' });
+      else if (r.lifted_date < r.event_date)
+        errors.push({ row, field: 'lifted_date', reason: '解除日早于事件日期 / lifted before the event date', article: 'E15' });
+      else if (r.lifted_date > today)
+        errors.push({ row, field: 'lifted_date', reason: `解除日晚于今天 ${today} / lifted date is in the future`, article: 'E15' });
     }
 
     const payload = this.payloadSchemas.get(item.code)!.safeParse(r.payload);
@@ -210,10 +273,17 @@ export function checkCsvHeader(columns: string[]): RowError[] {
   const seen = new Set<string>();
   for (const c of columns) {
     const kind = forbiddenKindOfField(c);
-    if (kind) errors.push({ row: 0, field: c, reason: `禁止采集的个人信息（${kind.labelZh}）/ collecting ${kind.kind.replace(/_/g, ' ')} is forbidden`, article: 'P7' });
+    if (kind)
+      errors.push({
+        row: 0,
+        field: c,
+        reason: `禁止采集的个人信息（${kind.labelZh}）/ collecting ${kind.kind.replace(/_/g, ' ')} is forbidden`,
+        article: 'P7',
+      });
     if (seen.has(c)) errors.push({ row: 0, field: c, reason: '列名重复 / duplicate column' });
     seen.add(c);
-    if (c === 'payload') errors.push({ row: 0, field: c, reason: 'CSV 中目录项字段各占一列 / in CSV each payload field is its own column' });
+    if (c === 'payload')
+      errors.push({ row: 0, field: c, reason: 'CSV 中目录项字段各占一列 / in CSV each payload field is its own column' });
   }
   for (const req of ['item_code', 'subject_id', 'event_date']) {
     if (!seen.has(req)) errors.push({ row: 0, field: req, reason: `缺少必需的列 ${req} / missing required column` });

@@ -1,5 +1,15 @@
 /** Roles of the SPEC's "Who uses it" table. */
-export const ROLES = ['provider', 'staff', 'admin', 'supervisor', 'enterprise', 'person', 'rating_agency', 'government', 'judicial'] as const;
+export const ROLES = [
+  'provider',
+  'staff',
+  'admin',
+  'supervisor',
+  'enterprise',
+  'person',
+  'rating_agency',
+  'government',
+  'judicial',
+] as const;
 export type Role = (typeof ROLES)[number];
 
 export const ROLE_NAMES_ZH: Record<Role, string> = {

@@ -56,7 +56,9 @@ export async function up(knex: Knex): Promise<void> {
   await knex.schema.createTable('principals', (t) => {
     t.uuid('id').primary().defaultTo(knex.raw('gen_random_uuid()'));
     t.text('name').notNullable();
-    t.text('role').notNullable().checkIn(['provider', 'staff', 'admin', 'supervisor', 'enterprise', 'person', 'rating_agency', 'government', 'judicial']);
+    t.text('role')
+      .notNullable()
+      .checkIn(['provider', 'staff', 'admin', 'supervisor', 'enterprise', 'person', 'rating_agency', 'government', 'judicial']);
     t.integer('provider_id').references('providers.id');
     t.text('enterprise_uscc');
     t.text('person_id');
@@ -172,10 +174,16 @@ export async function up(knex: Knex): Promise<void> {
     t.timestamp('created_at', { useTz: true }).notNullable().defaultTo(knex.fn.now());
     t.timestamp('read_at', { useTz: true });
   });
-  await knex.raw('CREATE INDEX notifications_provider ON notifications (recipient_provider_id, created_at) WHERE recipient_provider_id IS NOT NULL');
-  await knex.raw('CREATE INDEX notifications_principal ON notifications (recipient_principal_id, created_at) WHERE recipient_principal_id IS NOT NULL');
+  await knex.raw(
+    'CREATE INDEX notifications_provider ON notifications (recipient_provider_id, created_at) WHERE recipient_provider_id IS NOT NULL',
+  );
+  await knex.raw(
+    'CREATE INDEX notifications_principal ON notifications (recipient_principal_id, created_at) WHERE recipient_principal_id IS NOT NULL',
+  );
   await knex.raw('CREATE INDEX notifications_role ON notifications (recipient_role, created_at) WHERE recipient_role IS NOT NULL');
-  await knex.raw('CREATE INDEX notifications_subject ON notifications (recipient_subject_type, recipient_subject_id, created_at) WHERE recipient_subject_id IS NOT NULL');
+  await knex.raw(
+    'CREATE INDEX notifications_subject ON notifications (recipient_subject_type, recipient_subject_id, created_at) WHERE recipient_subject_id IS NOT NULL',
+  );
 
   // Append-only audit log of every change (E19, E23, P11, P26).
   await knex.schema.createTable('audit_log', (t) => {

@@ -95,7 +95,7 @@ export async function up(knex: Knex): Promise<void> {
     t.unique(['provider_id', 'period']);
   });
   // The overdue board reads only the obligations still overdue, in due-date order.
-  await knex.raw('CREATE INDEX obligations_overdue_board ON obligations (due_date, provider_id) WHERE state = \'overdue\'');
+  await knex.raw("CREATE INDEX obligations_overdue_board ON obligations (due_date, provider_id) WHERE state = 'overdue'");
   await knex.raw('CREATE INDEX obligations_period ON obligations (period, state)');
   await knex.raw('CREATE INDEX obligations_unstarted ON obligations (id) WHERE workflow_started_at IS NULL');
 

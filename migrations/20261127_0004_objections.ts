@@ -69,7 +69,9 @@ export async function up(knex: Knex): Promise<void> {
     t.text('suspension_end_reason');
   });
   await knex.raw(`CREATE INDEX objections_applicant ON objections (applicant_principal_id, filed_at)`);
-  await knex.raw(`CREATE INDEX objections_provider ON objections (provider_id, filed_at) WHERE state <> 'submitted' AND state <> 'refused'`);
+  await knex.raw(
+    `CREATE INDEX objections_provider ON objections (provider_id, filed_at) WHERE state <> 'submitted' AND state <> 'refused'`,
+  );
   await knex.raw(`CREATE INDEX objections_state ON objections (state, filed_at)`);
   await knex.raw(`CREATE INDEX objections_subject ON objections (subject_type, subject_id)`);
 

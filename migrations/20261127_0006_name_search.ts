@@ -15,7 +15,9 @@ export async function up(knex: Knex): Promise<void> {
     t.text('gram').primary();
     t.integer('names').notNullable();
   });
-  await knex.raw(`COMMENT ON TABLE enterprise_name_grams IS '企业名称常见三字片段及其出现的名称数（公开检索用，每日重建）/ common 3-character name fragments and how many names contain them'`);
+  await knex.raw(
+    `COMMENT ON TABLE enterprise_name_grams IS '企业名称常见三字片段及其出现的名称数（公开检索用，每日重建）/ common 3-character name fragments and how many names contain them'`,
+  );
   await knex.schema.createTable('name_search_refreshes', (t) => {
     t.bigIncrements('id');
     t.timestamp('started_at', { useTz: true }).notNullable();

@@ -23,7 +23,9 @@ export async function up(knex: Knex): Promise<void> {
     END $$;
   `);
   for (const [table, events] of NOTICES) {
-    await knex.raw(`CREATE TRIGGER ${table}_cache_notice AFTER ${events} ON ${table} FOR EACH STATEMENT EXECUTE FUNCTION notify_cache_change()`);
+    await knex.raw(
+      `CREATE TRIGGER ${table}_cache_notice AFTER ${events} ON ${table} FOR EACH STATEMENT EXECUTE FUNCTION notify_cache_change()`,
+    );
   }
 }
 

@@ -8,7 +8,9 @@ import type { Knex } from 'knex';
  */
 export async function up(knex: Knex): Promise<void> {
   await knex.raw('ALTER TABLE obligations DROP CONSTRAINT obligations_state_check');
-  await knex.raw(`ALTER TABLE obligations ADD CONSTRAINT obligations_state_check CHECK (state IN ('open', 'fulfilled', 'overdue', 'waived'))`);
+  await knex.raw(
+    `ALTER TABLE obligations ADD CONSTRAINT obligations_state_check CHECK (state IN ('open', 'fulfilled', 'overdue', 'waived'))`,
+  );
   await knex.schema.alterTable('obligations', (t) => {
     t.timestamp('waived_at', { useTz: true });
     t.text('waived_reason');

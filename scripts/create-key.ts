@@ -12,7 +12,9 @@ import { PrincipalInputError, createPrincipal, issueApiKey } from '../db/princip
 import { checkCitizenId, checkUscc } from '../domain/identifiers';
 import { ROLES, ROLE_NAMES_ZH } from '../domain/roles';
 import { z } from '../domain/z';
-import { PlatformError, describeError, httpUrl, runDatabaseCommand } from './platform';
+import { PlatformError, describeError } from './platform';
+import { httpUrl } from './http';
+import { runDatabaseCommand } from './database-command';
 
 if (!process.env.TZ) process.env.TZ = 'Asia/Shanghai';
 
@@ -113,7 +115,8 @@ function parseOptions(argv: string[]): Options {
     const lines = parsed.error.issues.map((i) => {
       const key = i.path.length ? String(i.path[0]) : undefined;
       const option = key ? `--${key}` : 'options';
-      const message = key && values[key] === undefined && i.path.length === 1 && i.code !== 'custom' ? `${option} 必填 / is required` : i.message;
+      const message =
+        key && values[key] === undefined && i.path.length === 1 && i.code !== 'custom' ? `${option} 必填 / is required` : i.message;
       return `  ${message.startsWith('--') ? '' : `${option}: `}${message}`;
     });
     throw new PlatformError(`选项有误 / invalid options:\n${lines.join('\n')}\n\n${USAGE}`, 2);

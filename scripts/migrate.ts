@@ -3,7 +3,7 @@
  * Against DATABASE_URL, or the embedded PostgreSQL: the running one when the platform is up, otherwise it is
  * started for this command and stopped afterwards.
  */
-import { runDatabaseCommand } from './platform';
+import { runDatabaseCommand } from './database-command';
 
 const say = (m: string) => console.log(`[migrate] ${m}`);
 

@@ -5,7 +5,8 @@
  */
 import type { Config } from '../domain/config';
 import { createDb, type Db } from '../db/knex';
-import { PlatformError, Shutdown, checkDatabase, describeError, log, logError, redactUrl, requireCurrentSchema, loadSettings } from './platform';
+import { PlatformError, Shutdown, describeError, log, logError, redactUrl, loadSettings } from './platform';
+import { checkDatabase, requireCurrentSchema } from './postgres';
 
 export interface ServiceContext {
   config: Config;
@@ -72,6 +73,9 @@ export function runService(name: string, entry: string, start: (ctx: ServiceCont
   main().catch((e: unknown) => {
     if (e instanceof PlatformError && e.exitCode === 0) return void stop(0);
     if (!(e instanceof PlatformError) && e instanceof Error && e.stack) console.error(e.stack);
-    void stop(e instanceof PlatformError ? e.exitCode : 1, e instanceof PlatformError ? e.message : `the ${name} did not start: ${describeError(e)}`);
+    void stop(
+      e instanceof PlatformError ? e.exitCode : 1,
+      e instanceof PlatformError ? e.message : `the ${name} did not start: ${describeError(e)}`,
+    );
   });
 }

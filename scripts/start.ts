@@ -58,6 +58,10 @@ function supervise(): void {
 
 async function runPlatform(): Promise<void> {
   const platform = await import('./platform');
+  const processes = await import('./processes');
+  const postgres = await import('./postgres');
+  const temporalDev = await import('./temporal-dev');
+  const httpServer = await import('./http');
   const { PlatformError, Shutdown, describeError, log, logError } = platform;
   const shutdown = new Shutdown();
 
@@ -89,19 +93,21 @@ async function runPlatform(): Promise<void> {
     const { TEMPORAL_CLI } = await import('../domain/config');
     const config = platform.loadSettings();
     const probeHost = ['0.0.0.0', '::', ''].includes(config.apiHost) ? '127.0.0.1' : config.apiHost;
-    if (await platform.portInUse(probeHost, config.apiPort)) {
-      throw new PlatformError(`port ${config.apiPort} on ${config.apiHost} is already in use (is the platform already running?): set PORT to another port`);
+    if (await processes.portInUse(probeHost, config.apiPort)) {
+      throw new PlatformError(
+        `port ${config.apiPort} on ${config.apiHost} is already in use (is the platform already running?): set PORT to another port`,
+      );
     }
 
     // PostgreSQL, schema and seed
-    const pg = await platform.providePostgres(config, { join: false });
+    const pg = await postgres.providePostgres(config, { join: false });
     if (pg.embedded) shutdown.add('embedded PostgreSQL', () => pg.stop(), 60_000);
     interrupted();
     const { createDb } = await import('../db/knex');
     const db = createDb(pg.url, 20);
     shutdown.add('database connection pool', () => db.destroy());
-    await platform.checkDatabase(db, pg.location);
-    await platform.migrateAndSeed(db);
+    await postgres.checkDatabase(db, pg.location);
+    await postgres.migrateAndSeed(db);
     // Caches of keys and the calendar follow changes made by any process (db/changes.ts).
     const { startChangeFeed } = await import('../db/changes');
     const feed = await startChangeFeed(db, platform.log);
@@ -110,14 +116,14 @@ async function runPlatform(): Promise<void> {
 
     // Temporal
     let temporalAddress = config.temporalAddress;
-    let dev: Awaited<ReturnType<typeof platform.startTemporalDevServer>> | undefined;
+    let dev: Awaited<ReturnType<typeof temporalDev.startTemporalDevServer>> | undefined;
     if (!temporalAddress) {
-      dev = await platform.startTemporalDevServer(config, TEMPORAL_CLI);
+      dev = await temporalDev.startTemporalDevServer(config, TEMPORAL_CLI);
       shutdown.add('Temporal dev server', dev.stop, 30_000);
       temporalAddress = dev.address;
     }
     log(`waiting for Temporal at ${temporalAddress}`);
-    const connection = await platform.connectTemporal({
+    const connection = await temporalDev.connectTemporal({
       address: temporalAddress,
       namespace: config.temporalNamespace,
       timeoutMs: dev ? 90_000 : 30_000,
@@ -167,17 +173,17 @@ async function runPlatform(): Promise<void> {
     // API
     const { createApp } = await import('../api/app');
     const app = createApp({ db, temporal: client, config });
-    const { startSubmissionReconciler } = await import('../api/temporal');
+    const { startSubmissionReconciler } = await import('../processes/starts');
     const stopReconciler = startSubmissionReconciler(db, client, config.taskQueue);
     shutdown.add('submission workflow reconciler', async () => stopReconciler());
-    const server: Server = await platform.listen(app, config.apiHost, config.apiPort);
-    shutdown.add('HTTP server', () => platform.closeServer(server), 15_000);
+    const server: Server = await httpServer.listen(app, config.apiHost, config.apiPort);
+    shutdown.add('HTTP server', () => httpServer.closeServer(server), 15_000);
     server.on('error', (e) => {
       if (!shutdown.started) void finish(1, `the HTTP server failed: ${describeError(e)}`);
     });
     interrupted();
 
-    const api = (p = '') => platform.httpUrl(config.apiHost, config.apiPort, p);
+    const api = (p = '') => httpServer.httpUrl(config.apiHost, config.apiPort, p);
     const lines = [
       '',
       '钦州市信用信息共享平台 已启动 / Qinzhou credit information sharing platform is running',

@@ -4,7 +4,7 @@
  * Exit 0: the chain is intact; 1: it is broken (the entry is printed); 2: the check could not run.
  */
 import { verifyAuditChain } from '../db/audit';
-import { runDatabaseCommand } from './platform';
+import { runDatabaseCommand } from './database-command';
 
 const say = (m: string) => console.log(`[verify-audit] ${m}`);
 
@@ -17,7 +17,9 @@ runDatabaseCommand(
     const report = await verifyAuditChain(db, { onProgress: (n) => n % 100_000 === 0 && n > 0 && say(`${n} entries checked …`) });
     const secs = ((Date.now() - started) / 1000).toFixed(2);
     if (report.ok) {
-      say(`审计日志哈希链完整 / the audit chain is intact: ${report.checked} entries, head #${report.head.seq} ${report.head.hash} (${secs} s)`);
+      say(
+        `审计日志哈希链完整 / the audit chain is intact: ${report.checked} entries, head #${report.head.seq} ${report.head.hash} (${secs} s)`,
+      );
       return 0;
     }
     const b = report.firstBroken!;

@@ -27,8 +27,18 @@ import { citizenId, seedRecord, uscc } from './support/fixtures';
  * "Other": a different enterprise or person. Each role uses the best basis it can state without holding
  * anyone's authorization (authorizations are tested below and in queries.test.ts).
  */
-type Kind = 'E:public' | 'E:tax' | 'E:financial' | 'E:credit' | 'E:other_restricted' | 'P:basic' | 'P:public_credit' | 'P:commercial_credit';
-const KINDS: Kind[] = ['E:public', 'E:tax', 'E:financial', 'E:credit', 'E:other_restricted', 'P:basic', 'P:public_credit', 'P:commercial_credit'];
+type Kind =
+  'E:public' | 'E:tax' | 'E:financial' | 'E:credit' | 'E:other_restricted' | 'P:basic' | 'P:public_credit' | 'P:commercial_credit';
+const KINDS: Kind[] = [
+  'E:public',
+  'E:tax',
+  'E:financial',
+  'E:credit',
+  'E:other_restricted',
+  'P:basic',
+  'P:public_credit',
+  'P:commercial_credit',
+];
 type MatrixRole = Role | 'public';
 const MATRIX_ROLES: MatrixRole[] = ['public', ...ROLES];
 type Cell = 'public' | 'allowed' | 'refused' | 'unauthenticated';
@@ -57,7 +67,10 @@ const E_OWN = uscc(901);
 const E_OTHER = uscc(902);
 const P_OWN = citizenId(901);
 const P_OTHER = citizenId(902);
-const subjectFor = (kind: Kind, own: boolean) => (kind.startsWith('E:') ? { type: 'enterprise' as const, id: own ? E_OWN : E_OTHER } : { type: 'person' as const, id: own ? P_OWN : P_OTHER });
+const subjectFor = (kind: Kind, own: boolean) =>
+  kind.startsWith('E:')
+    ? { type: 'enterprise' as const, id: own ? E_OWN : E_OTHER }
+    : { type: 'person' as const, id: own ? P_OWN : P_OTHER };
 /** The category a cell asks for; public enterprise information is represented by warnings (E12(3)). */
 const categoryOf = (kind: Kind) => (kind === 'E:public' ? 'warning' : kind.slice(2));
 
@@ -65,13 +78,29 @@ const TODAY = '2026-11-27';
 const NOW = '2026-11-27T02:00:00.000Z';
 
 function querierFor(role: Role, id = `id-${role}`): Querier {
-  return { id, role, organization: `${role}-org`, enterpriseUscc: role === 'enterprise' ? E_OWN : null, personId: role === 'person' ? P_OWN : null };
+  return {
+    id,
+    role,
+    organization: `${role}-org`,
+    enterpriseUscc: role === 'enterprise' ? E_OWN : null,
+    personId: role === 'person' ? P_OWN : null,
+  };
 }
 
 function basisFor(role: Role, querierId: string): BasisFacts {
   switch (role) {
     case 'rating_agency':
-      return { kind: 'rating_approval', approval: { id: 'r1', agencyPrincipalId: querierId, subjectUscc: E_OWN, categories: ['tax', 'financial', 'credit', 'other_restricted'], status: 'approved', validUntil: '2026-12-27T00:00:00.000Z' } };
+      return {
+        kind: 'rating_approval',
+        approval: {
+          id: 'r1',
+          agencyPrincipalId: querierId,
+          subjectUscc: E_OWN,
+          categories: ['tax', 'financial', 'credit', 'other_restricted'],
+          status: 'approved',
+          validUntil: '2026-12-27T00:00:00.000Z',
+        },
+      };
     case 'government':
     case 'judicial':
       return { kind: 'duty', proof: { documentId: 'd1', kind: 'duty_proof', uploadedBy: querierId } };
@@ -93,7 +122,14 @@ describe('the access matrix on the rules (E13, E14, P12)', () => {
             return;
           }
           const q = role === 'public' ? null : querierFor(role);
-          const d = decideAccess({ querier: q, subject: subjectFor(kind, own), categories: [categoryOf(kind)], basis: role === 'public' ? { kind: 'self' } : basisFor(role, q!.id), today: TODAY, now: NOW });
+          const d = decideAccess({
+            querier: q,
+            subject: subjectFor(kind, own),
+            categories: [categoryOf(kind)],
+            basis: role === 'public' ? { kind: 'self' } : basisFor(role, q!.id),
+            today: TODAY,
+            now: NOW,
+          });
           if (cell === 'allowed') {
             expect(d).toMatchObject({ ok: true, allowed: [categoryOf(kind)], withheld: [] });
           } else {
@@ -125,7 +161,15 @@ describe('authorizations on the rules (E14.2, P12.2, P14)', () => {
     ...over,
   });
   const decide = (a: AuthorizationFacts | null, over: Partial<AccessRequest> = {}) =>
-    decideAccess({ querier: grantee, subject: { type: 'person', id: P_OWN }, categories: ['commercial_credit'], basis: { kind: 'authorization', authorization: a }, today: TODAY, now: NOW, ...over });
+    decideAccess({
+      querier: grantee,
+      subject: { type: 'person', id: P_OWN },
+      categories: ['commercial_credit'],
+      basis: { kind: 'authorization', authorization: a },
+      today: TODAY,
+      now: NOW,
+      ...over,
+    });
 
   test('valid, within scope: allowed; chargeable for a rating agency, free for a person (E16)', () => {
     expect(decide(auth())).toMatchObject({ ok: true, allowed: ['commercial_credit'], fee: 'chargeable', article: 'P12(2)' });
@@ -137,10 +181,17 @@ describe('authorizations on the rules (E14.2, P12.2, P14)', () => {
   test('validity counts whole days: its first and last day are in, the day after is out', () => {
     expect(decide(auth({ validFrom: TODAY, validUntil: TODAY })).ok).toBe(true);
     expect(decide(auth({ validUntil: '2026-11-26' }))).toMatchObject({ ok: false, code: 'AUTHORIZATION_EXPIRED' });
-    expect(decide(auth({ validFrom: '2026-11-28', validUntil: '2026-12-31' }))).toMatchObject({ ok: false, code: 'AUTHORIZATION_NOT_YET_VALID' });
+    expect(decide(auth({ validFrom: '2026-11-28', validUntil: '2026-12-31' }))).toMatchObject({
+      ok: false,
+      code: 'AUTHORIZATION_NOT_YET_VALID',
+    });
   });
   test('revoked: refused', () => {
-    expect(decide(auth({ revokedAt: '2026-11-20T00:00:00.000Z' }))).toMatchObject({ ok: false, code: 'AUTHORIZATION_REVOKED', article: 'P12(2)' });
+    expect(decide(auth({ revokedAt: '2026-11-20T00:00:00.000Z' }))).toMatchObject({
+      ok: false,
+      code: 'AUTHORIZATION_REVOKED',
+      article: 'P12(2)',
+    });
   });
   test('never beyond the scope (P14): the rest is withheld; nothing in scope is a refusal', () => {
     const d = decide(auth({ categories: ['commercial_credit'] }), { categories: ['basic', 'commercial_credit'] });
@@ -171,11 +222,26 @@ describe('authorizations on the rules (E14.2, P12.2, P14)', () => {
 
 describe('rating approvals, proofs of duty and judicial requests on the rules', () => {
   const agency = querierFor('rating_agency', 'agency-1');
-  const approval = (over = {}) => ({ id: 'r1', agencyPrincipalId: 'agency-1', subjectUscc: E_OWN, categories: ['tax'], status: 'approved' as const, validUntil: '2026-12-01T00:00:00.000Z', ...over });
+  const approval = (over = {}) => ({
+    id: 'r1',
+    agencyPrincipalId: 'agency-1',
+    subjectUscc: E_OWN,
+    categories: ['tax'],
+    status: 'approved' as const,
+    validUntil: '2026-12-01T00:00:00.000Z',
+    ...over,
+  });
   const rate = (a: ReturnType<typeof approval> | null, q: Querier = agency, categories = ['tax']) =>
-    decideAccess({ querier: q, subject: { type: 'enterprise', id: E_OWN }, categories, basis: { kind: 'rating_approval', approval: a }, today: TODAY, now: NOW });
+    decideAccess({
+      querier: q,
+      subject: { type: 'enterprise', id: E_OWN },
+      categories,
+      basis: { kind: 'rating_approval', approval: a },
+      today: TODAY,
+      now: NOW,
+    });
 
-  test('a rating approval: only approved, unexpired, the agency\'s own, within the approved categories (E14.3)', () => {
+  test("a rating approval: only approved, unexpired, the agency's own, within the approved categories (E14.3)", () => {
     expect(rate(approval())).toMatchObject({ ok: true, allowed: ['tax'], fee: 'chargeable' });
     expect(rate(approval({ status: 'requested' }))).toMatchObject({ ok: false, code: 'REQUEST_REQUESTED' });
     expect(rate(approval({ status: 'rejected' }))).toMatchObject({ ok: false, code: 'REQUEST_REJECTED' });
@@ -189,7 +255,14 @@ describe('rating approvals, proofs of duty and judicial requests on the rules', 
   test('a proof of duty must be a duty proof uploaded by the querying body itself (E14.4, P12.3)', () => {
     const gov = querierFor('government', 'gov-1');
     const duty = (proof: { documentId: string; kind: string; uploadedBy: string } | null, q: Querier = gov) =>
-      decideAccess({ querier: q, subject: { type: 'person', id: P_OTHER }, categories: [], basis: { kind: 'duty', proof }, today: TODAY, now: NOW });
+      decideAccess({
+        querier: q,
+        subject: { type: 'person', id: P_OTHER },
+        categories: [],
+        basis: { kind: 'duty', proof },
+        today: TODAY,
+        now: NOW,
+      });
     expect(duty({ documentId: 'd', kind: 'duty_proof', uploadedBy: 'gov-1' })).toMatchObject({
       ok: true,
       allowed: ['public_credit'],
@@ -200,13 +273,23 @@ describe('rating approvals, proofs of duty and judicial requests on the rules', 
     expect(duty({ documentId: 'd', kind: 'duty_proof', uploadedBy: 'gov-2' })).toMatchObject({ ok: false, code: 'DUTY_PROOF_INVALID' });
     expect(duty({ documentId: 'd', kind: 'authorization', uploadedBy: 'gov-1' })).toMatchObject({ ok: false, code: 'DUTY_PROOF_INVALID' });
     expect(duty(null)).toMatchObject({ ok: false, code: 'DUTY_PROOF_INVALID' });
-    expect(duty({ documentId: 'd', kind: 'duty_proof', uploadedBy: 'staff-1' }, querierFor('staff', 'staff-1'))).toMatchObject({ ok: false, code: 'NOT_DUTY_BODY' });
+    expect(duty({ documentId: 'd', kind: 'duty_proof', uploadedBy: 'staff-1' }, querierFor('staff', 'staff-1'))).toMatchObject({
+      ok: false,
+      code: 'NOT_DUTY_BODY',
+    });
   });
 
   test('a judicial request reaches restricted enterprise information and personal public credit information only (E14.4, P12.3, P13)', () => {
     const judge = querierFor('judicial', 'j-1');
     const req = { id: 'jr', requesterPrincipalId: 'j-1', subjectType: 'person' as const, subjectId: P_OWN };
-    const d = decideAccess({ querier: judge, subject: { type: 'person', id: P_OWN }, categories: [], basis: { kind: 'judicial_request', request: req }, today: TODAY, now: NOW });
+    const d = decideAccess({
+      querier: judge,
+      subject: { type: 'person', id: P_OWN },
+      categories: [],
+      basis: { kind: 'judicial_request', request: req },
+      today: TODAY,
+      now: NOW,
+    });
     expect(d).toMatchObject({ ok: true, allowed: ['public_credit'], fee: 'free' });
     const e = decideAccess({
       querier: judge,
@@ -217,7 +300,14 @@ describe('rating approvals, proofs of duty and judicial requests on the rules', 
       now: NOW,
     });
     expect(e).toMatchObject({ ok: true, allowed: ['tax', 'financial', 'credit', 'other_restricted'] });
-    const other = decideAccess({ querier: judge, subject: { type: 'person', id: P_OTHER }, categories: [], basis: { kind: 'judicial_request', request: req }, today: TODAY, now: NOW });
+    const other = decideAccess({
+      querier: judge,
+      subject: { type: 'person', id: P_OTHER },
+      categories: [],
+      basis: { kind: 'judicial_request', request: req },
+      today: TODAY,
+      now: NOW,
+    });
     expect(other).toMatchObject({ ok: false, code: 'REQUEST_NOT_FOUND' });
   });
 });
@@ -236,7 +326,15 @@ describe('rating agreements on the rules (E14.3, per agreement)', () => {
     ...over,
   });
   const underAgreement = (a: RatingAgreementFacts | null, over: Partial<AccessRequest> = {}) =>
-    decideAccess({ querier: agency, subject: { type: 'enterprise', id: E_OWN }, categories: ['tax'], basis: { kind: 'rating_agreement', agreement: a }, today: TODAY, now: NOW, ...over });
+    decideAccess({
+      querier: agency,
+      subject: { type: 'enterprise', id: E_OWN },
+      categories: ['tax'],
+      basis: { kind: 'rating_agreement', agreement: a },
+      today: TODAY,
+      now: NOW,
+      ...over,
+    });
   const refusedWith = (d: ReturnType<typeof decideAccess>, code: string, article = 'E14(3)') => {
     expect(d).toMatchObject({ ok: false, basis: 'rating_agreement', code, article, fee: 'free' });
     if (!d.ok) expect(d.reason).toMatch(/[\u4e00-\u9fff].* \/ [A-Za-z]/); // Chinese, then English
@@ -246,8 +344,15 @@ describe('rating agreements on the rules (E14.3, per agreement)', () => {
     expect(BASIS_KINDS).toContain('rating_agreement');
     expect(BASIS_NAMES_ZH.rating_agreement).toBe('信用评级机构协议查询');
   });
-  test('the agency\'s own agreement, in force, within scope: granted and chargeable (E16)', () => {
-    expect(underAgreement(agreement())).toEqual({ ok: true, basis: 'rating_agreement', allowed: ['tax'], withheld: [], fee: 'chargeable', article: 'E14(3)' });
+  test("the agency's own agreement, in force, within scope: granted and chargeable (E16)", () => {
+    expect(underAgreement(agreement())).toEqual({
+      ok: true,
+      basis: 'rating_agreement',
+      allowed: ['tax'],
+      withheld: [],
+      fee: 'chargeable',
+      article: 'E14(3)',
+    });
     // listed enterprises: granted for a listed one
     expect(underAgreement(agreement({ enterprises: [E_OTHER, E_OWN] }))).toMatchObject({ ok: true, allowed: ['tax'] });
   });
@@ -257,8 +362,16 @@ describe('rating agreements on the rules (E14.3, per agreement)', () => {
       allowed: ['tax'],
       withheld: [{ category: 'financial', article: 'E14(3), E22' }],
     });
-    expect(underAgreement(agreement(), { categories: [] })).toMatchObject({ ok: true, allowed: ['tax', 'credit'], withheld: [{ category: 'financial' }, { category: 'other_restricted' }] });
-    expect(underAgreement(agreement(), { categories: ['other_restricted'] })).toMatchObject({ ok: false, code: 'BEYOND_SCOPE', article: 'E14(3), E22' });
+    expect(underAgreement(agreement(), { categories: [] })).toMatchObject({
+      ok: true,
+      allowed: ['tax', 'credit'],
+      withheld: [{ category: 'financial' }, { category: 'other_restricted' }],
+    });
+    expect(underAgreement(agreement(), { categories: ['other_restricted'] })).toMatchObject({
+      ok: false,
+      code: 'BEYOND_SCOPE',
+      article: 'E14(3), E22',
+    });
   });
   test('only a rating agency queries under an agreement', () => {
     for (const role of ['staff', 'enterprise', 'admin', 'government'] as const) {
@@ -266,9 +379,13 @@ describe('rating agreements on the rules (E14.3, per agreement)', () => {
     }
   });
   test('a person is never reached through an agreement (P12(2): written authorization)', () => {
-    refusedWith(underAgreement(agreement(), { subject: { type: 'person', id: P_OWN }, categories: ['commercial_credit'] }), 'PERSON_NEEDS_AUTHORIZATION', 'E14(3), P12(2)');
+    refusedWith(
+      underAgreement(agreement(), { subject: { type: 'person', id: P_OWN }, categories: ['commercial_credit'] }),
+      'PERSON_NEEDS_AUTHORIZATION',
+      'E14(3), P12(2)',
+    );
   });
-  test('none, or another agency\'s: not found', () => {
+  test("none, or another agency's: not found", () => {
     refusedWith(underAgreement(null), 'AGREEMENT_NOT_FOUND');
     refusedWith(underAgreement(agreement({ agencyPrincipalId: 'agency-2' })), 'AGREEMENT_NOT_FOUND');
   });
@@ -280,7 +397,7 @@ describe('rating agreements on the rules (E14.3, per agreement)', () => {
     refusedWith(underAgreement(agreement({ validFrom: '2026-11-28' })), 'AGREEMENT_NOT_YET_VALID');
     refusedWith(underAgreement(agreement({ validFrom: '2026-10-01', validUntil: '2026-11-26' })), 'AGREEMENT_EXPIRED');
   });
-  test('an enterprise not in the agreement\'s list: refused', () => {
+  test("an enterprise not in the agreement's list: refused", () => {
     refusedWith(underAgreement(agreement({ enterprises: [E_OTHER] })), 'ENTERPRISE_NOT_COVERED');
   });
 });
@@ -288,7 +405,10 @@ describe('rating agreements on the rules (E14.3, per agreement)', () => {
 // ─── The same matrix through the API, on PostgreSQL ───────────────────────────────────────────────────────────
 
 const ITEM_OF: Record<Kind, { item: string; payload: Record<string, unknown> }> = {
-  'E:public': { item: 'E-PENALTY', payload: { decision_no: '钦市监罚〔2026〕9号', violation: '虚假宣传', penalty: '罚款', authority: '市场监督管理局' } },
+  'E:public': {
+    item: 'E-PENALTY',
+    payload: { decision_no: '钦市监罚〔2026〕9号', violation: '虚假宣传', penalty: '罚款', authority: '市场监督管理局' },
+  },
   'E:tax': { item: 'E-TAX', payload: { tax_year: 2025, tax_paid: 120000, rating: 'A' } },
   'E:financial': { item: 'E-FINANCIAL', payload: { report_period: '2025', assets: 5000, liabilities: 2000 } },
   'E:credit': { item: 'E-CREDIT', payload: { lender: '钦州银行', amount: 300, status: '正常' } },
@@ -323,7 +443,8 @@ describe('the access matrix through POST /queries', () => {
       }
     }
     // The rating agency's request for E_OWN, approved by staff (E14.3); duty proofs of the two bodies.
-    const [rr] = await p.db('rating_requests')
+    const [rr] = await p
+      .db('rating_requests')
       .insert({
         agency_principal_id: auth.rating_agency!.id,
         organization: 'rating_agency 单位',
@@ -360,8 +481,15 @@ describe('the access matrix through POST /queries', () => {
           const req = request(p.app).post('/queries');
           if (role !== 'public') req.set('Authorization', auth[role]!.auth);
           const basis = role === 'public' ? { kind: 'self' } : (basisBody[role] ?? { kind: 'self' });
-          const before = role === 'public' ? 0 : Number((await p.db('query_log').where('principal_id', auth[role]!.id).count({ n: '*' }))[0].n);
-          const res = await req.send({ subject_type: s.type, subject_id: s.id, categories: [categoryOf(kind)], basis, purpose: '矩阵测试 / matrix test' });
+          const before =
+            role === 'public' ? 0 : Number((await p.db('query_log').where('principal_id', auth[role]!.id).count({ n: '*' }))[0].n);
+          const res = await req.send({
+            subject_type: s.type,
+            subject_id: s.id,
+            categories: [categoryOf(kind)],
+            basis,
+            purpose: '矩阵测试 / matrix test',
+          });
           switch (cell) {
             case 'public':
               // Public information is read from the publication, not through a query (E12).
@@ -385,9 +513,16 @@ describe('the access matrix through POST /queries', () => {
               break;
           }
           // answered or refused, the query is logged (P20)
-          const after = await p.db('query_log').where('principal_id', auth[role as Role]!.id).orderBy('id', 'desc');
+          const after = await p
+            .db('query_log')
+            .where('principal_id', auth[role as Role]!.id)
+            .orderBy('id', 'desc');
           expect(after.length).toBe(before + 1);
-          expect(after[0]).toMatchObject({ subject_id: s.id, outcome: cell === 'allowed' ? 'answered' : 'refused', item_count: cell === 'allowed' ? 1 : 0 });
+          expect(after[0]).toMatchObject({
+            subject_id: s.id,
+            outcome: cell === 'allowed' ? 'answered' : 'refused',
+            item_count: cell === 'allowed' ? 1 : 0,
+          });
         });
       }
     }

@@ -75,7 +75,12 @@ test('a deactivated principal is refused at once; reactivated, its key works aga
   expect((await as(provider.auth).get('/submissions')).status).toBe(200);
   expect((await as(admin.auth).post(`/admin/principals/${provider.id}/activation`, {})).body.error.code).toBe('PRINCIPAL_ACTIVE');
 
-  const audit = await p.db('audit_log').where({ entity: 'principal', entity_id: provider.id }).whereLike('action', 'principal.%activate').orderBy('id').select('action', 'principal_id', 'detail');
+  const audit = await p
+    .db('audit_log')
+    .where({ entity: 'principal', entity_id: provider.id })
+    .whereLike('action', 'principal.%activate')
+    .orderBy('id')
+    .select('action', 'principal_id', 'detail');
   expect(audit.map((a) => a.action)).toEqual(['principal.deactivate', 'principal.activate']);
   expect(audit[0]).toMatchObject({ principal_id: admin.id, detail: { reason: '人员调离 / left the department' } });
 });
@@ -98,8 +103,12 @@ test('an admin cannot deactivate their own account; only admins manage accounts;
   expect(noReason.body.error.details[0].field).toBe('reason');
   const extra = await as(admin.auth).post(`/admin/principals/${staff.id}/deactivation`, { reason: '调岗', active: false });
   expect(extra.status).toBe(400);
-  expect((await as(admin.auth).post('/admin/principals/not-a-uuid/deactivation', { reason: '调岗' })).body.error.details[0].field).toBe('id');
-  expect((await as(admin.auth).post('/admin/principals/00000000-0000-4000-8000-00000000dead/deactivation', { reason: '调岗' })).status).toBe(404);
+  expect((await as(admin.auth).post('/admin/principals/not-a-uuid/deactivation', { reason: '调岗' })).body.error.details[0].field).toBe(
+    'id',
+  );
+  expect(
+    (await as(admin.auth).post('/admin/principals/00000000-0000-4000-8000-00000000dead/deactivation', { reason: '调岗' })).status,
+  ).toBe(404);
   expect(await p.db('principals').where('id', staff.id).first('active')).toEqual({ active: true });
   expect((await as(staff.auth).get('/notifications')).status).toBe(200);
 });

@@ -22,7 +22,14 @@ async function tamper(db: Db, sql: string | string[], bindings: unknown[] = []):
 }
 
 async function addEntries(db: Db, n: number, label = 'e'): Promise<void> {
-  for (let i = 0; i < n; i++) await db('audit_log').insert({ actor: 'test', action: 'test.entry', entity: 'test', entity_id: `${label}-${i}`, detail: { i, note: '测试 / test', amount: 1.5 } });
+  for (let i = 0; i < n; i++)
+    await db('audit_log').insert({
+      actor: 'test',
+      action: 'test.entry',
+      entity: 'test',
+      entity_id: `${label}-${i}`,
+      detail: { i, note: '测试 / test', amount: 1.5 },
+    });
 }
 
 describe('the audit log is a hash chain (E23, P26)', () => {
@@ -103,7 +110,10 @@ describe('tampering is detected and the first broken entry named', () => {
     const next = await entry('e-3');
     await tamper(
       t.db,
-      [`UPDATE audit_log SET actor = 'someone-else' WHERE id = ?`, `UPDATE audit_log a SET hash = encode(digest(a.prev_hash || audit_log_canonical(a), 'sha256'), 'hex') WHERE id = ?`],
+      [
+        `UPDATE audit_log SET actor = 'someone-else' WHERE id = ?`,
+        `UPDATE audit_log a SET hash = encode(digest(a.prev_hash || audit_log_canonical(a), 'sha256'), 'hex') WHERE id = ?`,
+      ],
       [target.id],
     );
     const report = await verifyAuditChain(t.db);

@@ -16,7 +16,11 @@ let staff: { auth: string };
 beforeAll(async () => {
   env = await timeSkippingEnv();
   tdb = await freshDatabase();
-  app = createApp({ db: tdb.db, temporal: env.client, config: { taskQueue: 'calendar-api-test', jsonBodyLimit: '1mb', maxReportedErrors: 100 } });
+  app = createApp({
+    db: tdb.db,
+    temporal: env.client,
+    config: { taskQueue: 'calendar-api-test', jsonBodyLimit: '1mb', maxReportedErrors: 100 },
+  });
   // Whatever the shipped calendar holds, 2027 and later are the years nobody has loaded here.
   await removeCalendarYears(tdb.db, await yearsFrom(tdb.db, 2027));
   admin = await principalWithKey(tdb.db, { name: '日历管理员', role: 'admin' });
@@ -199,7 +203,7 @@ describe('GET /calendar/years and /calendar/years/:year', () => {
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ year: 2026, source: 'chinese-days' });
     expect(res.body.workdays).toEqual([
-      { date: '2026-01-04', name: '元旦 New Year\'s Day' },
+      { date: '2026-01-04', name: "元旦 New Year's Day" },
       { date: '2026-02-14', name: '春节 Spring Festival' },
       { date: '2026-02-28', name: '春节 Spring Festival' },
       { date: '2026-05-09', name: '劳动节 Labour Day' },
@@ -207,7 +211,7 @@ describe('GET /calendar/years and /calendar/years/:year', () => {
       { date: '2026-10-10', name: '国庆节 National Day' },
     ]);
     expect(res.body.holidays).toHaveLength(33);
-    expect(res.body.holidays[0]).toEqual({ date: '2026-01-01', name: '元旦 New Year\'s Day' });
+    expect(res.body.holidays[0]).toEqual({ date: '2026-01-01', name: "元旦 New Year's Day" });
     expect(res.body.holidays[32]).toEqual({ date: '2026-10-07', name: '国庆节 National Day' });
   });
 
@@ -251,7 +255,12 @@ describe('PUT /calendar/years/:year', () => {
       ['holidays.10.date'],
       /不在 2027 年内.*not inside 2027/,
     ],
-    ['a make-up day on a weekday', with2027({ workdays: [{ date: '2027-01-05', name: '元旦' }] }), ['workdays.0.date'], /周六或周日.*星期二.*Saturday or Sunday.*Tuesday/],
+    [
+      'a make-up day on a weekday',
+      with2027({ workdays: [{ date: '2027-01-05', name: '元旦' }] }),
+      ['workdays.0.date'],
+      /周六或周日.*星期二.*Saturday or Sunday.*Tuesday/,
+    ],
     [
       'a duplicate holiday',
       with2027({ holidays: [...SCHEDULE_2027.holidays, { date: '2027-01-02', name: '元旦' }] }),
@@ -277,13 +286,26 @@ describe('PUT /calendar/years/:year', () => {
     ['no holidays at all', with2027({ holidays: [] }), ['holidays'], /不能为空.*must not be empty/],
     ['a missing list', { holidays: SCHEDULE_2027.holidays }, ['workdays'], /必填.*required/],
     ['an unknown key', { ...SCHEDULE_2027, holiday: [] }, ['(body)'], /未知字段 holiday.*unknown field/],
-    ['an unknown key in a day', with2027({ workdays: [{ date: '2027-02-20', name: '春节', kind: 'x' } as never] }), ['workdays.0'], /未知字段 kind/],
+    [
+      'an unknown key in a day',
+      with2027({ workdays: [{ date: '2027-02-20', name: '春节', kind: 'x' } as never] }),
+      ['workdays.0'],
+      /未知字段 kind/,
+    ],
     ['a list that is not an array', with2027({ workdays: '2027-02-20' as never }), ['workdays'], /数组.*an array/],
-    ['a date that is not a string', with2027({ holidays: [{ date: 20270101, name: '元旦' } as never] }), ['holidays.0.date'], /字符串.*a string/],
+    [
+      'a date that is not a string',
+      with2027({ holidays: [{ date: 20270101, name: '元旦' } as never] }),
+      ['holidays.0.date'],
+      /字符串.*a string/,
+    ],
     ['not an object', [SCHEDULE_2027], ['(body)'], /JSON 对象.*a JSON object/],
   ])('%s → 400 and nothing changes', async (_what, body, fields, reason) => {
     const before = await state();
-    const res = await request(app).put('/calendar/years/2027').set('Authorization', admin.auth).send(body as object);
+    const res = await request(app)
+      .put('/calendar/years/2027')
+      .set('Authorization', admin.auth)
+      .send(body as object);
     expect(res.status).toBe(400);
     expect(fieldsOf(res.body)).toEqual(fields);
     expect(res.body.error.details.map((d: { reason: string }) => d.reason).join('\n')).toMatch(reason);
@@ -293,7 +315,11 @@ describe('PUT /calendar/years/:year', () => {
 
   test('malformed JSON, no body, or a bad year → 400 and nothing changes', async () => {
     const before = await state();
-    const json = await request(app).put('/calendar/years/2027').set('Authorization', admin.auth).set('Content-Type', 'application/json').send('{"holidays": [');
+    const json = await request(app)
+      .put('/calendar/years/2027')
+      .set('Authorization', admin.auth)
+      .set('Content-Type', 'application/json')
+      .send('{"holidays": [');
     expect(json.status).toBe(400);
     const none = await request(app).put('/calendar/years/2027').set('Authorization', admin.auth);
     expect(none.status).toBe(400);
@@ -339,7 +365,12 @@ describe('PUT /calendar/years/:year', () => {
     const after = await state();
     expect(after).toEqual({ days: before.days + 11, years: before.years + 1, audits: before.audits + 1, has2027: true });
     const audit = await tdb.db('audit_log').where({ action: 'calendar.load_year', entity_id: '2027' }).first();
-    expect(audit).toMatchObject({ principal_id: admin.id, actor: 'admin:日历管理员', entity: 'calendar_year', detail: { holidays: 10, workdays: 1 } });
+    expect(audit).toMatchObject({
+      principal_id: admin.id,
+      actor: 'admin:日历管理员',
+      entity: 'calendar_year',
+      detail: { holidays: 10, workdays: 1 },
+    });
 
     // 12-31 (1); 01-01..03 元旦; 01-04 (2), 01-05 (3), 01-06 (4), 01-07 (5). A weekend-only guess would say 01-06.
     const wd = await request(app).get('/calendar/working-days?date=2026-12-30&n=5');
@@ -350,8 +381,16 @@ describe('PUT /calendar/years/:year', () => {
       { date: '2027-01-02', kind: 'holiday', name: '元旦 New Year’s Day' },
       { date: '2027-01-03', kind: 'holiday', name: '元旦 New Year’s Day' },
     ]);
-    expect((await request(app).get('/calendar/days/2027-02-20')).body).toMatchObject({ working: true, kind: 'makeup_workday', weekday: 'Saturday' });
-    expect((await request(app).get('/calendar/days/2027-02-08')).body).toMatchObject({ working: false, kind: 'holiday', weekday: 'Monday' });
+    expect((await request(app).get('/calendar/days/2027-02-20')).body).toMatchObject({
+      working: true,
+      kind: 'makeup_workday',
+      weekday: 'Saturday',
+    });
+    expect((await request(app).get('/calendar/days/2027-02-08')).body).toMatchObject({
+      working: false,
+      kind: 'holiday',
+      weekday: 'Monday',
+    });
 
     const years = (await request(app).get('/calendar/years')).body.years as Array<{ year: number; source: string }>;
     expect(years[years.length - 1]).toMatchObject({ year: 2027, source: 'admin', holidays: 10, workdays: 1 });
@@ -419,17 +458,21 @@ test('the OpenAPI document lists the calendar routes under 日历 Calendar', asy
   const res = await request(app).get('/openapi.json');
   expect(res.status).toBe(200);
   const paths = res.body.paths;
-  expect(Object.keys(paths).filter((p) => p.startsWith('/calendar')).sort()).toEqual([
-    '/calendar/days/{date}',
-    '/calendar/working-days',
-    '/calendar/years',
-    '/calendar/years/{year}',
-  ]);
+  expect(
+    Object.keys(paths)
+      .filter((p) => p.startsWith('/calendar'))
+      .sort(),
+  ).toEqual(['/calendar/days/{date}', '/calendar/working-days', '/calendar/years', '/calendar/years/{year}']);
   expect(paths['/calendar/working-days'].get.tags).toEqual(['日历 Calendar']);
-  expect(paths['/calendar/working-days'].get.parameters.map((p: { name: string; in: string }) => `${p.in}:${p.name}`).sort()).toEqual(['query:date', 'query:n']);
+  expect(paths['/calendar/working-days'].get.parameters.map((p: { name: string; in: string }) => `${p.in}:${p.name}`).sort()).toEqual([
+    'query:date',
+    'query:n',
+  ]);
   expect(paths['/calendar/working-days'].get.responses).toHaveProperty('422');
   expect(paths['/calendar/years/{year}'].put.security).toEqual([{ apiKey: [] }]);
   expect(paths['/calendar/years/{year}'].put.responses).toHaveProperty('403');
   expect(paths['/calendar/years/{year}'].get.security).toBeUndefined();
-  expect(paths['/calendar/years/{year}'].put.requestBody.content['application/json'].schema).toEqual({ $ref: '#/components/schemas/CalendarYearInput' });
+  expect(paths['/calendar/years/{year}'].put.requestBody.content['application/json'].schema).toEqual({
+    $ref: '#/components/schemas/CalendarYearInput',
+  });
 });

@@ -16,7 +16,8 @@ import { principalWithKey } from './support/principals';
 import { penaltyRow } from './support/fixtures';
 import { eventually } from './support/wait';
 import { removeCalendarYears, testCalendarYear, yearsFrom } from './support/calendar';
-import { obligationOpenerWorkflow, obligationStateQuery } from '../workflows';
+import { obligationOpenerWorkflow } from '../workflows';
+import { obligationStateQuery } from '../processes/messages';
 import { WorkingCalendar, addCalendarDays, shanghaiDate } from '../domain/calendar';
 import { dueDateOf, endOfShanghaiDay, periodContaining } from '../domain/obligations';
 
@@ -53,7 +54,11 @@ let batchYear: number;
 const waitingIn = (year: number) => ({ obligations: year === Y ? 1 : 0, batches: year === batchYear ? 1 : 0 });
 
 test('a batch received while its year has no calendar: a provisional publication deadline, marked so (E12)', async () => {
-  const res = await request(p.app).post('/submissions').set('Authorization', gsj).set('Idempotency-Key', 'year-missing-1').send({ period: period(), records: [penaltyRow(1, { event_date: '2026-10-12' })] });
+  const res = await request(p.app)
+    .post('/submissions')
+    .set('Authorization', gsj)
+    .set('Idempotency-Key', 'year-missing-1')
+    .send({ period: period(), records: [penaltyRow(1, { event_date: '2026-10-12' })] });
   expect(res.status).toBe(202);
   submissionId = res.body.submission.id;
   const sub = await eventually(async () => {
@@ -68,18 +73,33 @@ test('a batch received while its year has no calendar: a provisional publication
 });
 
 test("the current period's obligation gets no due date and is never overdue while the year is missing (E7, P9, E20)", async () => {
-  await plain.workflow.execute(obligationOpenerWorkflow, { taskQueue: p.taskQueue, workflowId: 'opener-year-missing', args: [{ asOf: today, providerCodes: ['QZ-KJJ'] }] });
+  await plain.workflow.execute(obligationOpenerWorkflow, {
+    taskQueue: p.taskQueue,
+    workflowId: 'opener-year-missing',
+    args: [{ asOf: today, providerCodes: ['QZ-KJJ'] }],
+  });
   const workflowId = `obligation-QZ-KJJ-${period()}`;
-  await eventually(async () => (await plain.workflow.getHandle(workflowId).query(obligationStateQuery)).stage === 'awaiting_calendar', 'awaiting the calendar');
+  await eventually(
+    async () => (await plain.workflow.getHandle(workflowId).query(obligationStateQuery)).stage === 'awaiting_calendar',
+    'awaiting the calendar',
+  );
   const list = await request(p.app).get(`/obligations?provider=QZ-KJJ`).set('Authorization', admin);
-  expect(list.body.obligations).toEqual([expect.objectContaining({ period: period(), due_date: null, state: 'open', calendar_pending_year: Y })]);
+  expect(list.body.obligations).toEqual([
+    expect.objectContaining({ period: period(), due_date: null, state: 'open', calendar_pending_year: Y }),
+  ]);
   const board = await request(p.app).get('/obligations/board').set('Authorization', admin);
   expect(board.status).toBe(200);
   expect(board.body.rows).toEqual([]);
-  expect(board.body.awaiting_calendar).toEqual([{ year: Y, obligations: 1, message: expect.stringContaining(`${Y} 年工作日历载入后确定`) }]);
+  expect(board.body.awaiting_calendar).toEqual([
+    { year: Y, obligations: 1, message: expect.stringContaining(`${Y} 年工作日历载入后确定`) },
+  ]);
   // Forty days later (well past any due date it could have): still open, no case, no reminder.
   await p.env.sleep('40 days');
-  const o = await p.db('obligations as o').join('providers as pr', 'pr.id', 'o.provider_id').where({ 'pr.code': 'QZ-KJJ', 'o.period': period() }).first('o.*');
+  const o = await p
+    .db('obligations as o')
+    .join('providers as pr', 'pr.id', 'o.provider_id')
+    .where({ 'pr.code': 'QZ-KJJ', 'o.period': period() })
+    .first('o.*');
   expect(o).toMatchObject({ state: 'open', due_date: null, case_id: null, calendar_pending_year: Y });
   expect(await p.db('notifications').where({ kind: 'obligation.reminder', entity_id: String(o.id) })).toHaveLength(0);
   expect(await p.db('compliance_cases').where('reference_id', String(o.id))).toHaveLength(0);
@@ -102,7 +122,8 @@ test('the administrators are told once, the dashboard and readiness warn (200: t
   // next year is reminded (the order: by year).
   const expected = [{ code: 'CALENDAR_YEAR_MISSING', year: Y, title: expect.stringContaining(String(Y)) }];
   if (batchYear !== Y) expected.push({ code: 'CALENDAR_YEAR_MISSING', year: batchYear, title: expect.stringContaining(String(batchYear)) });
-  else if (today.slice(5) >= '11-01') expected.push({ code: 'CALENDAR_NEXT_YEAR_NOT_LOADED', year: Y + 1, title: expect.stringContaining(String(Y + 1)) });
+  else if (today.slice(5) >= '11-01')
+    expected.push({ code: 'CALENDAR_NEXT_YEAR_NOT_LOADED', year: Y + 1, title: expect.stringContaining(String(Y + 1)) });
   expect(ready.body.warnings).toEqual(expected);
   expect(ready.body.warnings[0].waiting).toBeUndefined(); // what waits is for administrators only
 
@@ -120,20 +141,34 @@ test('the administrators are told once, the dashboard and readiness warn (200: t
 
 test('loading the years wakes what waits within a minute: the due date is set, the provisional deadline settled, the notices closed', async () => {
   const years = [Y, Y + 1];
-  const put = await request(p.app).put(`/calendar/years/${Y}`).set('Authorization', admin).send({ holidays: testCalendarYear(Y).holidays, workdays: [] });
+  const put = await request(p.app)
+    .put(`/calendar/years/${Y}`)
+    .set('Authorization', admin)
+    .send({ holidays: testCalendarYear(Y).holidays, workdays: [] });
   expect(put.status).toBe(200);
   expect(put.body).toMatchObject({ year: Y, waiting: waitingIn(Y), settling: { workflow_id: expect.stringMatching(/^calendar-loaded-/) } });
-  const next = await request(p.app).put(`/calendar/years/${Y + 1}`).set('Authorization', admin).send({ holidays: testCalendarYear(Y + 1).holidays, workdays: [] });
+  const next = await request(p.app)
+    .put(`/calendar/years/${Y + 1}`)
+    .set('Authorization', admin)
+    .send({ holidays: testCalendarYear(Y + 1).holidays, workdays: [] });
   expect(next.status).toBe(200);
   expect(next.body.waiting).toMatchObject(waitingIn(Y + 1));
 
   const calendar = new WorkingCalendar(years.map(testCalendarYear));
   const due = dueDateOf(calendar, periodContaining(today, 'monthly'), 5);
   const started = Date.now();
-  const o = await eventually(async () => {
-    const row = await p.db('obligations as o').join('providers as pr', 'pr.id', 'o.provider_id').where({ 'pr.code': 'QZ-KJJ', 'o.period': period() }).first('o.*');
-    return row?.due_date ? row : null;
-  }, 'the due date', 60000);
+  const o = await eventually(
+    async () => {
+      const row = await p
+        .db('obligations as o')
+        .join('providers as pr', 'pr.id', 'o.provider_id')
+        .where({ 'pr.code': 'QZ-KJJ', 'o.period': period() })
+        .first('o.*');
+      return row?.due_date ? row : null;
+    },
+    'the due date',
+    60000,
+  );
   expect(Date.now() - started).toBeLessThan(60000);
   expect(o).toMatchObject({ due_date: due, calendar_pending_year: null });
   // The workflow plans with it: past the due date on the server's clock it is overdue (on the true date), else it waits.
@@ -145,7 +180,11 @@ test('loading the years wakes what waits within a minute: the due date is set, t
   if (process.env.RECORD_HISTORIES === '1') {
     // The awaiting-calendar path, for the determinism guard (test/obligations-replay.test.ts).
     const history = await plain.workflow.getHandle(o.workflow_id).fetchHistory();
-    const json = temporal.api.history.v1.History.toObject(temporal.api.history.v1.History.fromObject(history), { longs: String, enums: String, bytes: String });
+    const json = temporal.api.history.v1.History.toObject(temporal.api.history.v1.History.fromObject(history), {
+      longs: String,
+      enums: String,
+      bytes: String,
+    });
     fs.writeFileSync(path.join(__dirname, 'histories', 'obligation-awaiting-calendar.json'), JSON.stringify(json, null, 1));
   }
 
@@ -153,9 +192,15 @@ test('loading the years wakes what waits within a minute: the due date is set, t
     const r = await request(p.app).get(`/submissions/${submissionId}`).set('Authorization', gsj);
     return r.body.submission.publication_deadline_provisional === false ? r.body.submission : null;
   }, 'the settled deadline');
-  expect(sub).toMatchObject({ publication_deadline: calendar.addWorkingDays(shanghaiDate(new Date(sub.received_at)), 5), calendar_pending_year: null });
+  expect(sub).toMatchObject({
+    publication_deadline: calendar.addWorkingDays(shanghaiDate(new Date(sub.received_at)), 5),
+    calendar_pending_year: null,
+  });
 
-  const missing = await p.db('notifications').where({ kind: 'calendar.year_missing', entity_id: String(Y) }).first();
+  const missing = await p
+    .db('notifications')
+    .where({ kind: 'calendar.year_missing', entity_id: String(Y) })
+    .first();
   await eventually(async () => (await p.db('notifications').where('id', missing.id).first('resolved_at')).resolved_at, 'the notice closed');
   expect(await p.db('notifications').where({ kind: 'calendar.year_loaded', entity_id: String(Y) })).toHaveLength(1);
   await eventually(async () => (await request(p.app).get('/health/ready')).body.warnings.length === 0, 'no warning', 15000);

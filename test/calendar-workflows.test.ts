@@ -13,9 +13,17 @@
  */
 import { Worker } from '@temporalio/worker';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { calendarLoadedSignal, judicialRequestStateQuery, judicialRequestWorkflow, objectionStateQuery, objectionWorkflow, obligationStateQuery, obligationWorkflow, ratingRequestStateQuery, ratingRequestWorkflow } from '../workflows';
+import { judicialRequestWorkflow, objectionWorkflow, obligationWorkflow, ratingRequestWorkflow } from '../workflows';
+import {
+  calendarLoadedSignal,
+  judicialRequestStateQuery,
+  objectionStateQuery,
+  obligationStateQuery,
+  ratingRequestStateQuery,
+} from '../processes/messages';
 import type { ObligationPlan } from '../activities/obligations';
-import type { JudicialSchedule, RatingDeadline } from '../activities/queries';
+import type { JudicialSchedule } from '../activities/judicial-requests';
+import type { RatingDeadline } from '../activities/rating-requests';
 import type { ObjectionDeadline } from '../domain/objections';
 import { timeSkippingEnv, uniqueTaskQueue, stopAll, TEST_WORKER_SHUTDOWN } from './support/temporal';
 import { eventually } from './support/wait';
@@ -32,9 +40,18 @@ const iso = (ms: number) => new Date(ms).toISOString();
 const dateOf = (ms: number) => iso(ms).slice(0, 10);
 
 /** Runs `body` with a worker whose activities are `stubs` (only the workflows' side is tested). */
-async function withWorker(stubs: Record<string, (...args: never[]) => Promise<unknown>>, body: (taskQueue: string) => Promise<void>): Promise<void> {
+async function withWorker(
+  stubs: Record<string, (...args: never[]) => Promise<unknown>>,
+  body: (taskQueue: string) => Promise<void>,
+): Promise<void> {
   const taskQueue = uniqueTaskQueue('calendar-wf');
-  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowsPath: require.resolve('../workflows'), activities: stubs, ...TEST_WORKER_SHUTDOWN });
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowsPath: require.resolve('../workflows'),
+    activities: stubs,
+    ...TEST_WORKER_SHUTDOWN,
+  });
   await worker.runUntil(body(taskQueue));
 }
 
@@ -47,7 +64,14 @@ test('an obligation whose due date waits on a year: no reminder, never overdue, 
     {
       planObligation: async (): Promise<ObligationPlan> => {
         calls.plan++;
-        const base = { obligationId: 1, providerCode: 'QZ-GSJ', period: '2026-12', state: 'open' as const, onTime: null, caseWorkflowId: null };
+        const base = {
+          obligationId: 1,
+          providerCode: 'QZ-GSJ',
+          period: '2026-12',
+          state: 'open' as const,
+          onTime: null,
+          caseWorkflowId: null,
+        };
         if (!loaded) return { ...base, dueDate: '', dueEndsAt: '', reminders: [], awaitingCalendarYear: 2027 };
         return { ...base, dueDate: dateOf(due), dueEndsAt: iso(due), reminders: [], awaitingCalendarYear: null };
       },
@@ -62,9 +86,18 @@ test('an obligation whose due date waits on a year: no reminder, never overdue, 
       },
     },
     async (taskQueue) => {
-      const h = await env.client.workflow.start(obligationWorkflow, { taskQueue, workflowId: 'obligation-awaiting-calendar', args: [{ obligationId: 1 }] });
+      const h = await env.client.workflow.start(obligationWorkflow, {
+        taskQueue,
+        workflowId: 'obligation-awaiting-calendar',
+        args: [{ obligationId: 1 }],
+      });
       await eventually(async () => (await h.query(obligationStateQuery)).stage === 'awaiting_calendar', 'awaiting_calendar');
-      expect(await h.query(obligationStateQuery)).toMatchObject({ stage: 'awaiting_calendar', awaitingCalendarYear: 2027, period: '2026-12', remindersSent: [] });
+      expect(await h.query(obligationStateQuery)).toMatchObject({
+        stage: 'awaiting_calendar',
+        awaitingCalendarYear: 2027,
+        period: '2026-12',
+        remindersSent: [],
+      });
       // Ten days go by without the year: it looks again once a day, sends no reminder and is never overdue.
       await env.sleep(10 * DAY);
       expect(calls.overdue).toBe(0);
@@ -102,11 +135,22 @@ test('an objection with a provisional deadline: staff are told when it comes, th
       },
       objectionDeadlinePassed: async () => {
         calls.passed++;
-        return { overdue: true, providerId: 1, deadline: dateOf(real), subjectType: 'person' as const, subjectId: 'x', complianceCaseId: null };
+        return {
+          overdue: true,
+          providerId: 1,
+          deadline: dateOf(real),
+          subjectType: 'person' as const,
+          subjectId: 'x',
+          complianceCaseId: null,
+        };
       },
     },
     async (taskQueue) => {
-      const h = await env.client.workflow.start(objectionWorkflow, { taskQueue, workflowId: 'objection-provisional', args: [{ objectionId: 'o1' }] });
+      const h = await env.client.workflow.start(objectionWorkflow, {
+        taskQueue,
+        workflowId: 'objection-provisional',
+        args: [{ objectionId: 'o1' }],
+      });
       await eventually(async () => (await h.query(objectionStateQuery)).stage === 'verifying', 'verifying');
       expect((await h.query(objectionStateQuery)).deadline).toMatchObject({ provisional: true, pendingYear: 2027 });
       await env.sleep(3 * DAY); // past the provisional deadline
@@ -153,7 +197,11 @@ test('a judicial request with a provisional deadline: staff and administrators t
       },
     },
     async (taskQueue) => {
-      const h = await env.client.workflow.start(judicialRequestWorkflow, { taskQueue, workflowId: 'judicial-provisional', args: [{ requestId: 'j1' }] });
+      const h = await env.client.workflow.start(judicialRequestWorkflow, {
+        taskQueue,
+        workflowId: 'judicial-provisional',
+        args: [{ requestId: 'j1' }],
+      });
       await eventually(async () => (await h.query(judicialRequestStateQuery)).stage !== 'opening', 'opened');
       await env.sleep(3 * DAY);
       await eventually(async () => calls.provisional === 1, 'the provisional due notice');
@@ -175,7 +223,12 @@ test('a rating request does not lapse on a provisional deadline; it lapses on th
   const start = await env.currentTimeMs();
   let settled = false;
   let lapsed = 0;
-  const deadline = (ms: number, provisional: boolean): RatingDeadline => ({ requestId: 'r1', decisionDeadline: dateOf(ms), dueAt: iso(ms), provisional });
+  const deadline = (ms: number, provisional: boolean): RatingDeadline => ({
+    requestId: 'r1',
+    decisionDeadline: dateOf(ms),
+    dueAt: iso(ms),
+    provisional,
+  });
   await withWorker(
     {
       ratingRequestOpen: async () => (settled ? deadline(start + 6 * DAY, false) : deadline(start + 2 * DAY, true)),
@@ -185,7 +238,11 @@ test('a rating request does not lapse on a provisional deadline; it lapses on th
       },
     },
     async (taskQueue) => {
-      const h = await env.client.workflow.start(ratingRequestWorkflow, { taskQueue, workflowId: 'rating-provisional', args: [{ requestId: 'r1' }] });
+      const h = await env.client.workflow.start(ratingRequestWorkflow, {
+        taskQueue,
+        workflowId: 'rating-provisional',
+        args: [{ requestId: 'r1' }],
+      });
       await eventually(async () => (await h.query(ratingRequestStateQuery)).stage === 'awaiting_decision', 'awaiting');
       await env.sleep(4 * DAY);
       expect(lapsed).toBe(0);

@@ -17,8 +17,15 @@ import { describeWaiting, missingYearNotice, noWaiting, yearsExpected } from '..
 import { objectionDeadline } from '../domain/objections';
 import { loadCalendar } from '../db/calendar';
 import { calendarWarnings, closeCalendarGap, noteCalendarGap, openCalendarGaps, waitingOn } from '../db/calendar-gaps';
-import { settleJudicialSchedule, settleObjectionDeadline, settleObligationDueDate, settleRatingDeadline, settleSubmissionDeadline, settleYear } from '../db/deadlines';
-import { markDeadlinePassed, openVerification, recordProviderAnswer } from '../db/objections';
+import {
+  settleJudicialSchedule,
+  settleObjectionDeadline,
+  settleObligationDueDate,
+  settleRatingDeadline,
+  settleSubmissionDeadline,
+  settleYear,
+} from '../db/deadlines';
+import { markDeadlinePassed, openVerification, recordProviderAnswer } from '../db/objection-verification';
 import { fulfilObligation, obligationById } from '../db/obligations';
 import { createActivities } from '../activities';
 import { settleWithCalendar } from '../activities/calendar';
@@ -63,7 +70,7 @@ describe('the earliest day a deadline can be, when a year has no calendar (pure)
     expect(full.describe('2026-01-04')).toMatchObject({ working: true, kind: 'makeup_workday' });
     expect(full.addWorkingDays('2026-01-03', 5)).toBe('2026-01-08');
     let d = '2026-01-03';
-    for (let left = 5; left > 0; ) {
+    for (let left = 5; left > 0;) {
       d = addCalendarDays(d, 1);
       if (weekday(d) !== 0 && weekday(d) !== 6) left--;
     }
@@ -73,11 +80,30 @@ describe('the earliest day a deadline can be, when a year has no calendar (pure)
 
   test('a deadline across the end of 2026 with 2027 unknown, and with 2027 loaded', () => {
     // Monday 28 December 2026, 5 working days (E12): every day of 2027 counted → Saturday 2 January.
-    expect(workingDayDeadline(full, '2026-12-28', 5)).toEqual({ date: '2027-01-02', provisional: true, missingYear: 2027, endsAt: '2027-01-02T16:00:00.000Z' });
+    expect(workingDayDeadline(full, '2026-12-28', 5)).toEqual({
+      date: '2027-01-02',
+      provisional: true,
+      missingYear: 2027,
+      endsAt: '2027-01-02T16:00:00.000Z',
+    });
     // with 2027's test calendar: 29, 30, 31 December, 1 January off, the weekend, then 4 and 5 January.
-    expect(workingDayDeadline(with2027, '2026-12-28', 5)).toEqual({ date: '2027-01-05', provisional: false, missingYear: null, endsAt: '2027-01-05T16:00:00.000Z' });
-    expect(objectionDeadline(full, new Date('2026-12-24T10:00:00+08:00'))).toMatchObject({ acceptanceDate: '2026-12-24', deadline: '2027-01-05', provisional: true, pendingYear: 2027 });
-    expect(objectionDeadline(with2027, new Date('2026-12-24T10:00:00+08:00'))).toMatchObject({ deadline: '2027-01-08', provisional: false, pendingYear: null });
+    expect(workingDayDeadline(with2027, '2026-12-28', 5)).toEqual({
+      date: '2027-01-05',
+      provisional: false,
+      missingYear: null,
+      endsAt: '2027-01-05T16:00:00.000Z',
+    });
+    expect(objectionDeadline(full, new Date('2026-12-24T10:00:00+08:00'))).toMatchObject({
+      acceptanceDate: '2026-12-24',
+      deadline: '2027-01-05',
+      provisional: true,
+      pendingYear: 2027,
+    });
+    expect(objectionDeadline(with2027, new Date('2026-12-24T10:00:00+08:00'))).toMatchObject({
+      deadline: '2027-01-08',
+      provisional: false,
+      pendingYear: null,
+    });
     expect(full.firstMissingYear('2026-12-01', '2027-01-04')).toBe(2027);
     expect(with2027.firstMissingYear('2026-12-01', '2027-01-04')).toBeNull();
   });
@@ -125,8 +151,19 @@ describe('deadlines stored while 2027 has no calendar, settled when it is loaded
 
   let seq = 0;
   async function submission(receivedAt: string, period = '2026-12'): Promise<string> {
-    const [row] = await t.db('submissions')
-      .insert({ provider_id: providerId, period, idempotency_key: `year-end-${++seq}`, request_hash: 'x', format: 'json', row_count: 0, received_at: receivedAt, workflow_id: `submission-year-end-${seq}`, created_by: staff.id })
+    const [row] = await t
+      .db('submissions')
+      .insert({
+        provider_id: providerId,
+        period,
+        idempotency_key: `year-end-${++seq}`,
+        request_hash: 'x',
+        format: 'json',
+        row_count: 0,
+        received_at: receivedAt,
+        workflow_id: `submission-year-end-${seq}`,
+        created_by: staff.id,
+      })
       .returning('id');
     return row.id;
   }
@@ -135,35 +172,89 @@ describe('deadlines stored while 2027 has no calendar, settled when it is loaded
     const id = await submission('2026-12-28T10:00:00+08:00');
     const first = await settleSubmissionDeadline(t.db, await loadCalendar(t.db), id, 5);
     expect(first).toMatchObject({ receiptDate: '2026-12-28', deadline: '2027-01-02', provisional: true, pendingYear: 2027 });
-    expect(await t.db('submissions').where('id', id).first('publication_deadline', 'calendar_pending_year')).toEqual({ publication_deadline: '2027-01-02', calendar_pending_year: 2027 });
+    expect(await t.db('submissions').where('id', id).first('publication_deadline', 'calendar_pending_year')).toEqual({
+      publication_deadline: '2027-01-02',
+      calendar_pending_year: 2027,
+    });
     // Again with the same calendar: nothing changes, nothing is written twice.
     await settleSubmissionDeadline(t.db, await loadCalendar(t.db), id, 5);
     expect(await t.db('audit_log').where({ entity: 'submission', entity_id: id })).toHaveLength(1);
     // With 2027's test calendar: settled, later, not provisional.
     const settled = await settleSubmissionDeadline(t.db, with2027, id, 5);
     expect(settled).toMatchObject({ deadline: '2027-01-05', provisional: false, pendingYear: null });
-    expect(await t.db('submissions').where('id', id).first('publication_deadline', 'calendar_pending_year')).toEqual({ publication_deadline: '2027-01-05', calendar_pending_year: null });
-    expect(await t.db('audit_log').where({ entity: 'submission', entity_id: id }).orderBy('id').pluck('action')).toEqual(['submission.receipt_recorded', 'submission.deadline_settled']);
+    expect(await t.db('submissions').where('id', id).first('publication_deadline', 'calendar_pending_year')).toEqual({
+      publication_deadline: '2027-01-05',
+      calendar_pending_year: null,
+    });
+    expect(await t.db('audit_log').where({ entity: 'submission', entity_id: id }).orderBy('id').pluck('action')).toEqual([
+      'submission.receipt_recorded',
+      'submission.deadline_settled',
+    ]);
   });
 
   test('a judicial request received on 30 December: answer provisional by 2 January; answered on 3 January it is not "missed" until settled, then met (E14(4), P13)', async () => {
-    const doc = await t.db('documents').insert({ kind: 'duty_proof', file_name: 'proof.pdf', content_type: 'application/pdf', size_bytes: 4, sha256: 'x', content: Buffer.from('%PDF'), uploaded_by: judicial.id }).returning('id');
-    const [j] = await t.db('judicial_requests')
-      .insert({ requester_principal_id: judicial.id, subject_type: 'enterprise', subject_id: uscc(1), case_no: '(2026)桂07执1号', purpose: '执行', document_id: doc[0].id, received_at: '2026-12-30T15:00:00+08:00', workflow_id: 'judicial-year-end-1' })
+    const doc = await t
+      .db('documents')
+      .insert({
+        kind: 'duty_proof',
+        file_name: 'proof.pdf',
+        content_type: 'application/pdf',
+        size_bytes: 4,
+        sha256: 'x',
+        content: Buffer.from('%PDF'),
+        uploaded_by: judicial.id,
+      })
+      .returning('id');
+    const [j] = await t
+      .db('judicial_requests')
+      .insert({
+        requester_principal_id: judicial.id,
+        subject_type: 'enterprise',
+        subject_id: uscc(1),
+        case_no: '(2026)桂07执1号',
+        purpose: '执行',
+        document_id: doc[0].id,
+        received_at: '2026-12-30T15:00:00+08:00',
+        workflow_id: 'judicial-year-end-1',
+      })
       .returning('id');
     const first = await settleJudicialSchedule(t.db, await loadCalendar(t.db), j.id, 3, 1);
-    expect(first).toMatchObject({ receiptDate: '2026-12-30', answerDue: '2027-01-02', alertDate: '2027-01-01', provisional: true, pendingYear: 2027, first: true });
+    expect(first).toMatchObject({
+      receiptDate: '2026-12-30',
+      answerDue: '2027-01-02',
+      alertDate: '2027-01-01',
+      provisional: true,
+      pendingYear: 2027,
+      first: true,
+    });
     // Answered on 3 January, after the provisional deadline: met or not is decided with the true one.
     await t.db('judicial_requests').where('id', j.id).update({ status: 'answered', answered_at: '2027-01-03T10:00:00+08:00', met: null });
     const settled = await settleJudicialSchedule(t.db, with2027, j.id, 3, 1);
     expect(settled).toMatchObject({ answerDue: '2027-01-05', alertDate: '2027-01-04', provisional: false, first: false });
-    expect(await t.db('judicial_requests').where('id', j.id).first('answer_due', 'met', 'calendar_pending_year')).toEqual({ answer_due: '2027-01-05', met: true, calendar_pending_year: null });
+    expect(await t.db('judicial_requests').where('id', j.id).first('answer_due', 'met', 'calendar_pending_year')).toEqual({
+      answer_due: '2027-01-05',
+      met: true,
+      calendar_pending_year: null,
+    });
     expect(await t.db('notifications').where({ kind: 'judicial_request.deadline_settled', entity_id: j.id })).toHaveLength(1);
   });
 
   test('an objection accepted on 24 December: verification provisional to 5 January; the provider answering on 6 January is not late, nor declared overdue; settled 8 January (E18, P22)', async () => {
-    const [o] = await t.db('objections')
-      .insert({ applicant_principal_id: enterprise.id, applicant_role: 'enterprise', applicant_name: '异议企业', subject_type: 'enterprise', subject_id: uscc(1), provider_id: providerId, claim: '信息有误', evidence_summary: '判决书', state: 'accepted', accepted_at: '2026-12-24T10:00:00+08:00', workflow_id: 'objection-year-end-1' })
+    const [o] = await t
+      .db('objections')
+      .insert({
+        applicant_principal_id: enterprise.id,
+        applicant_role: 'enterprise',
+        applicant_name: '异议企业',
+        subject_type: 'enterprise',
+        subject_id: uscc(1),
+        provider_id: providerId,
+        claim: '信息有误',
+        evidence_summary: '判决书',
+        state: 'accepted',
+        accepted_at: '2026-12-24T10:00:00+08:00',
+        workflow_id: 'objection-year-end-1',
+      })
       .returning('id');
     const d = await openVerification(t.db, o.id, objectionDeadline(await loadCalendar(t.db), new Date('2026-12-24T10:00:00+08:00')));
     expect(d).toMatchObject({ deadline: '2027-01-05', provisional: true, pendingYear: 2027 });
@@ -172,29 +263,72 @@ describe('deadlines stored while 2027 has no calendar, settled when it is loaded
     expect(ask.body).toContain('2027 年工作日历尚未载入');
     // The provisional deadline passes: nothing is declared overdue on it.
     expect(await markDeadlinePassed(t.db, o.id, '2027-01-05T16:00:01Z')).toMatchObject({ overdue: false });
-    expect(await t.db('objections').where('id', o.id).first('state', 'verification_overdue_at')).toEqual({ state: 'verifying', verification_overdue_at: null });
-    const a = await recordProviderAnswer(t.db, o.id, { verdict: 'confirmed_right', reason: '核实无误', corrections: null, by: { id: staff.id, actor: 'provider:工商局' }, at: '2027-01-06T02:00:00.000Z' });
+    expect(await t.db('objections').where('id', o.id).first('state', 'verification_overdue_at')).toEqual({
+      state: 'verifying',
+      verification_overdue_at: null,
+    });
+    const a = await recordProviderAnswer(t.db, o.id, {
+      verdict: 'confirmed_right',
+      reason: '核实无误',
+      corrections: null,
+      by: { id: staff.id, actor: 'provider:工商局' },
+      at: '2027-01-06T02:00:00.000Z',
+    });
     expect(a.inTime).toBeNull();
     const settled = await settleObjectionDeadline(t.db, with2027, o.id);
     expect(settled).toMatchObject({ deadline: '2027-01-08', provisional: false });
-    expect(await t.db('objections').where('id', o.id).first('deadline', 'answered_in_time', 'calendar_pending_year')).toEqual({ deadline: '2027-01-08', answered_in_time: true, calendar_pending_year: null });
-    const told = await t.db('notifications').where({ kind: 'objection.deadline_settled', entity_id: o.id }).orderBy('id').pluck('recipient_provider_id');
+    expect(await t.db('objections').where('id', o.id).first('deadline', 'answered_in_time', 'calendar_pending_year')).toEqual({
+      deadline: '2027-01-08',
+      answered_in_time: true,
+      calendar_pending_year: null,
+    });
+    const told = await t
+      .db('notifications')
+      .where({ kind: 'objection.deadline_settled', entity_id: o.id })
+      .orderBy('id')
+      .pluck('recipient_provider_id');
     expect(told).toHaveLength(2);
   });
 
   test('a rating request of 29 December: decision deadline provisional (3 January), settled 6 January (E14(3))', async () => {
-    const [r] = await t.db('rating_requests')
-      .insert({ agency_principal_id: agency.id, subject_uscc: uscc(1), categories: ['tax'], purpose: '信用评级', requested_at: '2026-12-29T10:00:00+08:00', workflow_id: 'rating-year-end-1' })
+    const [r] = await t
+      .db('rating_requests')
+      .insert({
+        agency_principal_id: agency.id,
+        subject_uscc: uscc(1),
+        categories: ['tax'],
+        purpose: '信用评级',
+        requested_at: '2026-12-29T10:00:00+08:00',
+        workflow_id: 'rating-year-end-1',
+      })
       .returning('id');
-    expect(await settleRatingDeadline(t.db, await loadCalendar(t.db), r.id, 5)).toMatchObject({ decisionDeadline: '2027-01-03', provisional: true, pendingYear: 2027 });
-    expect(await settleRatingDeadline(t.db, with2027, r.id, 5)).toMatchObject({ decisionDeadline: '2027-01-06', provisional: false, pendingYear: null });
+    expect(await settleRatingDeadline(t.db, await loadCalendar(t.db), r.id, 5)).toMatchObject({
+      decisionDeadline: '2027-01-03',
+      provisional: true,
+      pendingYear: 2027,
+    });
+    expect(await settleRatingDeadline(t.db, with2027, r.id, 5)).toMatchObject({
+      decisionDeadline: '2027-01-06',
+      provisional: false,
+      pendingYear: null,
+    });
   });
 
   test("December's obligation: no due date while 2027 is unknown (it binds the provider); batches on 4 January are on time, on 7 January decided when it is loaded", async () => {
     const insert = async (code: string) => {
       const p = await t.db('providers').where('code', code).first('id');
-      const [o] = await t.db('obligations')
-        .insert({ provider_id: p.id, period: '2026-12', cadence: 'monthly', period_start: '2026-12-01', period_end: '2026-12-31', due_working_days: 5, workflow_id: `obligation-${code}-2026-12`, opened_by: 'test' })
+      const [o] = await t
+        .db('obligations')
+        .insert({
+          provider_id: p.id,
+          period: '2026-12',
+          cadence: 'monthly',
+          period_start: '2026-12-01',
+          period_end: '2026-12-31',
+          due_working_days: 5,
+          workflow_id: `obligation-${code}-2026-12`,
+          opened_by: 'test',
+        })
         .returning('id');
       return { id: Number(o.id), providerId: p.id as number };
     };
@@ -205,7 +339,17 @@ describe('deadlines stored while 2027 has no calendar, settled when it is loaded
       expect(await settleObligationDueDate(t.db, await loadCalendar(t.db), o.id, 'test')).toEqual({ dueDate: null, pendingYear: 2027 });
     }
     const receive = async (o: { id: number; providerId: number }, at: string) => {
-      await t.db('submissions').insert({ provider_id: o.providerId, period: '2026-12', idempotency_key: `obl-${o.id}`, request_hash: 'x', format: 'json', row_count: 0, received_at: at, workflow_id: `submission-obl-${o.id}`, created_by: staff.id });
+      await t.db('submissions').insert({
+        provider_id: o.providerId,
+        period: '2026-12',
+        idempotency_key: `obl-${o.id}`,
+        request_hash: 'x',
+        format: 'json',
+        row_count: 0,
+        received_at: at,
+        workflow_id: `submission-obl-${o.id}`,
+        created_by: staff.id,
+      });
       return t.db.transaction(async (trx) => fulfilObligation(trx, (await obligationById(trx, o.id, true))!));
     };
     // The due date can be no earlier than 5 January (every day of 2027 counted): 4 January is on time whatever 2027 holds.
@@ -215,21 +359,33 @@ describe('deadlines stored while 2027 has no calendar, settled when it is loaded
     expect(await receive(late, '2027-01-11T10:00:00+08:00')).toMatchObject({ fulfilled: true, onTime: null });
     expect(await waitingOn(t.db, 2027)).toMatchObject({ obligations: 3 });
     // 2027 loaded: due 8 January (4–8 January); 7 January on time, 11 January late.
-    for (const o of [early, later, late]) expect(await settleObligationDueDate(t.db, with2027, o.id, 'test')).toEqual({ dueDate: '2027-01-08', pendingYear: null });
-    const rows = await t.db('obligations').whereIn('id', [early.id, later.id, late.id]).orderBy('id').select('due_date', 'on_time', 'calendar_pending_year');
+    for (const o of [early, later, late])
+      expect(await settleObligationDueDate(t.db, with2027, o.id, 'test')).toEqual({ dueDate: '2027-01-08', pendingYear: null });
+    const rows = await t
+      .db('obligations')
+      .whereIn('id', [early.id, later.id, late.id])
+      .orderBy('id')
+      .select('due_date', 'on_time', 'calendar_pending_year');
     expect(rows).toEqual([
       { due_date: '2027-01-08', on_time: true, calendar_pending_year: null },
       { due_date: '2027-01-08', on_time: true, calendar_pending_year: null },
       { due_date: '2027-01-08', on_time: false, calendar_pending_year: null },
     ]);
-    expect(await t.db('obligation_events').where('obligation_id', late.id).orderBy('id').pluck('kind')).toEqual(['fulfilled', 'due_date_set', 'decided_late']);
+    expect(await t.db('obligation_events').where('obligation_id', late.id).orderBy('id').pluck('kind')).toEqual([
+      'fulfilled',
+      'due_date_set',
+      'decided_late',
+    ]);
   });
 
   test('one notice per missing year, however many ask at once; what waits on it; warnings for the dashboard', async () => {
     await Promise.all(Array.from({ length: 20 }, (_, i) => noteCalendarGap(t.db, 2027, `test ${i}`)));
     expect(await t.db('notifications').where({ kind: 'calendar.year_missing', entity_id: '2027' })).toHaveLength(1);
     const note = await t.db('notifications').where({ kind: 'calendar.year_missing' }).first();
-    expect(note).toMatchObject({ recipient_role: 'admin', title: '2027 年工作日历尚未载入，相关期限无法确定 / no working-day calendar is loaded for 2027' });
+    expect(note).toMatchObject({
+      recipient_role: 'admin',
+      title: '2027 年工作日历尚未载入，相关期限无法确定 / no working-day calendar is loaded for 2027',
+    });
     expect((await openCalendarGaps(t.db)).map((g) => g.year)).toEqual([2027]);
     // The test rows above that still wait: a batch? no (settled); the rest settled too. A fresh provisional batch:
     const id = await submission('2026-12-31T09:00:00+08:00');
@@ -250,30 +406,49 @@ describe('deadlines stored while 2027 has no calendar, settled when it is loaded
 
   test('the daily check reminds from 1 November, once a day, while next year is not loaded', async () => {
     const acts = createActivities({ db: t.db, publicationWorkingDays: 5, temporal: {} as Client, taskQueue: 'unused' });
-    expect(await acts.checkCalendarCoverage({ asOf: '2026-10-31T01:00:00Z' })).toMatchObject({ today: '2026-10-31', missing: [], reminded: null });
+    expect(await acts.checkCalendarCoverage({ asOf: '2026-10-31T01:00:00Z' })).toMatchObject({
+      today: '2026-10-31',
+      missing: [],
+      reminded: null,
+    });
     expect(await acts.checkCalendarCoverage({ asOf: '2026-11-01T01:00:00Z' })).toMatchObject({ today: '2026-11-01', reminded: 2027 });
     expect(await acts.checkCalendarCoverage({ asOf: '2026-11-01T09:00:00Z' })).toMatchObject({ reminded: null }); // the same day
     expect(await acts.checkCalendarCoverage({ asOf: '2026-12-31T15:59:00Z' })).toMatchObject({ today: '2026-12-31', reminded: 2027 });
     // 29 February 2028 (2028 missing as well): this year is recorded as missing.
     const leap = await acts.checkCalendarCoverage({ asOf: '2028-02-29T02:00:00Z' });
     expect(leap).toMatchObject({ today: '2028-02-29', missing: [2028], reminded: null });
-    const reminders = await t.db('notifications').where({ kind: 'calendar.year_upcoming' }).orderBy('id').select('recipient_role', 'data', 'title');
+    const reminders = await t
+      .db('notifications')
+      .where({ kind: 'calendar.year_upcoming' })
+      .orderBy('id')
+      .select('recipient_role', 'data', 'title');
     expect(reminders.map((r) => r.data)).toEqual([
       { year: 2027, date: '2026-11-01' },
       { year: 2027, date: '2026-12-31' },
     ]);
-    expect(reminders[0]).toMatchObject({ recipient_role: 'admin', title: '请载入 2027 年工作日历 / load the working-day calendar of 2027' });
+    expect(reminders[0]).toMatchObject({
+      recipient_role: 'admin',
+      title: '请载入 2027 年工作日历 / load the working-day calendar of 2027',
+    });
   });
 
   test('loaded: what waited is settled, the notices about the year closed, the administrators told once', async () => {
     await loadTestCalendarYears(t.db, [2027]);
     const calendar = await loadCalendar(t.db, { fresh: true });
-    const r = await settleYear(t.db, calendar, 2027, { publicationWorkingDays: 5, ratingWorkingDays: 5, judicialDays: 3, judicialAlertBefore: 1 });
+    const r = await settleYear(t.db, calendar, 2027, {
+      publicationWorkingDays: 5,
+      ratingWorkingDays: 5,
+      judicialDays: 3,
+      judicialAlertBefore: 1,
+    });
     expect(r.settled.batches).toBe(1);
     expect(await waitingOn(t.db, 2027)).toEqual(noWaiting());
     expect(await closeCalendarGap(t.db, 2027, r.settled)).toBe(true);
     expect(await closeCalendarGap(t.db, 2027, r.settled)).toBe(false);
-    const about2027 = await t.db('notifications').whereIn('kind', ['calendar.year_missing', 'calendar.year_upcoming']).where('entity_id', '2027');
+    const about2027 = await t
+      .db('notifications')
+      .whereIn('kind', ['calendar.year_missing', 'calendar.year_upcoming'])
+      .where('entity_id', '2027');
     expect(about2027.length).toBe(3);
     expect(about2027.every((n) => n.resolved_at !== null)).toBe(true);
     expect(await t.db('notifications').where({ kind: 'calendar.year_loaded', entity_id: '2027' })).toHaveLength(1);

@@ -91,8 +91,18 @@ describe('2026 (国办发明电〔2025〕7号)', () => {
   });
 
   test('describe names the holiday a day belongs to', () => {
-    expect(calendar.describe('2026-10-10')).toEqual({ date: '2026-10-10', working: true, kind: 'makeup_workday', name: '国庆节 National Day' });
-    expect(calendar.describe('2026-09-26')).toEqual({ date: '2026-09-26', working: false, kind: 'holiday', name: '中秋 Mid-autumn Festival' });
+    expect(calendar.describe('2026-10-10')).toEqual({
+      date: '2026-10-10',
+      working: true,
+      kind: 'makeup_workday',
+      name: '国庆节 National Day',
+    });
+    expect(calendar.describe('2026-09-26')).toEqual({
+      date: '2026-09-26',
+      working: false,
+      kind: 'holiday',
+      name: '中秋 Mid-autumn Festival',
+    });
     expect(calendar.describe('2026-10-12')).toEqual({ date: '2026-10-12', working: true, kind: 'workday' });
     expect(calendar.describe('2026-10-11')).toEqual({ date: '2026-10-11', working: false, kind: 'weekend' });
   });

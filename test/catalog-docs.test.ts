@@ -15,9 +15,17 @@ test('GET /catalog is public and lists every item with its Chinese name, categor
   expect(res.status).toBe(200);
   expect(res.body.items).toHaveLength(CATALOG.length);
   const penalty = res.body.items.find((i: { code: string }) => i.code === 'E-PENALTY');
-  expect(penalty).toMatchObject({ subject_type: 'enterprise', category: 'warning', disclosure: 'public', name_zh: '企业行政处罚记录', default_period_years: 3 });
+  expect(penalty).toMatchObject({
+    subject_type: 'enterprise',
+    category: 'warning',
+    disclosure: 'public',
+    name_zh: '企业行政处罚记录',
+    default_period_years: 3,
+  });
   expect(penalty.fields.map((f: { name: string }) => f.name)).toContain('decision_no');
-  const restricted = res.body.items.filter((i: { disclosure: string }) => i.disclosure === 'restricted').map((i: { category: string }) => i.category);
+  const restricted = res.body.items
+    .filter((i: { disclosure: string }) => i.disclosure === 'restricted')
+    .map((i: { category: string }) => i.category);
   expect(new Set(restricted)).toEqual(new Set(['tax', 'financial', 'credit', 'other_restricted']));
 });
 
@@ -33,7 +41,14 @@ test('the OpenAPI document comes from the zod schemas and /docs serves it', asyn
   const doc = await request(p.app).get('/openapi.json');
   expect(doc.status).toBe(200);
   expect(doc.body.openapi).toBe('3.1.0');
-  for (const path of ['/submissions', '/submissions/{id}', '/records/{key}/corrections', '/catalog', '/calendar/working-days', '/admin/principals']) {
+  for (const path of [
+    '/submissions',
+    '/submissions/{id}',
+    '/records/{key}/corrections',
+    '/catalog',
+    '/calendar/working-days',
+    '/admin/principals',
+  ]) {
     expect(Object.keys(doc.body.paths)).toContain(path);
   }
   const post = doc.body.paths['/submissions'].post;
@@ -49,7 +64,8 @@ test('every route of the API is in the OpenAPI document, and every documented pa
   type Layer = { route?: { path: string; methods: Record<string, boolean> }; handle?: { stack?: Layer[] } };
   const walk = (stack: Layer[]) => {
     for (const l of stack) {
-      if (l.route) for (const m of Object.keys(l.route.methods)) routes.push(`${m.toUpperCase()} ${l.route.path.replace(/:(\w+)/g, '{$1}')}`);
+      if (l.route)
+        for (const m of Object.keys(l.route.methods)) routes.push(`${m.toUpperCase()} ${l.route.path.replace(/:(\w+)/g, '{$1}')}`);
       else if (l.handle?.stack) walk(l.handle.stack);
     }
   };

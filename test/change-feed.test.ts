@@ -93,7 +93,9 @@ test('the calendar costs no query while unchanged; a holiday loaded elsewhere is
 test('a lost listening connection turns the caches off until it is back', async () => {
   const admin = await principalWithKey(p.db, { name: '断线管理员', role: 'admin' });
   expect((await listing(admin.auth)).status).toBe(200);
-  await other.raw(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'qinzhou-credit-changes' AND datname = current_database()`);
+  await other.raw(
+    `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'qinzhou-credit-changes' AND datname = current_database()`,
+  );
   await eventually(async () => liveFeed(p.db) === null, 'the feed to notice the loss', 5000, 10);
 
   // Meanwhile every request reads the key, so a revocation nobody could hear is in force at once.

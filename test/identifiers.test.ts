@@ -64,11 +64,16 @@ describe('forbidden personal data (P7)', () => {
   ])('%s is %s', (name, kind) => {
     expect(forbiddenKindOfField(name)?.kind).toBe(kind);
   });
-  test.each(['trace_id', 'amount', 'medical_institution_level', 'general_manager', 'decision_no', 'creditLimit'])('%s is allowed', (name) => {
-    expect(forbiddenKindOfField(name)).toBeNull();
-  });
+  test.each(['trace_id', 'amount', 'medical_institution_level', 'general_manager', 'decision_no', 'creditLimit'])(
+    '%s is allowed',
+    (name) => {
+      expect(forbiddenKindOfField(name)).toBeNull();
+    },
+  );
   test('finds forbidden keys at any depth, with their path', () => {
-    expect(findForbiddenFields({ a: 1, payload: { list: [{ ok: 1 }, { 血型: 'A' }] } }).map((h) => h.path)).toEqual(['payload.list[1].血型']);
+    expect(findForbiddenFields({ a: 1, payload: { list: [{ ok: 1 }, { 血型: 'A' }] } }).map((h) => h.path)).toEqual([
+      'payload.list[1].血型',
+    ]);
   });
 });
 

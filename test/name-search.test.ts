@@ -6,7 +6,7 @@
  */
 import { freshDatabase, type TestDb } from './support/db';
 import { uscc } from './support/fixtures';
-import { COMMON_GRAM_MIN_NAMES, refreshNameSearchStatistics, searchEnterprises } from '../db/publication';
+import { COMMON_GRAM_MIN_NAMES, refreshNameSearchStatistics, searchEnterprises } from '../db/public-pages';
 
 let t: TestDb;
 const DISTRICTS = ['钦南', '钦北', '灵山', '浦北'];
@@ -15,11 +15,21 @@ const names: Array<[string, string]> = [];
 beforeAll(async () => {
   t = await freshDatabase();
   for (let i = 1; i <= 120; i++) names.push([uscc(7000 + i), `钦州市${DISTRICTS[i % 4]}检索企业${i}有限公司`]);
-  names.push([uscc(7200), '广西北部湾100%_港务（钦州）有限公司'], [uscc(7201), '钦州市A B贸易商行'], [uscc(7202), '钦州市无公开记录企业1有限公司']);
+  names.push(
+    [uscc(7200), '广西北部湾100%_港务（钦州）有限公司'],
+    [uscc(7201), '钦州市A B贸易商行'],
+    [uscc(7202), '钦州市无公开记录企业1有限公司'],
+  );
   await t.db('enterprises').insert(names.map(([u, name]) => ({ uscc: u, name, status: '存续' })));
   // Something public for every enterprise but the last (an approved voluntary disclosure).
   await t.db('voluntary_disclosures').insert(
-    names.slice(0, -1).map(([u]) => ({ enterprise_uscc: u, title: '信用承诺', content: '承诺守法经营。', state: 'approved', submitted_by: '00000000-0000-4000-8000-000000000001' })),
+    names.slice(0, -1).map(([u]) => ({
+      enterprise_uscc: u,
+      title: '信用承诺',
+      content: '承诺守法经营。',
+      state: 'approved',
+      submitted_by: '00000000-0000-4000-8000-000000000001',
+    })),
   );
 }, 60000);
 afterAll(() => t?.close());
@@ -44,7 +54,20 @@ async function searchAll(text: string): Promise<string[]> {
   }
 }
 
-const TEXTS = ['检索企业12', '检索企业1有限', '钦南检索企业100有限公司', '业11', '有限公司', '100%_港', '%_港务', 'A B贸', '（钦州）', '无公开记录', '不存在的名称', '检索企业'];
+const TEXTS = [
+  '检索企业12',
+  '检索企业1有限',
+  '钦南检索企业100有限公司',
+  '业11',
+  '有限公司',
+  '100%_港',
+  '%_港务',
+  'A B贸',
+  '（钦州）',
+  '无公开记录',
+  '不存在的名称',
+  '检索企业',
+];
 
 test('the refresh lists the fragments of at least COMMON_GRAM_MIN_NAMES names with their counts; again, the same', async () => {
   const first = await refreshNameSearchStatistics(t.db);
@@ -63,7 +86,9 @@ test('the refresh lists the fragments of at least COMMON_GRAM_MIN_NAMES names wi
 
   const again = await refreshNameSearchStatistics(t.db);
   expect(again.grams).toBe(first.grams);
-  expect(new Map((await t.db('enterprise_name_grams').select('gram', 'names')).map((g) => [g.gram as string, g.names as number]))).toEqual(grams);
+  expect(new Map((await t.db('enterprise_name_grams').select('gram', 'names')).map((g) => [g.gram as string, g.names as number]))).toEqual(
+    grams,
+  );
   expect(await t.db('name_search_refreshes').count({ n: '*' }).first()).toEqual({ n: 2 });
 });
 
@@ -82,7 +107,13 @@ test('stale or missing counts change the speed, never the answer', async () => {
   await t.db('enterprise_name_grams').delete();
   for (const text of TEXTS) expect([text, await searchAll(text)]).toEqual([text, await oracle(text)]);
   // A renamed enterprise is found by its new name at once, and the next refresh drops the fragments no longer common.
-  await t.db('enterprises').whereIn('uscc', names.slice(0, 120).map(([u]) => u)).update({ name: t.db.raw(`replace(name, '检索企业', '更名企业')`) });
+  await t
+    .db('enterprises')
+    .whereIn(
+      'uscc',
+      names.slice(0, 120).map(([u]) => u),
+    )
+    .update({ name: t.db.raw(`replace(name, '检索企业', '更名企业')`) });
   expect(await searchAll('检索企业')).toEqual([]);
   expect((await searchAll('更名企业1')).length).toBe(32);
   await refreshNameSearchStatistics(t.db);

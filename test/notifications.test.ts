@@ -25,7 +25,10 @@ test('each principal reads only what is addressed to it, its role, its provider 
   await notify(p.db, { ...base, to: { subjectType: 'enterprise', subjectId: uscc(5) }, dedupeKey: 'n3' });
   await notify(p.db, { ...base, to: { principalId: court.id }, dedupeKey: 'n4' });
 
-  const seen = async (auth: string) => (await request(p.app).get('/notifications').set('Authorization', auth)).body.notifications.map((n: { id: number; data: unknown }) => n.id);
+  const seen = async (auth: string) =>
+    (await request(p.app).get('/notifications').set('Authorization', auth)).body.notifications.map(
+      (n: { id: number; data: unknown }) => n.id,
+    );
   const ids = Object.fromEntries((await p.db('notifications').select('id', 'dedupe_key')).map((r) => [r.dedupe_key, Number(r.id)]));
   expect(await seen(gsj.auth)).toEqual([ids.n1]);
   expect(await seen(staff.auth)).toEqual([ids.n2]);

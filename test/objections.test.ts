@@ -5,14 +5,15 @@
  */
 import request from 'supertest';
 import { acceptObjection } from '../db/objections';
-import { startPendingObjectionWorkflows } from '../api/temporal';
+import { startPendingObjectionWorkflows } from '../processes/starts';
 import { startTestPlatform, type TestPlatform } from './support/platform';
 import { addPrincipal } from './support/principals';
 import { citizenId, uscc } from './support/fixtures';
 import { shanghaiDate } from '../domain/calendar';
 import { loadCalendar } from '../db/calendar';
-import { objectionStateQuery, objectionWorkflow, type ObjectionProcessState } from '../workflows/objection';
-import { objectionWorkflowId } from '../domain/objections';
+import { objectionWorkflow } from '../workflows/objection';
+import { objectionStateQuery } from '../processes/messages';
+import { objectionWorkflowId } from '../domain/workflow-ids';
 import { createActivities } from '../activities';
 import { waitFor } from './support/wait';
 
@@ -31,10 +32,26 @@ const who: Record<string, { id: string; auth: string }> = {};
 const rec: Record<string, string> = {};
 let dutyDoc: string;
 
-async function seedRecord(providerCode: string, item: string, subjectType: 'enterprise' | 'person', subjectId: string, payload: Record<string, unknown>, publish = false): Promise<string> {
+async function seedRecord(
+  providerCode: string,
+  item: string,
+  subjectType: 'enterprise' | 'person',
+  subjectId: string,
+  payload: Record<string, unknown>,
+  publish = false,
+): Promise<string> {
   const provider = await p.db('providers').where('code', providerCode).first('id');
-  const [row] = await p.db('records')
-    .insert({ provider_id: provider.id, item_code: item, subject_type: subjectType, subject_id: subjectId, payload: JSON.stringify(payload), event_date: '2026-09-01', created_by: NOBODY })
+  const [row] = await p
+    .db('records')
+    .insert({
+      provider_id: provider.id,
+      item_code: item,
+      subject_type: subjectType,
+      subject_id: subjectId,
+      payload: JSON.stringify(payload),
+      event_date: '2026-09-01',
+      created_by: NOBODY,
+    })
     .returning(['id', 'record_key']);
   if (publish) {
     await p.db('publications').insert({
@@ -53,27 +70,61 @@ async function seedRecord(providerCode: string, item: string, subjectType: 'ente
   return row.record_key;
 }
 
-const penalty = (n: number, amount = 5000) => ({ decision_no: `钦市监罚〔2026〕${n}号`, violation: '虚假宣传', penalty: '罚款', authority: '钦州市市场监督管理局', amount });
-const personPenalty = (n: number) => ({ decision_no: `钦工商罚〔2026〕${n}号`, matter: '无照经营', result: '罚款 500 元', authority: '钦州市工商行政管理局' });
+const penalty = (n: number, amount = 5000) => ({
+  decision_no: `钦市监罚〔2026〕${n}号`,
+  violation: '虚假宣传',
+  penalty: '罚款',
+  authority: '钦州市市场监督管理局',
+  amount,
+});
+const personPenalty = (n: number) => ({
+  decision_no: `钦工商罚〔2026〕${n}号`,
+  matter: '无照经营',
+  result: '罚款 500 元',
+  authority: '钦州市工商行政管理局',
+});
 
 const api = () => request(p.app);
 const file = (auth: string, body: object) => api().post('/objections').set('Authorization', auth).send(body);
 const attach = (auth: string, id: string, body: Buffer = PDF, type = 'application/pdf', name = '证明.pdf') =>
-  api().post(`/objections/${id}/attachments?file_name=${encodeURIComponent(name)}`).set('Authorization', auth).set('Content-Type', type).send(body);
+  api()
+    .post(`/objections/${id}/attachments?file_name=${encodeURIComponent(name)}`)
+    .set('Authorization', auth)
+    .set('Content-Type', type)
+    .send(body);
 const get = (auth: string, id: string) => api().get(`/objections/${id}`).set('Authorization', auth);
 const accept = (id: string) => api().post(`/objections/${id}/accept`).set('Authorization', who.staff.auth);
-const verify = (auth: string, id: string, body: object) => api().post(`/objections/${id}/verification`).set('Authorization', auth).send(body);
+const verify = (auth: string, id: string, body: object) =>
+  api().post(`/objections/${id}/verification`).set('Authorization', auth).send(body);
 const outcome = (id: string, body: object) => api().post(`/objections/${id}/outcome`).set('Authorization', who.staff.auth).send(body);
-const notes = async (auth: string, kind: string) => (await api().get(`/notifications?kind=${kind}`).set('Authorization', auth)).body.notifications as { entity_id: string; body: string; data: Record<string, unknown> }[];
+const notes = async (auth: string, kind: string) =>
+  (await api().get(`/notifications?kind=${kind}`).set('Authorization', auth)).body.notifications as {
+    entity_id: string;
+    body: string;
+    data: Record<string, unknown>;
+  }[];
 const queryPerson = (subject: string) =>
-  api().post('/queries').set('Authorization', who.gov.auth).send({ subject_type: 'person', subject_id: subject, categories: ['public_credit'], basis: { kind: 'duty', document_id: dutyDoc }, purpose: '行政执法核查' });
+  api()
+    .post('/queries')
+    .set('Authorization', who.gov.auth)
+    .send({
+      subject_type: 'person',
+      subject_id: subject,
+      categories: ['public_credit'],
+      basis: { kind: 'duty', document_id: dutyDoc },
+      purpose: '行政执法核查',
+    });
 
 const stateOf = async (id: string) => (await p.db('objections').where('id', id).first('state')).state as string;
-const processOf = (id: string) => p.env.client.workflow.getHandle(objectionWorkflowId(id)).query(objectionStateQuery) as Promise<ObjectionProcessState>;
 
 /** Files an objection with one evidence file and has staff accept it; answers once the provider has been asked. */
 async function openObjection(auth: string, keys: string[], extra: object = {}): Promise<string> {
-  const res = await file(auth, { record_keys: keys, claim: '该处罚决定已被依法撤销，信息有误', evidence_summary: '撤销决定书复印件', ...extra });
+  const res = await file(auth, {
+    record_keys: keys,
+    claim: '该处罚决定已被依法撤销，信息有误',
+    evidence_summary: '撤销决定书复印件',
+    ...extra,
+  });
   expect(res.status).toBe(201);
   const id = res.body.objection.id as string;
   expect((await attach(auth, id)).status).toBe(201);
@@ -107,7 +158,11 @@ beforeAll(async () => {
   rec.perPenalty1 = await seedRecord('QZ-GSJ', 'P-PUBLIC-PENALTY', 'person', PER, personPenalty(1));
   rec.perPenalty2 = await seedRecord('QZ-GSJ', 'P-PUBLIC-PENALTY', 'person', PER, personPenalty(2));
   rec.per2Penalty = await seedRecord('QZ-GSJ', 'P-PUBLIC-PENALTY', 'person', PER2, personPenalty(3));
-  const doc = await api().post('/documents?kind=duty_proof&file_name=proof.pdf').set('Authorization', who.gov.auth).set('Content-Type', 'application/pdf').send(PDF);
+  const doc = await api()
+    .post('/documents?kind=duty_proof&file_name=proof.pdf')
+    .set('Authorization', who.gov.auth)
+    .set('Content-Type', 'application/pdf')
+    .send(PDF);
   expect(doc.status).toBe(201);
   dutyDoc = doc.body.document.id;
 }, 120000);
@@ -118,30 +173,56 @@ afterAll(async () => {
 });
 
 describe('filing and acceptance (E18, P21)', () => {
-  test('a person cannot object to another person\'s record (403, P21) and nothing is stored', async () => {
+  test("a person cannot object to another person's record (403, P21) and nothing is stored", async () => {
     const [{ n: before }] = await p.db('objections').count({ n: '*' });
     const res = await file(who.per.auth, { record_keys: [rec.per2Penalty], claim: '这条信息有误，应当删除', evidence_summary: '无证据' });
     expect(res.status).toBe(403);
     expect(res.body.error.details[0]).toMatchObject({ field: 'record_keys.0', article: 'P21' });
     // an enterprise or a government body cannot object to a person's record either
-    expect((await file(who.ent.auth, { record_keys: [rec.perPenalty1], claim: '这条信息有误，应当删除', evidence_summary: '无证据' })).status).toBe(403);
-    expect((await file(who.gov.auth, { record_keys: [rec.perPenalty1], claim: '这条信息有误，应当删除', evidence_summary: '无证据' })).status).toBe(403);
+    expect(
+      (await file(who.ent.auth, { record_keys: [rec.perPenalty1], claim: '这条信息有误，应当删除', evidence_summary: '无证据' })).status,
+    ).toBe(403);
+    expect(
+      (await file(who.gov.auth, { record_keys: [rec.perPenalty1], claim: '这条信息有误，应当删除', evidence_summary: '无证据' })).status,
+    ).toBe(403);
     const [{ n: after }] = await p.db('objections').count({ n: '*' });
     expect(after).toBe(before);
     expect(await p.db('audit_log').where('action', 'objection.file').count({ n: '*' })).toEqual([{ n: 0 }]);
   });
 
   test('anyone may object to a published enterprise record (E18); a restricted record it never saw is not revealed (404)', async () => {
-    const hidden = await file(who.agency.auth, { record_keys: [rec.entCredit], claim: '贷款状态有误，应为正常', evidence_summary: '结清证明' });
+    const hidden = await file(who.agency.auth, {
+      record_keys: [rec.entCredit],
+      claim: '贷款状态有误，应为正常',
+      evidence_summary: '结清证明',
+    });
     expect(hidden.status).toBe(404);
-    const res = await file(who.agency.auth, { record_keys: [rec.ent3Penalty], claim: '该企业的处罚已被撤销', evidence_summary: '撤销决定书' });
+    const res = await file(who.agency.auth, {
+      record_keys: [rec.ent3Penalty],
+      claim: '该企业的处罚已被撤销',
+      evidence_summary: '撤销决定书',
+    });
     expect(res.status).toBe(201);
-    expect(res.body.objection).toMatchObject({ state: 'submitted', subject_type: 'enterprise', subject_id: ENT3, provider: 'QZ-GSJ', deadline: null, working_days_left: null });
+    expect(res.body.objection).toMatchObject({
+      state: 'submitted',
+      subject_type: 'enterprise',
+      subject_id: ENT3,
+      provider: 'QZ-GSJ',
+      deadline: null,
+      working_days_left: null,
+    });
     // staff are told; the same applicant cannot file twice on the same record while it is open
     expect((await notes(who.staff.auth, 'objection.filed')).some((n) => n.entity_id === res.body.objection.id)).toBe(true);
-    expect((await file(who.agency.auth, { record_keys: [rec.ent3Penalty], claim: '该企业的处罚已被撤销', evidence_summary: '撤销决定书' })).status).toBe(409);
+    expect(
+      (await file(who.agency.auth, { record_keys: [rec.ent3Penalty], claim: '该企业的处罚已被撤销', evidence_summary: '撤销决定书' }))
+        .status,
+    ).toBe(409);
     // one provider per objection: the enterprise's own records of two providers are refused together
-    const two = await file(who.ent.auth, { record_keys: [rec.entPenalty, rec.entCredit], claim: '两条信息都有误，应当更正', evidence_summary: '证明' });
+    const two = await file(who.ent.auth, {
+      record_keys: [rec.entPenalty, rec.entCredit],
+      claim: '两条信息都有误，应当更正',
+      evidence_summary: '证明',
+    });
     expect(two.status).toBe(400);
     expect(two.body.error.details.some((d: { reason: string }) => /同一信息提供单位/.test(d.reason))).toBe(true);
     // another principal cannot see the objection
@@ -151,7 +232,11 @@ describe('filing and acceptance (E18, P21)', () => {
   });
 
   test('evidence: type checked by its magic bytes, size limited; no evidence → staff refuse it with a reason', async () => {
-    const res = await file(who.agency.auth, { record_keys: [rec.ent2Penalty], claim: '处罚金额有误，应为 500 元', evidence_summary: '缴款凭证' });
+    const res = await file(who.agency.auth, {
+      record_keys: [rec.ent2Penalty],
+      claim: '处罚金额有误，应为 500 元',
+      evidence_summary: '缴款凭证',
+    });
     const id = res.body.objection.id;
     expect((await attach(who.agency.auth, id, Buffer.from('hello'), 'text/plain', 'a.txt')).status).toBe(415);
     expect((await attach(who.agency.auth, id, PDF, 'image/png', 'a.png')).status).toBe(415);
@@ -164,7 +249,10 @@ describe('filing and acceptance (E18, P21)', () => {
     const noEvidence = await accept(id);
     expect(noEvidence.status).toBe(409);
     expect(await stateOf(id)).toBe('submitted');
-    const refused = await api().post(`/objections/${id}/refuse`).set('Authorization', who.staff.auth).send({ reason: '未提供任何证据 / no evidence' });
+    const refused = await api()
+      .post(`/objections/${id}/refuse`)
+      .set('Authorization', who.staff.auth)
+      .send({ reason: '未提供任何证据 / no evidence' });
     expect(refused.status).toBe(200);
     expect(refused.body.objection).toMatchObject({ state: 'refused', refusal_reason: '未提供任何证据 / no evidence' });
     expect((await notes(who.agency.auth, 'objection.refused')).some((n) => n.entity_id === id)).toBe(true);
@@ -177,7 +265,10 @@ describe('filing and acceptance (E18, P21)', () => {
 
 describe('an enterprise record corrected in time, with its publication suspended meanwhile (E18)', () => {
   test('deadline, suspension, provider correction, outcome Update, public correction notice', async () => {
-    const id = await openObjection(who.ent.auth, [rec.entPenalty], { request_suspension: true, suspension_reason: '错误的处罚信息正在损害企业声誉' });
+    const id = await openObjection(who.ent.auth, [rec.entPenalty], {
+      request_suspension: true,
+      suspension_reason: '错误的处罚信息正在损害企业声誉',
+    });
     const calendar = await loadCalendar(p.db);
     const deadline = calendar.addWorkingDays(TODAY, 10);
 
@@ -187,7 +278,9 @@ describe('an enterprise record corrected in time, with its publication suspended
     expect(view.process).toMatchObject({ stage: 'verifying', deadline: { acceptanceDate: TODAY, deadline } });
     expect(new Date(view.process.deadline.dueAt).getTime()).toBe(new Date(view.due_at).getTime());
     // the provider is asked through a notification, and sees the objection and its evidence
-    expect((await notes(who.gsj.auth, 'objection.verification_requested')).some((n) => n.entity_id === id && n.data.deadline === deadline)).toBe(true);
+    expect(
+      (await notes(who.gsj.auth, 'objection.verification_requested')).some((n) => n.entity_id === id && n.data.deadline === deadline),
+    ).toBe(true);
     expect((await get(who.gsj.auth, id)).status).toBe(200);
     const evidence = view.attachments[0];
     const content = await api().get(`/objections/${id}/attachments/${evidence.id}/content`).set('Authorization', who.gsj.auth);
@@ -196,15 +289,24 @@ describe('an enterprise record corrected in time, with its publication suspended
 
     // suspension: the record leaves the public page and the search, and comes back when it ends
     expect((await api().get(`/public/enterprises/${ENT}`)).status).toBe(200);
-    const sus = await api().post(`/objections/${id}/suspension`).set('Authorization', who.staff.auth).send({ reason: '申请人请求合理', on_request: true });
+    const sus = await api()
+      .post(`/objections/${id}/suspension`)
+      .set('Authorization', who.staff.auth)
+      .send({ reason: '申请人请求合理', on_request: true });
     expect(sus.status).toBe(200);
     expect(sus.body.objection.suspended_at).not.toBeNull();
     expect((await api().get(`/public/enterprises/${ENT}`)).status).toBe(404);
     expect((await api().get('/public/enterprises').query({ q: ENT })).body.items).toEqual([]);
-    expect((await api().post(`/objections/${id}/suspension`).set('Authorization', who.staff.auth).send({ reason: '再次暂停' })).status).toBe(409);
-    expect((await api().post(`/objections/${id}/suspension/end`).set('Authorization', who.staff.auth).send({ reason: '提前恢复' })).status).toBe(200);
+    expect(
+      (await api().post(`/objections/${id}/suspension`).set('Authorization', who.staff.auth).send({ reason: '再次暂停' })).status,
+    ).toBe(409);
+    expect(
+      (await api().post(`/objections/${id}/suspension/end`).set('Authorization', who.staff.auth).send({ reason: '提前恢复' })).status,
+    ).toBe(200);
     expect((await api().get(`/public/enterprises/${ENT}`)).status).toBe(200);
-    expect((await api().post(`/objections/${id}/suspension`).set('Authorization', who.staff.auth).send({ reason: '重新暂停公开' })).status).toBe(200);
+    expect(
+      (await api().post(`/objections/${id}/suspension`).set('Authorization', who.staff.auth).send({ reason: '重新暂停公开' })).status,
+    ).toBe(200);
     expect((await api().get(`/public/enterprises/${ENT}`)).status).toBe(404);
 
     // an outcome before the provider has verified is refused at once, and changes nothing
@@ -212,10 +314,18 @@ describe('an enterprise record corrected in time, with its publication suspended
     expect(early.status).toBe(409);
     expect(early.body.error.message).toMatch(/尚未核实/);
     // the provider confirms the error with a correction; an invalid correction is refused first
-    const bad = await verify(who.gsj.auth, id, { verdict: 'confirmed_wrong', reason: '金额录入错误', corrections: [{ record_key: rec.entPenalty, action: 'correct', changes: { payload: { ...penalty(1), amount: 'abc' } } }] });
+    const bad = await verify(who.gsj.auth, id, {
+      verdict: 'confirmed_wrong',
+      reason: '金额录入错误',
+      corrections: [{ record_key: rec.entPenalty, action: 'correct', changes: { payload: { ...penalty(1), amount: 'abc' } } }],
+    });
     expect(bad.status).toBe(422);
     expect((await verify(who.pboc.auth, id, { verdict: 'confirmed_right', reason: '无误' })).status).toBe(404);
-    const ok = await verify(who.gsj.auth, id, { verdict: 'confirmed_wrong', reason: '金额录入错误，应为 500 元', corrections: [{ record_key: rec.entPenalty, action: 'correct', changes: { payload: penalty(1, 500) } }] });
+    const ok = await verify(who.gsj.auth, id, {
+      verdict: 'confirmed_wrong',
+      reason: '金额录入错误，应为 500 元',
+      corrections: [{ record_key: rec.entPenalty, action: 'correct', changes: { payload: penalty(1, 500) } }],
+    });
     expect(ok.status).toBe(200);
     expect(ok.body.objection).toMatchObject({ state: 'answered', provider_verdict: 'confirmed_wrong', answered_in_time: true });
     expect(ok.body.objection.process).toMatchObject({ stage: 'answered', answer: { verdict: 'confirmed_wrong', inTime: true } });
@@ -232,7 +342,9 @@ describe('an enterprise record corrected in time, with its publication suspended
     const done = await outcome(id, { outcome: 'corrected', reason: '经核实予以更正' });
     expect(done.status).toBe(200);
     expect(done.body.objection).toMatchObject({ state: 'corrected', outcome: 'corrected' });
-    expect(done.body.objection.items).toEqual([expect.objectContaining({ record_key: rec.entPenalty, result: 'corrected', result_version: 2 })]);
+    expect(done.body.objection.items).toEqual([
+      expect.objectContaining({ record_key: rec.entPenalty, result: 'corrected', result_version: 2 }),
+    ]);
     expect(done.body.objection.suspension_ended_at).not.toBeNull();
     expect(done.body.objection.written_answer).toMatch(/已予以更正/);
     // a second outcome is refused
@@ -247,7 +359,14 @@ describe('an enterprise record corrected in time, with its publication suspended
     expect(page.body.warnings[0].content.amount).toBe(500);
     const notices = await api().get('/public/corrections').query({ uscc: ENT });
     expect(notices.status).toBe(200);
-    expect(notices.body.items).toEqual([expect.objectContaining({ record_key: rec.entPenalty, action: 'corrected', new_version: 2, enterprise_name: '钦州市异议测试甲有限公司' })]);
+    expect(notices.body.items).toEqual([
+      expect.objectContaining({
+        record_key: rec.entPenalty,
+        action: 'corrected',
+        new_version: 2,
+        enterprise_name: '钦州市异议测试甲有限公司',
+      }),
+    ]);
     expect((await api().get('/public/corrections').query({ uscc: 'NOTACODE' })).status).toBe(400);
     // the subject (the enterprise) and the applicant are told
     expect((await notes(who.ent.auth, 'objection.record_corrected')).some((n) => n.entity_id === id)).toBe(true);
@@ -256,7 +375,9 @@ describe('an enterprise record corrected in time, with its publication suspended
     const handle = p.env.client.workflow.getHandle(objectionWorkflowId(id));
     await waitFor(async () => (await handle.describe()).status.name === 'COMPLETED');
     expect(await handle.query(objectionStateQuery)).toMatchObject({ stage: 'corrected', overdue: false, result: { outcome: 'corrected' } });
-    const actions = (await p.db('audit_log').where({ entity: 'objection', entity_id: id }).orderBy('seq').select('action')).map((a) => a.action);
+    const actions = (await p.db('audit_log').where({ entity: 'objection', entity_id: id }).orderBy('seq').select('action')).map(
+      (a) => a.action,
+    );
     expect(actions).toEqual([
       'objection.file',
       'objection.attach',
@@ -271,7 +392,7 @@ describe('an enterprise record corrected in time, with its publication suspended
   });
 });
 
-describe('a person\'s record (P21–P23)', () => {
+describe("a person's record (P21–P23)", () => {
   test('disputed while open; deleted on correction; every past querier and the subject told (P23)', async () => {
     const before = await queryPerson(PER);
     expect(before.status).toBe(200);
@@ -283,12 +404,26 @@ describe('a person\'s record (P21–P23)', () => {
     expect(during.body.records.find((r: { record_key: string }) => r.record_key === rec.perPenalty1)).toMatchObject({ disputed: true });
     expect(during.body.records.find((r: { record_key: string }) => r.record_key === rec.perPenalty2)).toMatchObject({ disputed: false });
     // a person cannot ask to suspend publication: personal records are never published
-    expect((await api().post(`/objections/${id}/suspension-request`).set('Authorization', who.per.auth).send({ reason: '请暂停' })).status).toBe(400);
-    expect((await api().post(`/objections/${id}/suspension`).set('Authorization', who.staff.auth).send({ reason: '暂停' })).status).toBe(409);
+    expect(
+      (await api().post(`/objections/${id}/suspension-request`).set('Authorization', who.per.auth).send({ reason: '请暂停' })).status,
+    ).toBe(400);
+    expect((await api().post(`/objections/${id}/suspension`).set('Authorization', who.staff.auth).send({ reason: '暂停' })).status).toBe(
+      409,
+    );
     // still disagreeing is for after the outcome
-    expect((await api().post(`/objections/${id}/disagreement`).set('Authorization', who.per.auth).send({ statement: '仍有异议' })).status).toBe(409);
+    expect(
+      (await api().post(`/objections/${id}/disagreement`).set('Authorization', who.per.auth).send({ statement: '仍有异议' })).status,
+    ).toBe(409);
 
-    expect((await verify(who.gsj.auth, id, { verdict: 'confirmed_wrong', reason: '处罚决定已撤销，应删除', corrections: [{ record_key: rec.perPenalty1, action: 'delete' }] })).status).toBe(200);
+    expect(
+      (
+        await verify(who.gsj.auth, id, {
+          verdict: 'confirmed_wrong',
+          reason: '处罚决定已撤销，应删除',
+          corrections: [{ record_key: rec.perPenalty1, action: 'delete' }],
+        })
+      ).status,
+    ).toBe(200);
     const done = await outcome(id, { outcome: 'corrected', reason: '删除错误信息' });
     expect(done.status).toBe(200);
     expect(done.body.objection.items[0]).toMatchObject({ result: 'deleted', result_version: 2 });
@@ -320,21 +455,30 @@ describe('a person\'s record (P21–P23)', () => {
     expect(answer.body).toMatch(/经核对原始决定书/);
     expect(await p.db('records').where({ record_key: rec.perPenalty2, is_current: true }).first('version')).toEqual({ version: 1 });
 
-    const marked = async () => (await queryPerson(PER)).body.records.find((r: { record_key: string }) => r.record_key === rec.perPenalty2).disputed;
+    const marked = async () =>
+      (await queryPerson(PER)).body.records.find((r: { record_key: string }) => r.record_key === rec.perPenalty2).disputed;
     expect(await marked()).toBe(false);
     // only the applicant states a continued disagreement
-    expect((await api().post(`/objections/${id}/disagreement`).set('Authorization', who.per2.auth).send({ statement: '仍有异议' })).status).toBe(404);
-    const still = await api().post(`/objections/${id}/disagreement`).set('Authorization', who.per.auth).send({ statement: '我从未在该地经营，仍有异议' });
+    expect(
+      (await api().post(`/objections/${id}/disagreement`).set('Authorization', who.per2.auth).send({ statement: '仍有异议' })).status,
+    ).toBe(404);
+    const still = await api()
+      .post(`/objections/${id}/disagreement`)
+      .set('Authorization', who.per.auth)
+      .send({ statement: '我从未在该地经营，仍有异议' });
     expect(still.status).toBe(200);
     expect(still.body.objection.still_disagrees_at).not.toBeNull();
     expect(await marked()).toBe(true);
-    expect((await api().post(`/objections/${id}/disagreement`).set('Authorization', who.per.auth).send({ statement: '再次声明' })).status).toBe(409);
+    expect(
+      (await api().post(`/objections/${id}/disagreement`).set('Authorization', who.per.auth).send({ statement: '再次声明' })).status,
+    ).toBe(409);
   });
 });
 
 describe('a deadline across the Spring Festival', () => {
   test('accepted on 2026-02-10: the 10th working day is 2026-03-02 (02-14 and 02-28 worked, 02-15..23 off); unverified → overdue and a compliance case', async () => {
-    const [o] = await p.db('objections')
+    const [o] = await p
+      .db('objections')
       .insert({
         applicant_principal_id: who.ent2.id,
         applicant_role: 'enterprise',
@@ -351,9 +495,16 @@ describe('a deadline across the Spring Festival', () => {
         workflow_id: objectionWorkflowId('x'),
       })
       .returning('id');
-    await p.db('objections').where('id', o.id).update({ workflow_id: objectionWorkflowId(o.id) });
+    await p
+      .db('objections')
+      .where('id', o.id)
+      .update({ workflow_id: objectionWorkflowId(o.id) });
     await p.db('objection_items').insert({ objection_id: o.id, record_key: rec.ent2Penalty, version_at_filing: 1, item_code: 'E-PENALTY' });
-    const handle = await p.env.client.workflow.start(objectionWorkflow, { taskQueue: p.taskQueue, workflowId: objectionWorkflowId(o.id), args: [{ objectionId: o.id }] });
+    const handle = await p.env.client.workflow.start(objectionWorkflow, {
+      taskQueue: p.taskQueue,
+      workflowId: objectionWorkflowId(o.id),
+      args: [{ objectionId: o.id }],
+    });
     const row = await waitFor(async () => {
       const r = await p.db('objections').where('id', o.id).first();
       return r.state === 'overdue' && r.compliance_case_id ? r : null;
@@ -365,7 +516,11 @@ describe('a deadline across the Spring Festival', () => {
       const q = await handle.query(objectionStateQuery);
       return q.stage === 'overdue' ? q : null;
     });
-    expect(st).toMatchObject({ stage: 'overdue', overdue: true, deadline: { acceptanceDate: '2026-02-10', deadline: '2026-03-02', dueAt: '2026-03-02T16:00:00.000Z' } });
+    expect(st).toMatchObject({
+      stage: 'overdue',
+      overdue: true,
+      deadline: { acceptanceDate: '2026-02-10', deadline: '2026-03-02', dueAt: '2026-03-02T16:00:00.000Z' },
+    });
     const cal = await loadCalendar(p.db);
     expect(cal.workingDaysBetween('2026-02-12', '2026-03-02')).toBe(8);
     const kase = await p.db('compliance_cases').where({ kind: 'objection_verification', reference_id: o.id }).first();
@@ -388,11 +543,34 @@ describe('a deadline across the Spring Festival', () => {
       cases: (await p.db('compliance_cases').where({ reference_id: o.id }).count({ n: '*' }))[0].n,
     });
     const before = await counts();
-    expect(await acts.objectionOpen(o.id)).toEqual({ acceptanceDate: '2026-02-10', deadline: '2026-03-02', dueAt: '2026-03-02T16:00:00.000Z', provisional: false, pendingYear: null });
+    expect(await acts.objectionOpen(o.id)).toEqual({
+      acceptanceDate: '2026-02-10',
+      deadline: '2026-03-02',
+      dueAt: '2026-03-02T16:00:00.000Z',
+      provisional: false,
+      pendingYear: null,
+    });
     expect((await acts.objectionDeadlinePassed({ objectionId: o.id, at: new Date().toISOString() })).overdue).toBe(false);
-    const again = await acts.objectionConclude({ objectionId: o.id, outcome: 'upheld', reason: '再次', staffPrincipalId: who.staff.id, staffActor: 'staff:x', at: new Date().toISOString() });
+    const again = await acts.objectionConclude({
+      objectionId: o.id,
+      outcome: 'upheld',
+      reason: '再次',
+      staffPrincipalId: who.staff.id,
+      staffActor: 'staff:x',
+      at: new Date().toISOString(),
+    });
     expect(again).toMatchObject({ outcome: 'upheld', correctionNotices: 0 });
-    expect(await acts.objectionRecordAnswer({ objectionId: o.id, verdict: 'confirmed_wrong', reason: '改口', corrections: [], providerPrincipalId: who.gsj.id, providerActor: 'provider:x', at: new Date().toISOString() })).toMatchObject({ verdict: 'confirmed_right', inTime: false });
+    expect(
+      await acts.objectionRecordAnswer({
+        objectionId: o.id,
+        verdict: 'confirmed_wrong',
+        reason: '改口',
+        corrections: [],
+        providerPrincipalId: who.gsj.id,
+        providerActor: 'provider:x',
+        at: new Date().toISOString(),
+      }),
+    ).toMatchObject({ verdict: 'confirmed_right', inTime: false });
     expect(await counts()).toEqual(before);
     expect(before.cases).toBe(1);
   });
@@ -406,7 +584,9 @@ describe('the provider silent past 10 working days (P22 last para., E20, P24)', 
     expect((await attach(who.agency.auth, entId)).status).toBe(201);
     expect((await accept(entId)).status).toBe(202);
     await waitFor(async () => (await stateOf(entId)) === 'verifying');
-    expect((await queryPerson(PER2)).body.records.find((r: { record_key: string }) => r.record_key === rec.per2Penalty)).toMatchObject({ disputed: true });
+    expect((await queryPerson(PER2)).body.records.find((r: { record_key: string }) => r.record_key === rec.per2Penalty)).toMatchObject({
+      disputed: true,
+    });
 
     await p.env.sleep('30 days'); // 10 working days, with room for a long holiday
     await waitFor(async () => (await stateOf(perId)) === 'overdue' && (await stateOf(entId)) === 'overdue');
@@ -420,12 +600,19 @@ describe('the provider silent past 10 working days (P22 last para., E20, P24)', 
       expect(v).toMatchObject({ state: 'overdue', overdue: true });
       expect(v.process).toMatchObject({ stage: 'overdue', overdue: true });
       expect(v.compliance_case_id).not.toBeNull();
-      expect(await p.db('compliance_cases').where({ id: v.compliance_case_id, kind: 'objection_verification', reference_id: id }).first('id')).toBeTruthy();
+      expect(
+        await p.db('compliance_cases').where({ id: v.compliance_case_id, kind: 'objection_verification', reference_id: id }).first('id'),
+      ).toBeTruthy();
     }
     // the provider verifies late and staff uphold: the record is given again
-    expect((await verify(who.gsj.auth, perId, { verdict: 'confirmed_right', reason: '经核实无误' })).body.objection).toMatchObject({ state: 'answered', answered_in_time: false });
+    expect((await verify(who.gsj.auth, perId, { verdict: 'confirmed_right', reason: '经核实无误' })).body.objection).toMatchObject({
+      state: 'answered',
+      answered_in_time: false,
+    });
     expect((await outcome(perId, { outcome: 'upheld', reason: '维持' })).status).toBe(200);
-    expect((await queryPerson(PER2)).body.records.find((r: { record_key: string }) => r.record_key === rec.per2Penalty)).toMatchObject({ disputed: false });
+    expect((await queryPerson(PER2)).body.records.find((r: { record_key: string }) => r.record_key === rec.per2Penalty)).toMatchObject({
+      disputed: false,
+    });
   });
 });
 
@@ -440,7 +627,10 @@ describe('an objection accepted while Temporal was unreachable', () => {
     expect((await attach(who.gov.auth, id)).status).toBe(201);
     // The acceptance is committed, the workflow start is not (as when Temporal is down).
     await acceptObjection(p.db, id, { id: who.staff.id, actor: 'staff:测试' });
-    await p.db('objections').where('id', id).update({ accepted_at: p.db.raw(`accepted_at - interval '5 minutes'`) });
+    await p
+      .db('objections')
+      .where('id', id)
+      .update({ accepted_at: p.db.raw(`accepted_at - interval '5 minutes'`) });
     expect(await stateOf(id)).toBe('accepted');
     expect(await startPendingObjectionWorkflows(p.db, p.env.client, p.taskQueue)).toBe(1);
     // The provider has been asked (earlier tests moved the test server's clock, so the state may already be past it).

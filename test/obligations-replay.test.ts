@@ -11,7 +11,10 @@ import { Worker } from '@temporalio/worker';
 import { temporal } from '@temporalio/proto';
 
 const DIR = path.join(__dirname, 'histories');
-const files = fs.readdirSync(DIR).filter((f) => f.endsWith('.json')).sort();
+const files = fs
+  .readdirSync(DIR)
+  .filter((f) => f.endsWith('.json'))
+  .sort();
 
 test('every recorded history is here (on time, late, ordered, escalated, reminders, waived, awaiting the calendar, opener)', () => {
   expect(files).toEqual(
@@ -30,9 +33,13 @@ test('every recorded history is here (on time, late, ordered, escalated, reminde
   );
 });
 
-test.each(files)('%s replays deterministically on the current workflow code', async (file) => {
-  // Stored as proto3 JSON (historyToJSON); read with the generated decoder (the reflection-based JSON reader of
-  // protobufjs does not work inside jest's module registry).
-  const history = temporal.api.history.v1.History.fromObject(JSON.parse(fs.readFileSync(path.join(DIR, file), 'utf8')));
-  await Worker.runReplayHistory({ workflowsPath: require.resolve('../workflows') }, history, file.replace(/\.json$/, ''));
-}, 60000);
+test.each(files)(
+  '%s replays deterministically on the current workflow code',
+  async (file) => {
+    // Stored as proto3 JSON (historyToJSON); read with the generated decoder (the reflection-based JSON reader of
+    // protobufjs does not work inside jest's module registry).
+    const history = temporal.api.history.v1.History.fromObject(JSON.parse(fs.readFileSync(path.join(DIR, file), 'utf8')));
+    await Worker.runReplayHistory({ workflowsPath: require.resolve('../workflows') }, history, file.replace(/\.json$/, ''));
+  },
+  60000,
+);

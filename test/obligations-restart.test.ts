@@ -54,13 +54,24 @@ test('a worker stopped while obligations wait, then started again: reminders, fu
   const first = await newWorker();
   const run1 = first.run();
   workers.push({ worker: first, running: run1 });
-  await plain.workflow.execute(obligationOpenerWorkflow, { taskQueue, workflowId: 'open-now', args: [{ asOf: TODAY, providerCodes: ['QZ-GTJ'] }] });
-  await plain.workflow.execute(obligationOpenerWorkflow, { taskQueue, workflowId: 'open-oct', args: [{ asOf: '2026-10-15', providerCodes: ['QZ-KJJ'] }] });
+  await plain.workflow.execute(obligationOpenerWorkflow, {
+    taskQueue,
+    workflowId: 'open-now',
+    args: [{ asOf: TODAY, providerCodes: ['QZ-GTJ'] }],
+  });
+  await plain.workflow.execute(obligationOpenerWorkflow, {
+    taskQueue,
+    workflowId: 'open-oct',
+    args: [{ asOf: '2026-10-15', providerCodes: ['QZ-KJJ'] }],
+  });
   const overdue = await eventually(async () => {
     const o = await obligation('QZ-KJJ', '2026-10');
     return o?.state === 'overdue' ? o : null;
   }, 'QZ-KJJ overdue');
-  await eventually(async () => (await t.db('compliance_cases').where('id', overdue.case_id).first('workflow_started_at'))?.workflow_started_at, 'case workflow started');
+  await eventually(
+    async () => (await t.db('compliance_cases').where('id', overdue.case_id).first('workflow_started_at'))?.workflow_started_at,
+    'case workflow started',
+  );
   const gtj = await eventually(() => obligation('QZ-GTJ', current), 'QZ-GTJ opened');
 
   // Every workflow idle (waiting on a timer or a signal, nothing in flight) before the worker stops.
@@ -70,8 +81,14 @@ test('a worker stopped while obligations wait, then started again: reminders, fu
     return d.status.name === 'RUNNING' && raw.length === 0 && !d.raw.pendingWorkflowTask;
   };
   const caseWorkflowId = (await t.db('compliance_cases').where('id', overdue.case_id).first('workflow_id')).workflow_id;
-  await eventually(async () => (await env.client.workflow.getHandle(overdue.workflow_id).query<{ stage: string }>('obligationState')).stage === 'overdue', 'QZ-KJJ workflow overdue');
-  await eventually(async () => (await env.client.workflow.getHandle(gtj.workflow_id).query<{ stage: string }>('obligationState')).stage === 'waiting', 'QZ-GTJ waiting');
+  await eventually(
+    async () => (await env.client.workflow.getHandle(overdue.workflow_id).query<{ stage: string }>('obligationState')).stage === 'overdue',
+    'QZ-KJJ workflow overdue',
+  );
+  await eventually(
+    async () => (await env.client.workflow.getHandle(gtj.workflow_id).query<{ stage: string }>('obligationState')).stage === 'waiting',
+    'QZ-GTJ waiting',
+  );
   for (const id of [overdue.workflow_id, gtj.workflow_id, caseWorkflowId]) await eventually(() => idle(id), `${id} idle`);
 
   // The worker stops.
@@ -87,7 +104,11 @@ test('a worker stopped while obligations wait, then started again: reminders, fu
   expect(next.length).toBeGreaterThan(0);
   await env.sleep(Date.parse(next[0].at) - now - 1000);
   await new Promise((r) => setTimeout(r, 2500));
-  const res = await request(app).post('/submissions').set('Authorization', kjj).set('Idempotency-Key', 'restart-1').send({ period: '2026-10', records: [penaltyRow(1)] });
+  const res = await request(app)
+    .post('/submissions')
+    .set('Authorization', kjj)
+    .set('Idempotency-Key', 'restart-1')
+    .send({ period: '2026-10', records: [penaltyRow(1)] });
   expect(res.status).toBe(202);
   await new Promise((r) => setTimeout(r, 500));
   expect(await t.db('notifications').where({ kind: 'obligation.reminder', entity_id: String(gtj.id) })).toHaveLength(0);
@@ -97,17 +118,37 @@ test('a worker stopped while obligations wait, then started again: reminders, fu
   const second = await newWorker();
   await second.runUntil(async () => {
     expect(await plain.workflow.getHandle(overdue.workflow_id).result()).toMatchObject({ stage: 'fulfilled', onTime: false });
-    await eventually(async () => (await t.db('notifications').where({ kind: 'obligation.reminder', entity_id: String(gtj.id) })).length === 1, 'the reminder');
-    await eventually(async () => (await t.db('compliance_cases').where('id', overdue.case_id).first('state'))?.state === 'resolved', 'case resolved');
+    await eventually(
+      async () => (await t.db('notifications').where({ kind: 'obligation.reminder', entity_id: String(gtj.id) })).length === 1,
+      'the reminder',
+    );
+    await eventually(
+      async () => (await t.db('compliance_cases').where('id', overdue.case_id).first('state'))?.state === 'resolved',
+      'case resolved',
+    );
     const status = await env.client.workflow.getHandle(gtj.workflow_id).query<{ remindersSent: string[] }>('obligationState');
     expect(status.remindersSent).toEqual([next[0].date]);
   });
 
   // Once each: one fulfilment, one reminder per day, one resolution.
-  expect(await obligation('QZ-KJJ', '2026-10')).toMatchObject({ state: 'fulfilled', on_time: false, fulfilled_submission_id: res.body.submission.id });
-  expect(await t.db('obligation_events').where({ obligation_id: overdue.id }).orderBy('id').pluck('kind')).toEqual(['opened', 'overdue', 'fulfilled_late']);
-  const reminders = await t.db('notifications').where({ kind: 'obligation.reminder', entity_id: String(gtj.id) }).select('data');
+  expect(await obligation('QZ-KJJ', '2026-10')).toMatchObject({
+    state: 'fulfilled',
+    on_time: false,
+    fulfilled_submission_id: res.body.submission.id,
+  });
+  expect(await t.db('obligation_events').where({ obligation_id: overdue.id }).orderBy('id').pluck('kind')).toEqual([
+    'opened',
+    'overdue',
+    'fulfilled_late',
+  ]);
+  const reminders = await t
+    .db('notifications')
+    .where({ kind: 'obligation.reminder', entity_id: String(gtj.id) })
+    .select('data');
   expect(reminders.map((r) => r.data.date)).toEqual([next[0].date]);
-  expect(await t.db('compliance_case_events').where('case_id', overdue.case_id).orderBy('id').pluck('kind')).toEqual(['opened', 'resolved']);
+  expect(await t.db('compliance_case_events').where('case_id', overdue.case_id).orderBy('id').pluck('kind')).toEqual([
+    'opened',
+    'resolved',
+  ]);
   expect((await obligation('QZ-GTJ', current)).state).toBe('open');
 }, 120000);

@@ -5,7 +5,8 @@
  */
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { SCHEDULES, ensureSchedules } from '../worker/schedules';
-import { OBLIGATION_OPENER_SCHEDULE_ID, periodContaining } from '../domain/obligations';
+import { periodContaining } from '../domain/obligations';
+import { OBLIGATION_OPENER_SCHEDULE_ID } from '../domain/workflow-ids';
 import { shanghaiDate } from '../domain/calendar';
 import { freshDatabase, type TestDb } from './support/db';
 import { devServerEnv, uniqueTaskQueue, realWorker } from './support/temporal';
@@ -59,7 +60,11 @@ test('the obligation-opener Schedule is registered daily at 00:15 Shanghai and e
     await eventually(async () => (await handle.describe()).info.recentActions.length >= 3, 'run at start');
     const atStart = (await handle.describe()).info.recentActions[2].action.workflow.workflowId;
     expect(await env.client.workflow.getHandle(atStart).result()).toMatchObject({ opened: 0, started: 0 });
-    const rows = await t.db('obligations as o').join('providers as p', 'p.id', 'o.provider_id').orderBy('p.code').select('p.code', 'o.period');
+    const rows = await t
+      .db('obligations as o')
+      .join('providers as p', 'p.id', 'o.provider_id')
+      .orderBy('p.code')
+      .select('p.code', 'o.period');
     expect(rows).toEqual([
       { code: 'QZ-GXJ', period },
       { code: 'QZ-TAX', period },

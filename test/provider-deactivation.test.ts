@@ -14,10 +14,12 @@ import { startTestPlatform, type TestPlatform } from './support/platform';
 import { principalWithKey } from './support/principals';
 import { penaltyRow } from './support/fixtures';
 import { eventually } from './support/wait';
-import { obligationOpenerWorkflow, obligationStateQuery, obligationWorkflow } from '../workflows';
+import { obligationOpenerWorkflow, obligationWorkflow } from '../workflows';
+import { obligationStateQuery } from '../processes/messages';
 import { shanghaiDate } from '../domain/calendar';
 import { periodContaining } from '../domain/obligations';
-import { deactivateProvider, openMissingObligations, reactivateProvider } from '../db/obligations';
+import { openMissingObligations } from '../db/obligations';
+import { deactivateProvider, reactivateProvider } from '../db/providers';
 import { loadCalendar } from '../db/calendar';
 
 let p: TestPlatform;
@@ -37,7 +39,11 @@ afterAll(async () => {
     const history = await plain.workflow.getHandle(`obligation-QZ-TYJ-${CURRENT}`).fetchHistory();
     // The generated encoder (the reflection-based proto3 JSON writer does not work inside jest's module registry);
     // the replay test reads it back with History.fromObject.
-    const json = temporal.api.history.v1.History.toObject(temporal.api.history.v1.History.fromObject(history), { longs: String, enums: String, bytes: String });
+    const json = temporal.api.history.v1.History.toObject(temporal.api.history.v1.History.fromObject(history), {
+      longs: String,
+      enums: String,
+      bytes: String,
+    });
     fs.writeFileSync(path.join(__dirname, 'histories', 'obligation-waived.json'), JSON.stringify(json, null, 1));
   }
   await p?.stop();
@@ -49,29 +55,52 @@ const obligation = (code: string, period: string) =>
 
 let seq = 0;
 async function openVia(asOf: string, providerCodes: string[]) {
-  return plain.workflow.execute(obligationOpenerWorkflow, { taskQueue: p.taskQueue, workflowId: `opener-deact-${++seq}`, args: [{ asOf, providerCodes }] });
+  return plain.workflow.execute(obligationOpenerWorkflow, {
+    taskQueue: p.taskQueue,
+    workflowId: `opener-deact-${++seq}`,
+    args: [{ asOf, providerCodes }],
+  });
 }
 
 test('an open obligation is waived and its workflow ends at once; no reminder, never overdue; the provider may not submit', async () => {
-  const reg = await post('/admin/providers', { code: 'QZ-TYJ', name_zh: '钦州市体育局', name_en: 'Sports Bureau', kind: 'administrative', legal_basis: 'E7', items: ['E-HONOR', 'E-PENALTY'] });
+  const reg = await post('/admin/providers', {
+    code: 'QZ-TYJ',
+    name_zh: '钦州市体育局',
+    name_en: 'Sports Bureau',
+    kind: 'administrative',
+    legal_basis: 'E7',
+    items: ['E-HONOR', 'E-PENALTY'],
+  });
   expect(reg.status).toBe(201);
   const workflowId = `obligation-QZ-TYJ-${CURRENT}`;
   // The workflow planned the obligation and waits for its first reminder.
-  await eventually(async () => (await plain.workflow.getHandle(workflowId).query(obligationStateQuery)).stage === 'waiting', 'the workflow to wait');
+  await eventually(
+    async () => (await plain.workflow.getHandle(workflowId).query(obligationStateQuery)).stage === 'waiting',
+    'the workflow to wait',
+  );
   expect((await plain.workflow.getHandle(workflowId).describe()).status.name).toBe('RUNNING');
   const reporter = await principalWithKey(p.db, { name: '体育局报送员', role: 'provider', providerCode: 'QZ-TYJ' });
 
   const res = await post('/admin/providers/QZ-TYJ/deactivation', { reason: '机构改革，职责划入市文化广电体育局' });
   expect(res.status).toBe(200);
-  expect(res.body).toMatchObject({ provider: { code: 'QZ-TYJ', active: false, deactivation_reason: '机构改革，职责划入市文化广电体育局' }, waived: [CURRENT], overdue_kept: [], submitted_kept: [] });
+  expect(res.body).toMatchObject({
+    provider: { code: 'QZ-TYJ', active: false, deactivation_reason: '机构改革，职责划入市文化广电体育局' },
+    waived: [CURRENT],
+    overdue_kept: [],
+    submitted_kept: [],
+  });
   expect(res.body.provider.deactivated_at).toMatch(/^\d{4}-\d{2}-\d{2}T/);
 
   const result = await plain.workflow.getHandle<typeof obligationWorkflow>(workflowId).result();
   expect(result).toMatchObject({ stage: 'waived', period: CURRENT, remindersSent: [] });
   const row = await obligation('QZ-TYJ', CURRENT);
   expect(row).toMatchObject({ state: 'waived', waived_reason: '机构改革，职责划入市文化广电体育局', case_id: null });
-  expect(await p.db('obligation_events').where({ obligation_id: row.id, kind: 'waived' }).first('actor')).toEqual({ actor: 'admin:管理机构' });
-  expect(await p.db('audit_log').where({ action: 'provider.deactivate', entity_id: 'QZ-TYJ' }).first('principal_id')).toEqual({ principal_id: admin.id });
+  expect(await p.db('obligation_events').where({ obligation_id: row.id, kind: 'waived' }).first('actor')).toEqual({
+    actor: 'admin:管理机构',
+  });
+  expect(await p.db('audit_log').where({ action: 'provider.deactivate', entity_id: 'QZ-TYJ' }).first('principal_id')).toEqual({
+    principal_id: admin.id,
+  });
 
   // Past its due date: still waived, no case, no reminder, not on the board.
   await p.env.sleep('40 days');
@@ -83,15 +112,28 @@ test('an open obligation is waived and its workflow ends at once; no reminder, n
   expect(board.body.rows.map((r: { provider: string }) => r.provider)).not.toContain('QZ-TYJ');
   // The provider's own list and the compliance history say why.
   const mine = await request(p.app).get('/obligations').set('Authorization', reporter.auth);
-  expect(mine.body.obligations).toEqual([expect.objectContaining({ period: CURRENT, state: 'waived', waived_reason: '机构改革，职责划入市文化广电体育局' })]);
+  expect(mine.body.obligations).toEqual([
+    expect.objectContaining({ period: CURRENT, state: 'waived', waived_reason: '机构改革，职责划入市文化广电体育局' }),
+  ]);
   const history = await request(p.app).get('/admin/providers/QZ-TYJ/compliance').set('Authorization', admin.auth);
   expect(history.body.provider).toMatchObject({ active: false, deactivation_reason: '机构改革，职责划入市文化广电体育局' });
   expect(history.body.summary).toMatchObject({ waived: 1, overdue: 0, open: 0 });
 
   // Inactive: nothing new is opened, nothing may be submitted.
   expect((await openVia(TODAY, ['QZ-TYJ'])).opened).toBe(0);
-  expect(await openMissingObligations(p.db, { today: '2027-01-05', dueWorkingDays: 5, calendar: await loadCalendar(p.db), providerIds: [providerId] })).toEqual([]);
-  const sub = await request(p.app).post('/submissions').set('Authorization', reporter.auth).set('Idempotency-Key', 'tyj-1').send({ period: CURRENT, records: [penaltyRow(1)] });
+  expect(
+    await openMissingObligations(p.db, {
+      today: '2027-01-05',
+      dueWorkingDays: 5,
+      calendar: await loadCalendar(p.db),
+      providerIds: [providerId],
+    }),
+  ).toEqual([]);
+  const sub = await request(p.app)
+    .post('/submissions')
+    .set('Authorization', reporter.auth)
+    .set('Idempotency-Key', 'tyj-1')
+    .send({ period: CURRENT, records: [penaltyRow(1)] });
   expect(sub.status).toBe(403);
 });
 
@@ -133,11 +175,19 @@ test('roles and bad input: only admins; a reason is required; twice is 409; noth
 test('reactivated: the provider may submit again; a period in progress already waived stays waived', async () => {
   const res = await post('/admin/providers/QZ-TYJ/activation', { reason: '职责调整撤回' });
   expect(res.status).toBe(200);
-  expect(res.body).toMatchObject({ provider: { code: 'QZ-TYJ', active: true, deactivated_at: null, deactivation_reason: null }, waived_while_inactive: [], obligations: [] });
+  expect(res.body).toMatchObject({
+    provider: { code: 'QZ-TYJ', active: true, deactivated_at: null, deactivation_reason: null },
+    waived_while_inactive: [],
+    obligations: [],
+  });
   expect((await obligation('QZ-TYJ', CURRENT)).state).toBe('waived');
   expect(await p.db('audit_log').where({ action: 'provider.activate', entity_id: 'QZ-TYJ' })).toHaveLength(1);
   const reporter = await principalWithKey(p.db, { name: '体育局报送员二', role: 'provider', providerCode: 'QZ-TYJ' });
-  const sub = await request(p.app).post('/submissions').set('Authorization', reporter.auth).set('Idempotency-Key', 'tyj-2').send({ period: CURRENT, records: [penaltyRow(2)] });
+  const sub = await request(p.app)
+    .post('/submissions')
+    .set('Authorization', reporter.auth)
+    .set('Idempotency-Key', 'tyj-2')
+    .send({ period: CURRENT, records: [penaltyRow(2)] });
   expect(sub.status).toBe(202);
 });
 
@@ -157,13 +207,29 @@ test('on PostgreSQL: periods that began while inactive are waived on reactivatio
     workflow_id: 'gtj-direct',
     created_by: admin.id,
   });
-  const off = await deactivateProvider(p.db, { providerId: provider.id, reason: '测试停用', principalId: admin.id, actor: 'admin:管理机构' });
+  const off = await deactivateProvider(p.db, {
+    providerId: provider.id,
+    reason: '测试停用',
+    principalId: admin.id,
+    actor: 'admin:管理机构',
+  });
   expect(off).toMatchObject({ waived: [], submittedKept: ['2026-11'] });
   expect((await obligation('QZ-GTJ', '2026-11')).state).toBe('open');
 
-  const on = await reactivateProvider(p.db, { providerId: provider.id, today: '2027-02-10', reason: null, principalId: admin.id, actor: 'admin:管理机构' });
+  const on = await reactivateProvider(p.db, {
+    providerId: provider.id,
+    today: '2027-02-10',
+    reason: null,
+    principalId: admin.id,
+    actor: 'admin:管理机构',
+  });
   expect(on.waivedWhileInactive).toEqual(['2026-12', '2027-01']);
-  const gap = await p.db('obligations').where('provider_id', provider.id).whereIn('period', ['2026-12', '2027-01']).orderBy('period').select('period', 'state', 'workflow_started_at');
+  const gap = await p
+    .db('obligations')
+    .where('provider_id', provider.id)
+    .whereIn('period', ['2026-12', '2027-01'])
+    .orderBy('period')
+    .select('period', 'state', 'workflow_started_at');
   expect(gap.map((g) => [g.period, g.state])).toEqual([
     ['2026-12', 'waived'],
     ['2027-01', 'waived'],

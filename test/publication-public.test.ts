@@ -43,7 +43,8 @@ function recordOf(item: CatalogItem, subject: string, extra: Record<string, unkn
 const providerFor = (code: string) => PROVIDERS.find((pr) => pr.items.includes(code))!.code;
 
 async function auth(providerCode: string): Promise<string> {
-  if (!providerAuth.has(providerCode)) providerAuth.set(providerCode, (await principalWithKey(p.db, { name: `${providerCode} 报送员`, role: 'provider', providerCode })).auth);
+  if (!providerAuth.has(providerCode))
+    providerAuth.set(providerCode, (await principalWithKey(p.db, { name: `${providerCode} 报送员`, role: 'provider', providerCode })).auth);
   return providerAuth.get(providerCode)!;
 }
 
@@ -55,7 +56,9 @@ async function submit(providerCode: string, records: unknown[]) {
     .set('Idempotency-Key', `public-${++seq}`)
     .send({ period: '2026-10', records });
   expect(res.status).toBe(202);
-  const keys = (await p.db('records').where('submission_id', res.body.submission.id).orderBy('id').select('record_key')).map((r) => r.record_key as string);
+  const keys = (await p.db('records').where('submission_id', res.body.submission.id).orderBy('id').select('record_key')).map(
+    (r) => r.record_key as string,
+  );
   return { id: res.body.submission.id as string, workflowId: res.body.submission.workflow_id as string, keys };
 }
 
@@ -97,21 +100,43 @@ beforeAll(async () => {
     byProvider.set(code, [...(byProvider.get(code) ?? []), { item, rec }]);
   }
   for (const [code, list] of byProvider) {
-    const b = await submit(code, list.map((x) => x.rec));
-    list.forEach((x, i) => (x.item.subjectType === 'enterprise' && x.item.disclosure === 'public' ? expected.published : expected.hidden).add(b.keys[i]));
+    const b = await submit(
+      code,
+      list.map((x) => x.rec),
+    );
+    list.forEach((x, i) =>
+      (x.item.subjectType === 'enterprise' && x.item.disclosure === 'public' ? expected.published : expected.hidden).add(b.keys[i]),
+    );
     await publishNow(b);
   }
 
   // Held, rejected, pending (review window not over), retracted and expired records of public items.
   const penalty = CATALOG.find((i) => i.code === 'E-PENALTY')!;
   const honor = CATALOG.find((i) => i.code === 'E-HONOR')!;
-  const reviewed = await submit('QZ-GSJ', [recordOf(penalty, ENT), recordOf(penalty, ENT), recordOf(penalty, ENT), recordOf(honor, ENT, { event_date: '2020-01-01', valid_until: '2021-01-01' })]);
+  const reviewed = await submit('QZ-GSJ', [
+    recordOf(penalty, ENT),
+    recordOf(penalty, ENT),
+    recordOf(penalty, ENT),
+    recordOf(honor, ENT, { event_date: '2020-01-01', valid_until: '2021-01-01' }),
+  ]);
   const [held, rejected, retracted, expired] = reviewed.keys;
   await waitInReview(reviewed.workflowId);
-  await request(p.app).post(`/publication/submissions/${reviewed.id}/holds`).set('Authorization', staff).send({ record_keys: [held, rejected], reason: '待核实' }).expect(200);
-  await request(p.app).post(`/publication/submissions/${reviewed.id}/rejections`).set('Authorization', staff).send({ record_keys: [rejected], reason: '涉及商业秘密（E11）' }).expect(200);
+  await request(p.app)
+    .post(`/publication/submissions/${reviewed.id}/holds`)
+    .set('Authorization', staff)
+    .send({ record_keys: [held, rejected], reason: '待核实' })
+    .expect(200);
+  await request(p.app)
+    .post(`/publication/submissions/${reviewed.id}/rejections`)
+    .set('Authorization', staff)
+    .send({ record_keys: [rejected], reason: '涉及商业秘密（E11）' })
+    .expect(200);
   await publishNow(reviewed);
-  await request(p.app).post(`/records/${retracted}/retraction`).set('Authorization', await auth('QZ-GSJ')).send({ base_version: 1, reason: '报送错误' }).expect(201);
+  await request(p.app)
+    .post(`/records/${retracted}/retraction`)
+    .set('Authorization', await auth('QZ-GSJ'))
+    .send({ base_version: 1, reason: '报送错误' })
+    .expect(201);
   const pending = await submit('QZ-GSJ', [recordOf(penalty, ENT)]);
   await waitInReview(pending.workflowId);
   for (const k of [held, rejected, retracted, expired, ...pending.keys]) expected.hidden.add(k);
@@ -138,7 +163,12 @@ describe('the enterprise page shows only what is published and in its period (E1
     for (const k of expected.hidden) expect(keysOf(res.body)).not.toContain(k);
     expect(res.body.basic.map((r: { item_code: string }) => r.item_code)).toEqual(['E-BASIC-REG']);
     expect(res.body.honors.map((r: { item_code: string }) => r.item_code)).toEqual(['E-HONOR']);
-    expect(res.body.warnings.map((r: { item_code: string }) => r.item_code).sort()).toEqual(['E-BRIBERY', 'E-DISHONEST', 'E-INSPECTION-FAIL', 'E-PENALTY']);
+    expect(res.body.warnings.map((r: { item_code: string }) => r.item_code).sort()).toEqual([
+      'E-BRIBERY',
+      'E-DISHONEST',
+      'E-INSPECTION-FAIL',
+      'E-PENALTY',
+    ]);
     // Each record with its provider, dates, publication date and period end.
     const w = res.body.warnings.find((r: { item_code: string }) => r.item_code === 'E-DISHONEST');
     expect(w).toMatchObject({ provider: '钦州市中级人民法院', event_date: '2026-09-01', period_basis: 'default_years' });
@@ -149,7 +179,9 @@ describe('the enterprise page shows only what is published and in its period (E1
     const text = JSON.stringify(res.body);
     for (const item of CATALOG.filter((i) => i.disclosure !== 'public')) {
       expect(text).not.toContain(item.code);
-      for (const f of item.fields) if (!CATALOG.some((i) => i.disclosure === 'public' && i.fields.some((g) => g.name === f.name))) expect(text).not.toContain(`"${f.name}"`);
+      for (const f of item.fields)
+        if (!CATALOG.some((i) => i.disclosure === 'public' && i.fields.some((g) => g.name === f.name)))
+          expect(text).not.toContain(`"${f.name}"`);
     }
     expect(text).not.toContain(PERSON);
     // Every stored record of the enterprise was checked: all are either shown or known hidden.
@@ -158,7 +190,11 @@ describe('the enterprise page shows only what is published and in its period (E1
   });
 
   test('an archived record stays hidden after the sweep; the sweep does not publish what is held', async () => {
-    await plain.workflow.execute(publicationSweepWorkflow, { taskQueue: p.taskQueue, workflowId: 'public-sweep', args: [{ runDate: shanghaiDate(new Date()) }] });
+    await plain.workflow.execute(publicationSweepWorkflow, {
+      taskQueue: p.taskQueue,
+      workflowId: 'public-sweep',
+      args: [{ runDate: shanghaiDate(new Date()) }],
+    });
     const archived = await p.db('publications').where('subject_id', ENT).where('state', 'archived').select('record_key');
     expect(archived.length).toBeGreaterThanOrEqual(2); // the retracted penalty and the expired honor
     const res = await page(ENT);
@@ -166,7 +202,7 @@ describe('the enterprise page shows only what is published and in its period (E1
     expect(await p.db('publications').where('subject_id', ENT).where('state', 'held').count({ n: '*' })).toEqual([{ n: 1 }]);
   });
 
-  test('an enterprise with only restricted records has no page and is not found; a person\'s ID is not an enterprise', async () => {
+  test("an enterprise with only restricted records has no page and is not found; a person's ID is not an enterprise", async () => {
     expect((await page(ONLY_RESTRICTED)).status).toBe(404);
     const s = await request(p.app).get('/public/enterprises').query({ q: ONLY_RESTRICTED });
     expect(s.status).toBe(200);
@@ -180,7 +216,10 @@ describe('the enterprise page shows only what is published and in its period (E1
 
   test('an approved voluntary disclosure appears under voluntary; the page needs no login', async () => {
     const ent = await principalWithKey(p.db, { name: '企业500', role: 'enterprise', enterpriseUscc: ENT });
-    const d = await request(p.app).post('/voluntary-disclosures').set('Authorization', ent.auth).send({ title: '信用承诺书', content: '本企业承诺依法诚信经营。' });
+    const d = await request(p.app)
+      .post('/voluntary-disclosures')
+      .set('Authorization', ent.auth)
+      .send({ title: '信用承诺书', content: '本企业承诺依法诚信经营。' });
     expect((await page(ENT)).body.voluntary).toEqual([]);
     await request(p.app).post(`/voluntary-disclosures/${d.body.disclosure.id}/approval`).set('Authorization', staff).send({}).expect(200);
     const res = await page(ENT);
@@ -219,7 +258,9 @@ describe('search (no login): by name, part of it, or the unified social credit c
     expect(empty.status).toBe(400);
     expect(empty.body.error.details[0].field).toBe('q');
     expect((await request(p.app).get('/public/enterprises').query({ q: 'x', page_size: 1000 })).status).toBe(400);
-    const code = await request(p.app).get('/public/enterprises').query({ q: ENT.slice(0, 17) + (ENT[17] === '0' ? '1' : '0') });
+    const code = await request(p.app)
+      .get('/public/enterprises')
+      .query({ q: ENT.slice(0, 17) + (ENT[17] === '0' ? '1' : '0') });
     expect(code.status).toBe(400);
     expect(code.body.error.details[0].reason).toMatch(/校验码/);
   });
@@ -234,10 +275,15 @@ describe('HTTP caching and rate limiting of the public endpoints', () => {
     expect(b.status).toBe(304);
     expect(b.text ?? '').toBe('');
     const s1 = await request(p.app).get('/public/enterprises').query({ q: '测试企业' });
-    expect((await request(p.app).get('/public/enterprises').query({ q: '测试企业' }).set('If-None-Match', s1.headers.etag)).status).toBe(304);
+    expect((await request(p.app).get('/public/enterprises').query({ q: '测试企业' }).set('If-None-Match', s1.headers.etag)).status).toBe(
+      304,
+    );
 
     const ent = await principalWithKey(p.db, { name: '企业500 二', role: 'enterprise', enterpriseUscc: ENT });
-    const d = await request(p.app).post('/voluntary-disclosures').set('Authorization', ent.auth).send({ title: '环保承诺', content: '本企业承诺达标排放。' });
+    const d = await request(p.app)
+      .post('/voluntary-disclosures')
+      .set('Authorization', ent.auth)
+      .send({ title: '环保承诺', content: '本企业承诺达标排放。' });
     await request(p.app).post(`/voluntary-disclosures/${d.body.disclosure.id}/approval`).set('Authorization', staff).send({}).expect(200);
     const c = await page(ENT).set('If-None-Match', a.headers.etag);
     expect(c.status).toBe(200);
@@ -280,7 +326,9 @@ describe('HTTP caching and rate limiting of the public endpoints', () => {
       delete process.env.TRUST_PROXY;
       const behind = createApp({ db: p.db, temporal: p.env.client, config });
       const from = (ip: string) => request(behind).get(`/public/enterprises/${ENT}`).set('X-Forwarded-For', ip);
-      expect([(await from('203.0.113.7')).status, (await from('203.0.113.7')).status, (await from('203.0.113.7')).status]).toEqual([200, 200, 429]);
+      expect([(await from('203.0.113.7')).status, (await from('203.0.113.7')).status, (await from('203.0.113.7')).status]).toEqual([
+        200, 200, 429,
+      ]);
       expect((await from('198.51.100.9')).status).toBe(200); // another client behind the same balancer
 
       process.env.TRUST_PROXY = 'false';
@@ -291,7 +339,10 @@ describe('HTTP caching and rate limiting of the public endpoints', () => {
       process.env.TRUST_PROXY = '10.0.0.0/8, not-an-address';
       expect(() => createApp({ db: p.db, temporal: p.env.client, config })).toThrow(/TRUST_PROXY/);
     } finally {
-      for (const [k, v] of [['PUBLIC_RATE_LIMIT', before.limit], ['TRUST_PROXY', before.trust]] as const) {
+      for (const [k, v] of [
+        ['PUBLIC_RATE_LIMIT', before.limit],
+        ['TRUST_PROXY', before.trust],
+      ] as const) {
         if (v === undefined) delete process.env[k];
         else process.env[k] = v;
       }
@@ -312,12 +363,18 @@ describe('HTTP caching and rate limiting of the public endpoints', () => {
       // their last counts of the loopback client.
       const client = '203.0.113.77';
       const shared = async () => Number((await p.db('public_rate_hits').where('client', client).sum({ n: 'hits' }).first())?.n ?? 0);
-      for (let i = 0; i < 3; i++) expect((await request(a).get(`/public/enterprises/${ENT}`).set('X-Forwarded-For', client)).status).toBe(200);
+      for (let i = 0; i < 3; i++)
+        expect((await request(a).get(`/public/enterprises/${ENT}`).set('X-Forwarded-For', client)).status).toBe(200);
       await eventually(async () => (await shared()) >= 3, 'process A to share its counts', 5000, 20);
-      await eventually(async () => {
-        // B learns A's counts at its first exchange: its one request left is allowed, the next is not.
-        return (await request(b).get('/public/enterprises').set('X-Forwarded-For', client).query({ q: '测试企业' })).status === 200;
-      }, 'B to answer', 2000, 10);
+      await eventually(
+        async () => {
+          // B learns A's counts at its first exchange: its one request left is allowed, the next is not.
+          return (await request(b).get('/public/enterprises').set('X-Forwarded-For', client).query({ q: '测试企业' })).status === 200;
+        },
+        'B to answer',
+        2000,
+        10,
+      );
       await new Promise((r) => setTimeout(r, 200)); // at least one exchange of B
       const limited = await request(b).get(`/public/enterprises/${ENT}`).set('X-Forwarded-For', client);
       expect(limited.status).toBe(429);
@@ -326,7 +383,10 @@ describe('HTTP caching and rate limiting of the public endpoints', () => {
       await new Promise((r) => setTimeout(r, 200));
       expect((await request(a).get(`/public/enterprises/${ENT}`).set('X-Forwarded-For', client)).status).toBe(429);
     } finally {
-      for (const [k, v] of [['PUBLIC_RATE_LIMIT', before.limit], ['PUBLIC_RATE_SYNC_MS', before.sync]] as const) {
+      for (const [k, v] of [
+        ['PUBLIC_RATE_LIMIT', before.limit],
+        ['PUBLIC_RATE_SYNC_MS', before.sync],
+      ] as const) {
         if (v === undefined) delete process.env[k];
         else process.env[k] = v;
       }

@@ -8,7 +8,7 @@ import { devServerEnv, uniqueTaskQueue, realWorker } from './support/temporal';
 import { eventually } from './support/wait';
 import { freshDatabase, type TestDb } from './support/db';
 import { SCHEDULES, ensureSchedules } from '../worker/schedules';
-import { CALENDAR_WATCH_SCHEDULE_ID } from '../domain/calendar-gaps';
+import { CALENDAR_WATCH_SCHEDULE_ID } from '../domain/workflow-ids';
 
 let env: TestWorkflowEnvironment;
 let t: TestDb;
@@ -57,14 +57,23 @@ test('the publication-expiry Schedule runs the sweep daily at 00:30 Shanghai; a 
       await new Promise((r) => setTimeout(r, 200));
     }
   });
-  expect(await t.db('publications').where('record_key', key).first('state', 'archive_reason')).toEqual({ state: 'archived', archive_reason: 'period_ended' });
+  expect(await t.db('publications').where('record_key', key).first('state', 'archive_reason')).toEqual({
+    state: 'archived',
+    archive_reason: 'period_ended',
+  });
   await handle.delete();
 }, 90000);
 
 test('the name-search-statistics Schedule recounts name fragments daily at 03:00 Shanghai and when a worker starts', async () => {
   const def = SCHEDULES.find((s) => s.scheduleId === 'name-search-statistics');
   expect(def).toMatchObject({ workflowType: 'nameSearchStatisticsWorkflow', at: { hour: 3, minute: 0 }, runAtStart: true });
-  await t.db('enterprises').insert(Array.from({ length: 25 }, (_, i) => ({ uscc: `91450700MA${String(9000 + i).padStart(7, '0')}X`, name: `钦州市统计片段企业${i}号`, status: '存续' })));
+  await t.db('enterprises').insert(
+    Array.from({ length: 25 }, (_, i) => ({
+      uscc: `91450700MA${String(9000 + i).padStart(7, '0')}X`,
+      name: `钦州市统计片段企业${i}号`,
+      status: '存续',
+    })),
+  );
   const taskQueue = uniqueTaskQueue('sched-names');
   const worker = await realWorker(env, t.db, taskQueue);
   await worker.runUntil(async () => {

@@ -13,11 +13,12 @@ import { startTestPlatform, type TestPlatform } from './support/platform';
 import { principalWithKey } from './support/principals';
 import { penaltyRow, registrationRow, uscc, citizenId } from './support/fixtures';
 import { intakeBatch, intakeProvider } from '../db/intake';
-import { ensureSubmissionWorkflow } from '../api/temporal';
+import { ensureSubmissionWorkflow } from '../processes/starts';
 import { loadCalendar } from '../db/calendar';
 import { addCalendarDays, shanghaiDate, shanghaiStartOfDay } from '../domain/calendar';
 import { addMonths } from '../domain/publication';
-import { publicationSweepWorkflow, type SubmissionState } from '../workflows';
+import { publicationSweepWorkflow } from '../workflows';
+import type { SubmissionState } from '../processes/messages';
 import type { SweepResult } from '../activities/publication';
 import { createActivities } from '../activities';
 import { eventually } from './support/wait';
@@ -65,7 +66,9 @@ async function accept(providerCode: string, principal: { id: string }, records: 
   await p.db('submissions').where('id', out.submissionId).update({ received_at: receivedAt });
   await ensureSubmissionWorkflow(p.db, p.env.client, p.taskQueue, out.submissionId, out.workflowId);
   const handle = p.env.client.workflow.getHandle(out.workflowId);
-  const keys = (await p.db('records').where('submission_id', out.submissionId).orderBy('id').select('record_key')).map((r) => r.record_key as string);
+  const keys = (await p.db('records').where('submission_id', out.submissionId).orderBy('id').select('record_key')).map(
+    (r) => r.record_key as string,
+  );
   return { submissionId: out.submissionId, handle, keys };
 }
 
@@ -109,14 +112,21 @@ async function makeHolidays(date: string, count: number): Promise<string[]> {
     const cal = await loadCalendar(p.db);
     if (cal.describe(d).kind !== 'workday') continue;
     await p.db('calendar_days').insert({ day: d, year, kind: 'holiday', name: '测试假日 test holiday' });
-    await p.db('calendar_years').where('year', year).update({ loaded_at: p.db.raw('clock_timestamp()') });
+    await p
+      .db('calendar_years')
+      .where('year', year)
+      .update({ loaded_at: p.db.raw('clock_timestamp()') });
     days.push(d);
   }
   return days;
 }
 
 async function sweep(runDate: string): Promise<SweepResult> {
-  return plain.workflow.execute(publicationSweepWorkflow, { taskQueue: p.taskQueue, workflowId: `sweep-${runDate}-${crypto.randomUUID()}`, args: [{ runDate }] });
+  return plain.workflow.execute(publicationSweepWorkflow, {
+    taskQueue: p.taskQueue,
+    workflowId: `sweep-${runDate}-${crypto.randomUUID()}`,
+    args: [{ runDate }],
+  });
 }
 
 const publicPage = (u: string) => request(p.app).get(`/public/enterprises/${u}`);
@@ -150,10 +160,21 @@ describe('E12: a batch is published no later than the 5th working day after rece
     const { submissionId, handle, keys } = await accept(
       'QZ-GSJ',
       who.gsj,
-      [registrationRow(101), penaltyRow(101), honorRow(101, honorValidUntil), honorRow(101), { item_code: 'P-BASIC', subject_id: citizenId(1), event_date: '2026-01-01', payload: { name: '李四' } }],
+      [
+        registrationRow(101),
+        penaltyRow(101),
+        honorRow(101, honorValidUntil),
+        honorRow(101),
+        { item_code: 'P-BASIC', subject_id: citizenId(1), event_date: '2026-01-01', payload: { name: '李四' } },
+      ],
       receivedAt,
     );
-    const tax = await accept('QZ-TAX', who.tax, [{ item_code: 'E-TAX', subject_id: uscc(101), event_date: '2026-09-30', payload: { tax_year: 2025, tax_paid: 1000, rating: 'A' } }], receivedAt);
+    const tax = await accept(
+      'QZ-TAX',
+      who.tax,
+      [{ item_code: 'E-TAX', subject_id: uscc(101), event_date: '2026-09-30', payload: { tax_year: 2025, tax_paid: 1000, rating: 'A' } }],
+      receivedAt,
+    );
 
     const plan = await planOf(handle);
     await advanceTo(shanghaiStartOfDay(holidays[1]).toISOString());
@@ -178,9 +199,17 @@ describe('E12: a batch is published no later than the 5th working day after rece
     expect(pubDate > holidays[1]).toBe(true);
     const byKey = new Map(rows.map((r) => [r.record_key, r]));
     expect(byKey.get(keys[0])).toMatchObject({ category: 'basic', period_end: null, period_basis: 'until_terminated' });
-    expect(byKey.get(keys[1])).toMatchObject({ category: 'warning', period_end: addCalendarDays(addMonths(pubDate, 36), -1), period_basis: 'default_years' });
+    expect(byKey.get(keys[1])).toMatchObject({
+      category: 'warning',
+      period_end: addCalendarDays(addMonths(pubDate, 36), -1),
+      period_basis: 'default_years',
+    });
     expect(byKey.get(keys[2])).toMatchObject({ category: 'honor', period_end: honorValidUntil, period_basis: 'validity' });
-    expect(byKey.get(keys[3])).toMatchObject({ category: 'honor', period_end: addCalendarDays(addMonths(pubDate, 36), -1), period_basis: 'default_years' });
+    expect(byKey.get(keys[3])).toMatchObject({
+      category: 'honor',
+      period_end: addCalendarDays(addMonths(pubDate, 36), -1),
+      period_basis: 'default_years',
+    });
 
     // The restricted batch (E13) has nothing to publish; its workflow ends at once.
     expect(await p.db('publications').where('submission_id', tax.submissionId).count({ n: '*' })).toEqual([{ n: 0 }]);
@@ -198,7 +227,9 @@ describe('E12: a batch is published no later than the 5th working day after rece
     const again = await acts.publishBatch({ submissionId, asOf: new Date(Date.parse(state.plan!.deadlineAt) + 86400_000).toISOString() });
     expect(again).toMatchObject({ total: 4, published: 4, pending: 0 });
     const after = await p.db('publications').where('submission_id', submissionId).orderBy('created_at');
-    expect(after.map((r) => [r.record_key, String(r.published_at), r.period_end])).toEqual(rows.map((r) => [r.record_key, String(r.published_at), r.period_end]));
+    expect(after.map((r) => [r.record_key, String(r.published_at), r.period_end])).toEqual(
+      rows.map((r) => [r.record_key, String(r.published_at), r.period_end]),
+    );
     expect(await p.db('audit_log').where({ action: 'publication.publish', entity_id: submissionId }).count({ n: '*' })).toEqual([{ n: 1 }]);
     const replan = await acts.planPublication(submissionId);
     expect(replan).toMatchObject({ records: 4, deadline });
@@ -206,9 +237,23 @@ describe('E12: a batch is published no later than the 5th working day after rece
 
   test('staff may publish a reviewed batch at once (records not held do not wait for the review window)', async () => {
     const receivedAt = await serverNow();
-    const { handle, keys } = await accept('QZ-COURT', who.court, [{ item_code: 'E-DISHONEST', subject_id: uscc(105), event_date: '2026-09-01', payload: { case_no: '(2026)桂07执5号', court: '钦州市中级人民法院', obligation: '给付货款' } }], receivedAt);
+    const { handle, keys } = await accept(
+      'QZ-COURT',
+      who.court,
+      [
+        {
+          item_code: 'E-DISHONEST',
+          subject_id: uscc(105),
+          event_date: '2026-09-01',
+          payload: { case_no: '(2026)桂07执5号', court: '钦州市中级人民法院', obligation: '给付货款' },
+        },
+      ],
+      receivedAt,
+    );
     await eventually(async () => (await stageOf(handle)) === 'in_review', 'in_review');
-    const res = await request(p.app).post(`/publication/submissions/${(await p.db('publications').where('record_key', keys[0]).first()).submission_id}/publish`).set('Authorization', who.staff.auth);
+    const res = await request(p.app)
+      .post(`/publication/submissions/${(await p.db('publications').where('record_key', keys[0]).first()).submission_id}/publish`)
+      .set('Authorization', who.staff.auth);
     expect(res.status).toBe(202);
     const state = await finished(handle);
     const row = await pub(keys[0]);
@@ -216,14 +261,21 @@ describe('E12: a batch is published no later than the 5th working day after rece
     expect(new Date(row.published_at).getTime()).toBeLessThan(Date.parse(state.plan!.publishAt));
     // E-DISHONEST: 5 years by default (E15.3, 3 to 5 years: the item says 5)
     expect(row.period_end).toBe(addCalendarDays(addMonths(row.publication_date, 60), -1));
-    expect((await request(p.app).post(`/publication/submissions/${state.submissionId}/publish`).set('Authorization', who.gsj.auth)).status).toBe(403);
+    expect(
+      (await request(p.app).post(`/publication/submissions/${state.submissionId}/publish`).set('Authorization', who.gsj.auth)).status,
+    ).toBe(403);
   });
 });
 
 describe('staff hold records of a batch; held records are not published; alert on the 4th working day', () => {
   test('hold, reject, alert on day 4 and after the deadline, then release: published when released', async () => {
     const receivedAt = await serverNow();
-    const { submissionId, handle, keys } = await accept('QZ-GSJ', who.gsj, [registrationRow(201), penaltyRow(201), penaltyRow(202), penaltyRow(203)], receivedAt);
+    const { submissionId, handle, keys } = await accept(
+      'QZ-GSJ',
+      who.gsj,
+      [registrationRow(201), penaltyRow(201), penaltyRow(202), penaltyRow(203)],
+      receivedAt,
+    );
     const [, held, rejected, plain] = keys;
     await eventually(async () => (await stageOf(handle)) === 'in_review', 'in_review');
 
@@ -236,16 +288,32 @@ describe('staff hold records of a batch; held records are not published; alert o
     expect(bad.body.error.details[0]).toMatchObject({ field: 'record_keys', article: 'E12' });
     expect((await pub(held)).state).toBe('pending');
     // Input validated at the edge.
-    const noReason = await request(p.app).post(`/publication/submissions/${submissionId}/holds`).set('Authorization', who.staff.auth).send({ record_keys: [held] });
+    const noReason = await request(p.app)
+      .post(`/publication/submissions/${submissionId}/holds`)
+      .set('Authorization', who.staff.auth)
+      .send({ record_keys: [held] });
     expect(noReason.status).toBe(400);
     expect(noReason.body.error.details[0].field).toBe('reason');
     // Only staff hold; a provider cannot.
-    expect((await request(p.app).post(`/publication/submissions/${submissionId}/holds`).set('Authorization', who.gsj.auth).send({ record_keys: [held], reason: '自行暂缓' })).status).toBe(403);
+    expect(
+      (
+        await request(p.app)
+          .post(`/publication/submissions/${submissionId}/holds`)
+          .set('Authorization', who.gsj.auth)
+          .send({ record_keys: [held], reason: '自行暂缓' })
+      ).status,
+    ).toBe(403);
 
-    const h = await request(p.app).post(`/publication/submissions/${submissionId}/holds`).set('Authorization', who.staff.auth).send({ record_keys: [held, rejected], reason: '核实处罚决定是否已撤销' });
+    const h = await request(p.app)
+      .post(`/publication/submissions/${submissionId}/holds`)
+      .set('Authorization', who.staff.auth)
+      .send({ record_keys: [held, rejected], reason: '核实处罚决定是否已撤销' });
     expect(h.status).toBe(200);
     expect(h.body).toMatchObject({ changed: 2, state: { held: 2, pending: 2 } });
-    const rj = await request(p.app).post(`/publication/submissions/${submissionId}/rejections`).set('Authorization', who.staff.auth).send({ record_keys: [rejected], reason: '涉及商业秘密，不予公开（E11）' });
+    const rj = await request(p.app)
+      .post(`/publication/submissions/${submissionId}/rejections`)
+      .set('Authorization', who.staff.auth)
+      .send({ record_keys: [rejected], reason: '涉及商业秘密，不予公开（E11）' });
     expect(rj.status).toBe(200);
     expect((await pub(rejected)).state).toBe('rejected');
 
@@ -284,11 +352,17 @@ describe('staff hold records of a batch; held records are not published; alert o
 
     // Still held after the deadline: told again.
     await advanceTo(plan.deadlineAt);
-    await eventually(async () => p.db('notifications').where({ kind: 'publication.hold_deadline_passed', entity_id: submissionId }).first(), 'the overdue alert');
+    await eventually(
+      async () => p.db('notifications').where({ kind: 'publication.hold_deadline_passed', entity_id: submissionId }).first(),
+      'the overdue alert',
+    );
     expect((await pub(held)).state).toBe('held');
 
     // Released: published at once, and the workflow ends.
-    const rel = await request(p.app).post(`/publication/submissions/${submissionId}/releases`).set('Authorization', who.staff.auth).send({ record_keys: [held], reason: '核实无误' });
+    const rel = await request(p.app)
+      .post(`/publication/submissions/${submissionId}/releases`)
+      .set('Authorization', who.staff.auth)
+      .send({ record_keys: [held], reason: '核实无误' });
     expect(rel.status).toBe(200);
     const done = await finished(handle);
     expect(done.stage).toBe('published');
@@ -297,14 +371,26 @@ describe('staff hold records of a batch; held records are not published; alert o
     expect((await pub(held)).state).toBe('published');
     expect((await publicPage(uscc(201))).body.warnings.map((r: { record_key: string }) => r.record_key)).toEqual([held]);
     // A released record cannot be held again once published.
-    expect((await request(p.app).post(`/publication/submissions/${submissionId}/holds`).set('Authorization', who.staff.auth).send({ record_keys: [held], reason: '再次暂缓' })).status).toBe(409);
-    const audit = await p.db('audit_log').where({ entity: 'record', entity_id: held }).whereLike('action', 'publication.%').orderBy('id').select('action');
+    expect(
+      (
+        await request(p.app)
+          .post(`/publication/submissions/${submissionId}/holds`)
+          .set('Authorization', who.staff.auth)
+          .send({ record_keys: [held], reason: '再次暂缓' })
+      ).status,
+    ).toBe(409);
+    const audit = await p
+      .db('audit_log')
+      .where({ entity: 'record', entity_id: held })
+      .whereLike('action', 'publication.%')
+      .orderBy('id')
+      .select('action');
     expect(audit.map((a) => a.action)).toEqual(['publication.hold', 'publication.release']);
   });
 });
 
 describe('E15: publication periods end; records are unpublished and kept as archive by the daily sweep', () => {
-  test('a warning lifted early (the provider\'s correction) leaves the public page at once and is archived by the sweep', async () => {
+  test("a warning lifted early (the provider's correction) leaves the public page at once and is archived by the sweep", async () => {
     const [, penalty] = first.keys;
     expect((await publicPage(uscc(101))).body.warnings.map((r: { record_key: string }) => r.record_key)).toEqual([penalty]);
     const lifted = shanghaiDate(new Date());
@@ -317,7 +403,12 @@ describe('E15: publication periods end; records are unpublished and kept as arch
     const r = await sweep(addCalendarDays(first.publicationDate, 1));
     expect(r.refreshed).toBe(1);
     const row = await pub(penalty);
-    expect(row).toMatchObject({ state: 'archived', period_end: addCalendarDays(lifted, -1), period_basis: 'lifted', archive_reason: 'period_ended' });
+    expect(row).toMatchObject({
+      state: 'archived',
+      period_end: addCalendarDays(lifted, -1),
+      period_basis: 'lifted',
+      archive_reason: 'period_ended',
+    });
     const v2 = await p.db('records').where({ record_key: penalty, is_current: true }).first('id');
     expect(row.record_id).toBe(v2.id);
   });
@@ -328,7 +419,13 @@ describe('E15: publication periods end; records are unpublished and kept as arch
     const fix = await request(p.app)
       .post(`/records/${reg}/corrections`)
       .set('Authorization', who.gsj.auth)
-      .send({ base_version: 1, reason: '企业已注销登记', changes: { payload: { name: '钦州市测试企业101有限公司', legal_representative: '张三', established_on: '2020-03-01', status: '注销' } } });
+      .send({
+        base_version: 1,
+        reason: '企业已注销登记',
+        changes: {
+          payload: { name: '钦州市测试企业101有限公司', legal_representative: '张三', established_on: '2020-03-01', status: '注销' },
+        },
+      });
     expect(fix.status).toBe(201);
     const page = await publicPage(uscc(101));
     expect(page.body.basic ?? []).toEqual([]);
@@ -344,14 +441,18 @@ describe('E15: publication periods end; records are unpublished and kept as arch
     await request(p.app).post(`/publication/submissions/${submissionId}/publish`).set('Authorization', who.staff.auth).expect(202);
     await finished(handle);
     expect((await publicPage(uscc(301))).body.warnings).toHaveLength(1);
-    await request(p.app).post(`/records/${keys[0]}/retraction`).set('Authorization', who.gsj.auth).send({ base_version: 1, reason: '报送错误' }).expect(201);
+    await request(p.app)
+      .post(`/records/${keys[0]}/retraction`)
+      .set('Authorization', who.gsj.auth)
+      .send({ base_version: 1, reason: '报送错误' })
+      .expect(201);
     expect((await publicPage(uscc(301))).status).toBe(404);
     const r = await sweep(addCalendarDays(shanghaiDate(await serverNow()), 1));
     expect(r.retracted).toBe(1);
     expect(await pub(keys[0])).toMatchObject({ state: 'archived', archive_reason: 'retracted' });
   });
 
-  test('a law-specific period (E15.5) overrides the item\'s rule: set by an admin, applied by the sweep', async () => {
+  test("a law-specific period (E15.5) overrides the item's rule: set by an admin, applied by the sweep", async () => {
     const receivedAt = await serverNow();
     const { submissionId, handle, keys } = await accept('QZ-GSJ', who.gsj, [honorRow(401, '2099-12-31')], receivedAt);
     await eventually(async () => (await stageOf(handle)) === 'in_review', 'in_review');
@@ -360,10 +461,34 @@ describe('E15: publication periods end; records are unpublished and kept as arch
     const before = await pub(keys[0]);
     expect(before).toMatchObject({ period_end: '2099-12-31', period_basis: 'validity' });
 
-    expect((await request(p.app).put('/publication/period-overrides/E-HONOR').set('Authorization', who.staff.auth).send({ period_months: 6, legal_basis: '某法规' })).status).toBe(403);
-    expect((await request(p.app).put('/publication/period-overrides/E-TAX').set('Authorization', who.admin.auth).send({ period_months: 6, legal_basis: '某法规第十条' })).status).toBe(422);
-    expect((await request(p.app).put('/publication/period-overrides/E-HONOR').set('Authorization', who.admin.auth).send({ period_months: 0, legal_basis: '某法规第十条' })).status).toBe(400);
-    const set = await request(p.app).put('/publication/period-overrides/E-HONOR').set('Authorization', who.admin.auth).send({ period_months: 6, legal_basis: '《某条例》第十条' });
+    expect(
+      (
+        await request(p.app)
+          .put('/publication/period-overrides/E-HONOR')
+          .set('Authorization', who.staff.auth)
+          .send({ period_months: 6, legal_basis: '某法规' })
+      ).status,
+    ).toBe(403);
+    expect(
+      (
+        await request(p.app)
+          .put('/publication/period-overrides/E-TAX')
+          .set('Authorization', who.admin.auth)
+          .send({ period_months: 6, legal_basis: '某法规第十条' })
+      ).status,
+    ).toBe(422);
+    expect(
+      (
+        await request(p.app)
+          .put('/publication/period-overrides/E-HONOR')
+          .set('Authorization', who.admin.auth)
+          .send({ period_months: 0, legal_basis: '某法规第十条' })
+      ).status,
+    ).toBe(400);
+    const set = await request(p.app)
+      .put('/publication/period-overrides/E-HONOR')
+      .set('Authorization', who.admin.auth)
+      .send({ period_months: 6, legal_basis: '《某条例》第十条' });
     expect(set.status).toBe(200);
     // The public page applies it at once.
     const expected = addCalendarDays(addMonths(before.publication_date, 6), -1);
@@ -407,7 +532,10 @@ describe('E15: publication periods end; records are unpublished and kept as arch
 
 describe('voluntary disclosures (E12.4, E15.4): submitted by the enterprise, approved by staff, published until withdrawn', () => {
   test('submit, approve, publish, withdraw; reject with a reason; only the enterprise itself', async () => {
-    const sub = await request(p.app).post('/voluntary-disclosures').set('Authorization', who.ent102.auth).send({ title: '社会责任报告', content: '本企业2026年度履行社会责任情况……' });
+    const sub = await request(p.app)
+      .post('/voluntary-disclosures')
+      .set('Authorization', who.ent102.auth)
+      .send({ title: '社会责任报告', content: '本企业2026年度履行社会责任情况……' });
     expect(sub.status).toBe(201);
     const id = sub.body.disclosure.id;
     expect(sub.body.disclosure).toMatchObject({ state: 'submitted', enterprise_uscc: uscc(102), published_at: null });
@@ -415,12 +543,18 @@ describe('voluntary disclosures (E12.4, E15.4): submitted by the enterprise, app
     expect(await p.db('notifications').where({ kind: 'voluntary.to_review', entity_id: id, recipient_role: 'staff' }).first()).toBeTruthy();
 
     // Others cannot approve, see or withdraw it.
-    expect((await request(p.app).post(`/voluntary-disclosures/${id}/approval`).set('Authorization', who.ent102.auth).send({})).status).toBe(403);
+    expect((await request(p.app).post(`/voluntary-disclosures/${id}/approval`).set('Authorization', who.ent102.auth).send({})).status).toBe(
+      403,
+    );
     expect((await request(p.app).get(`/voluntary-disclosures/${id}`).set('Authorization', who.ent101.auth)).status).toBe(404);
-    expect((await request(p.app).post(`/voluntary-disclosures/${id}/withdrawal`).set('Authorization', who.ent101.auth).send({})).status).toBe(404);
+    expect(
+      (await request(p.app).post(`/voluntary-disclosures/${id}/withdrawal`).set('Authorization', who.ent101.auth).send({})).status,
+    ).toBe(404);
     expect((await request(p.app).get('/voluntary-disclosures').set('Authorization', who.ent101.auth)).body.disclosures).toEqual([]);
     // Bad input.
-    expect((await request(p.app).post('/voluntary-disclosures').set('Authorization', who.ent102.auth).send({ title: '', content: 'x' })).status).toBe(400);
+    expect(
+      (await request(p.app).post('/voluntary-disclosures').set('Authorization', who.ent102.auth).send({ title: '', content: 'x' })).status,
+    ).toBe(400);
 
     const ok = await request(p.app).post(`/voluntary-disclosures/${id}/approval`).set('Authorization', who.staff.auth).send({});
     expect(ok.status).toBe(200);
@@ -428,23 +562,51 @@ describe('voluntary disclosures (E12.4, E15.4): submitted by the enterprise, app
     expect(ok.body.disclosure.published_at).toBeTruthy();
     const page = await publicPage(uscc(102));
     expect(page.status).toBe(200);
-    expect(page.body.voluntary).toEqual([expect.objectContaining({ id, title: '社会责任报告', period_end: null, period_basis: 'until_withdrawn' })]);
-    expect((await request(p.app).post(`/voluntary-disclosures/${id}/approval`).set('Authorization', who.staff.auth).send({})).status).toBe(409);
+    expect(page.body.voluntary).toEqual([
+      expect.objectContaining({ id, title: '社会责任报告', period_end: null, period_basis: 'until_withdrawn' }),
+    ]);
+    expect((await request(p.app).post(`/voluntary-disclosures/${id}/approval`).set('Authorization', who.staff.auth).send({})).status).toBe(
+      409,
+    );
     const told = await request(p.app).get('/notifications?kind=voluntary.approved').set('Authorization', who.ent102.auth);
     expect(told.body.notifications).toHaveLength(1);
 
-    const wd = await request(p.app).post(`/voluntary-disclosures/${id}/withdrawal`).set('Authorization', who.ent102.auth).send({ reason: '内容已过时' });
+    const wd = await request(p.app)
+      .post(`/voluntary-disclosures/${id}/withdrawal`)
+      .set('Authorization', who.ent102.auth)
+      .send({ reason: '内容已过时' });
     expect(wd.status).toBe(200);
     expect(wd.body.disclosure.state).toBe('withdrawn');
     expect((await publicPage(uscc(102))).status).toBe(404);
-    expect((await request(p.app).post(`/voluntary-disclosures/${id}/withdrawal`).set('Authorization', who.ent102.auth).send({})).status).toBe(409);
+    expect(
+      (await request(p.app).post(`/voluntary-disclosures/${id}/withdrawal`).set('Authorization', who.ent102.auth).send({})).status,
+    ).toBe(409);
 
-    const other = await request(p.app).post('/voluntary-disclosures').set('Authorization', who.ent102.auth).send({ title: '产品质量承诺', content: '……' + '承诺'.repeat(5) });
-    expect((await request(p.app).post(`/voluntary-disclosures/${other.body.disclosure.id}/rejection`).set('Authorization', who.staff.auth).send({})).status).toBe(400);
-    const no = await request(p.app).post(`/voluntary-disclosures/${other.body.disclosure.id}/rejection`).set('Authorization', who.staff.auth).send({ reason: '内容无法核实' });
+    const other = await request(p.app)
+      .post('/voluntary-disclosures')
+      .set('Authorization', who.ent102.auth)
+      .send({ title: '产品质量承诺', content: '……' + '承诺'.repeat(5) });
+    expect(
+      (
+        await request(p.app)
+          .post(`/voluntary-disclosures/${other.body.disclosure.id}/rejection`)
+          .set('Authorization', who.staff.auth)
+          .send({})
+      ).status,
+    ).toBe(400);
+    const no = await request(p.app)
+      .post(`/voluntary-disclosures/${other.body.disclosure.id}/rejection`)
+      .set('Authorization', who.staff.auth)
+      .send({ reason: '内容无法核实' });
     expect(no.body.disclosure).toMatchObject({ state: 'rejected', review_reason: '内容无法核实', published_at: null });
     expect((await publicPage(uscc(102))).status).toBe(404);
     const actions = await p.db('audit_log').where('entity', 'voluntary_disclosure').orderBy('id').select('action');
-    expect(actions.map((a) => a.action)).toEqual(['voluntary.submit', 'voluntary.approve', 'voluntary.withdraw', 'voluntary.submit', 'voluntary.reject']);
+    expect(actions.map((a) => a.action)).toEqual([
+      'voluntary.submit',
+      'voluntary.approve',
+      'voluntary.withdraw',
+      'voluntary.submit',
+      'voluntary.reject',
+    ]);
   });
 });

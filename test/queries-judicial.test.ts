@@ -3,13 +3,16 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { freshDatabase, type TestDb } from './support/db';
 import { timeSkippingEnv, uniqueTaskQueue, realWorker, stopAll } from './support/temporal';
 import { TEST_CALENDAR_SOURCE, removeCalendarYears, weeksAhead } from './support/calendar';
-import { startCalendarYearLoaded } from '../api/temporal';
+import { startCalendarYearLoaded } from '../processes/starts';
 import { calendarYearStamp } from '../db/calendar';
 import { citizenId, uscc } from './support/fixtures';
 import { replaceCalendarYear } from '../db/calendar';
 import { createPrincipal } from '../db/principals';
-import { createJudicialRequest, querierOf, storeDocument } from '../db/queries';
-import { answerJudicialRequestUpdate, judicialRequestStateQuery, judicialRequestWorkflow } from '../workflows/query';
+import { createJudicialRequest } from '../db/judicial-requests';
+import { storeDocument } from '../db/documents';
+import { querierOf } from '../domain/querier';
+import { judicialRequestWorkflow } from '../workflows/query';
+import { answerJudicialRequestUpdate, judicialRequestStateQuery } from '../processes/messages';
 import type { Principal } from '../domain/roles';
 import { waitFor as until } from './support/wait';
 
@@ -44,8 +47,18 @@ async function sleepUntil(iso: string): Promise<void> {
 }
 
 async function fileRequest(subject: { type: 'enterprise' | 'person'; id: string }, receivedAt: string): Promise<string> {
-  const { id } = await createJudicialRequest(t.db, querierOf(judge), { subjectType: subject.type, subjectId: subject.id, categories: null, caseNo: '(2026)桂07执500号', purpose: '执行财产调查', documentId: proofId });
-  await t.db('judicial_requests').where('id', id).update({ received_at: d(receivedAt) });
+  const { id } = await createJudicialRequest(t.db, querierOf(judge), {
+    subjectType: subject.type,
+    subjectId: subject.id,
+    categories: null,
+    caseNo: '(2026)桂07执500号',
+    purpose: '执行财产调查',
+    documentId: proofId,
+  });
+  await t
+    .db('judicial_requests')
+    .where('id', id)
+    .update({ received_at: d(receivedAt) });
   await env.client.workflow.start(judicialRequestWorkflow, { taskQueue, workflowId: `judicial-request-${id}`, args: [{ requestId: id }] });
   return id;
 }
@@ -69,11 +82,33 @@ beforeAll(async () => {
     const holidays = newYear.startsWith(`${year}-`) ? [{ date: newYear, name: '元旦（测试数据）/ test data' }] : [];
     await replaceCalendarYear(t.db, { year, holidays, workdays: [] }, admin.id, 'test', TEST_CALENDAR_SOURCE);
   }
-  proofId = (await storeDocument(t.db, { kind: 'duty_proof', fileName: '协助查询通知书.pdf', contentType: 'application/pdf', content: Buffer.from('%PDF-1.4 协助查询') }, { id: judge.id, actor: 'judicial:执行法官' })).id;
+  proofId = (
+    await storeDocument(
+      t.db,
+      { kind: 'duty_proof', fileName: '协助查询通知书.pdf', contentType: 'application/pdf', content: Buffer.from('%PDF-1.4 协助查询') },
+      { id: judge.id, actor: 'judicial:执行法官' },
+    )
+  ).id;
   const provider = await t.db('providers').where('code', 'QZ-COURT').first('id');
   await t.db('records').insert([
-    { provider_id: provider.id, item_code: 'P-DISHONEST', subject_type: 'person', subject_id: citizenId(77), payload: JSON.stringify({ case_no: '(2025)桂07执7号', court: '钦州市中级人民法院', obligation: '给付' }), event_date: '2025-05-01', created_by: judge.id },
-    { provider_id: provider.id, item_code: 'P-LOAN', subject_type: 'person', subject_id: citizenId(77), payload: JSON.stringify({ lender: '银行', kind: '贷款', amount: 1, status: '正常' }), event_date: '2025-05-01', created_by: judge.id },
+    {
+      provider_id: provider.id,
+      item_code: 'P-DISHONEST',
+      subject_type: 'person',
+      subject_id: citizenId(77),
+      payload: JSON.stringify({ case_no: '(2025)桂07执7号', court: '钦州市中级人民法院', obligation: '给付' }),
+      event_date: '2025-05-01',
+      created_by: judge.id,
+    },
+    {
+      provider_id: provider.id,
+      item_code: 'P-LOAN',
+      subject_type: 'person',
+      subject_id: citizenId(77),
+      payload: JSON.stringify({ lender: '银行', kind: '贷款', amount: 1, status: '正常' }),
+      event_date: '2025-05-01',
+      created_by: judge.id,
+    },
   ]);
   worker = await realWorker(env, t.db, taskQueue);
   running = worker.run();
@@ -88,10 +123,18 @@ test('the 3rd working day after receipt across the New Year holiday; alert the d
     const r = await row(onTime);
     return r.answer_due ? r : null;
   });
-  expect(opened).toMatchObject({ receipt_date: d('2026-12-31'), answer_due: d('2027-01-06'), alert_date: d('2027-01-05'), calendar_pending_year: null });
+  expect(opened).toMatchObject({
+    receipt_date: d('2026-12-31'),
+    answer_due: d('2027-01-06'),
+    alert_date: d('2027-01-05'),
+    calendar_pending_year: null,
+  });
   expect(new Date(opened.due_at).toISOString()).toBe(d('2027-01-06T16:00:00.000Z')); // the end of 2027-01-06 in Shanghai
   await until(async () => (await row(late)).answer_due);
-  const received = await t.db('notifications').where({ recipient_role: 'staff', kind: 'judicial_request.received', entity_id: onTime }).first();
+  const received = await t
+    .db('notifications')
+    .where({ recipient_role: 'staff', kind: 'judicial_request.received', entity_id: onTime })
+    .first();
   expect(received.title).toContain(d('2027-01-06'));
   expect(received.title).not.toContain('暂定');
 
@@ -107,14 +150,27 @@ test('the 3rd working day after receipt across the New Year holiday; alert the d
 
   // Wednesday 2027-01-06 afternoon — past a weekend-only count's deadline, still within the real one.
   await sleepUntil('2027-01-06T15:00:00+08:00');
-  const answered = await h1.executeUpdate(answerJudicialRequestUpdate, { args: [{ decision: 'answer', reason: null, staffPrincipalId: staff.id, staffActor: 'staff:征集机构工作人员' }] });
+  const answered = await h1.executeUpdate(answerJudicialRequestUpdate, {
+    args: [{ decision: 'answer', reason: null, staffPrincipalId: staff.id, staffActor: 'staff:征集机构工作人员' }],
+  });
   expect(answered).toMatchObject({ status: 'answered', met: true, itemCount: 1 });
   expect(Date.parse(answered.answeredAt)).toBeGreaterThanOrEqual(at('2027-01-06T15:00:00+08:00'));
   expect(await row(onTime)).toMatchObject({ status: 'answered', met: true, overdue_at: null, answered_by: staff.id });
   const log = await t.db('query_log').where('id', answered.queryLogId!).first();
-  expect(log).toMatchObject({ channel: 'judicial_request', principal_id: judge.id, handled_by: staff.id, categories_answered: ['public_credit'], fee: 'free', item_count: 1 });
+  expect(log).toMatchObject({
+    channel: 'judicial_request',
+    principal_id: judge.id,
+    handled_by: staff.id,
+    categories_answered: ['public_credit'],
+    fee: 'free',
+    item_count: 1,
+  });
   // a second answer is refused by the workflow's validator
-  await expect(h1.executeUpdate(answerJudicialRequestUpdate, { args: [{ decision: 'answer', reason: null, staffPrincipalId: staff.id, staffActor: 'x' }] })).rejects.toThrow();
+  await expect(
+    h1.executeUpdate(answerJudicialRequestUpdate, {
+      args: [{ decision: 'answer', reason: null, staffPrincipalId: staff.id, staffActor: 'x' }],
+    }),
+  ).rejects.toThrow();
 
   // Thursday 2027-01-07: the other request is overdue — missed, staff and administrators told.
   await sleepUntil('2027-01-07T10:00:00+08:00');
@@ -123,11 +179,15 @@ test('the 3rd working day after receipt across the New Year holiday; alert the d
     return r.overdue_at ? r : null;
   });
   expect(overdue).toMatchObject({ status: 'pending', met: false });
-  expect(await t.db('notifications').where({ kind: 'judicial_request.overdue', entity_id: late }).pluck('recipient_role')).toEqual(expect.arrayContaining(['staff', 'admin']));
+  expect(await t.db('notifications').where({ kind: 'judicial_request.overdue', entity_id: late }).pluck('recipient_role')).toEqual(
+    expect.arrayContaining(['staff', 'admin']),
+  );
   const h2 = env.client.workflow.getHandle(`judicial-request-${late}`);
   expect((await h2.query(judicialRequestStateQuery)).stage).toBe('overdue');
   // answered late: still answered, recorded as missed
-  const lateAnswer = await h2.executeUpdate(answerJudicialRequestUpdate, { args: [{ decision: 'answer', reason: null, staffPrincipalId: staff.id, staffActor: 'staff:征集机构工作人员' }] });
+  const lateAnswer = await h2.executeUpdate(answerJudicialRequestUpdate, {
+    args: [{ decision: 'answer', reason: null, staffPrincipalId: staff.id, staffActor: 'staff:征集机构工作人员' }],
+  });
   expect(lateAnswer).toMatchObject({ status: 'answered', met: false });
   expect(await h2.result()).toMatchObject({ stage: 'answered', overdue: true });
   expect(await h1.result()).toMatchObject({ stage: 'answered', overdue: false });
@@ -140,19 +200,40 @@ test('a request in a year without a calendar: a provisional deadline (the earlie
   const y = weeksAhead('2028-06-14T10:00:00+08:00', await env.currentTimeMs()).at;
   const year = Number(y('2028-06-14').slice(0, 4));
   await removeCalendarYears(t.db, [year, year + 1]);
-  const { id } = await createJudicialRequest(t.db, querierOf(judge), { subjectType: 'person', subjectId: citizenId(78), categories: null, caseNo: '(2028)桂07执9号', purpose: '执行财产调查', documentId: proofId });
-  await t.db('judicial_requests').where('id', id).update({ received_at: y('2028-06-14T10:00:00+08:00') });
+  const { id } = await createJudicialRequest(t.db, querierOf(judge), {
+    subjectType: 'person',
+    subjectId: citizenId(78),
+    categories: null,
+    caseNo: '(2028)桂07执9号',
+    purpose: '执行财产调查',
+    documentId: proofId,
+  });
+  await t
+    .db('judicial_requests')
+    .where('id', id)
+    .update({ received_at: y('2028-06-14T10:00:00+08:00') });
   await env.client.workflow.start(judicialRequestWorkflow, { taskQueue, workflowId: `judicial-request-${id}`, args: [{ requestId: id }] });
   // Every day of the missing year counted: Thursday, Friday, Saturday — never later than the true day.
   const provisional = await until(async () => {
     const x = await row(id);
     return x.answer_due ? x : null;
   });
-  expect(provisional).toMatchObject({ receipt_date: y('2028-06-14'), answer_due: y('2028-06-17'), alert_date: y('2028-06-16'), calendar_pending_year: year });
-  const told = await t.db('notifications').where({ recipient_role: 'staff', kind: 'judicial_request.received', entity_id: id }).first('title');
+  expect(provisional).toMatchObject({
+    receipt_date: y('2028-06-14'),
+    answer_due: y('2028-06-17'),
+    alert_date: y('2028-06-16'),
+    calendar_pending_year: year,
+  });
+  const told = await t
+    .db('notifications')
+    .where({ recipient_role: 'staff', kind: 'judicial_request.received', entity_id: id })
+    .first('title');
   expect(told.title).toContain(`${y('2028-06-17')}（暂定，${year} 年工作日历尚未载入）`);
   // The administrators are told (once) right after the deadline is stored.
-  await until(async () => (await t.db('notifications').where({ recipient_role: 'admin', kind: 'calendar.year_missing', entity_id: String(year) })).length === 1);
+  await until(
+    async () =>
+      (await t.db('notifications').where({ recipient_role: 'admin', kind: 'calendar.year_missing', entity_id: String(year) })).length === 1,
+  );
   const h = env.client.workflow.getHandle(`judicial-request-${id}`);
   await until(async () => (await h.query(judicialRequestStateQuery)).schedule);
   expect((await h.query(judicialRequestStateQuery)).schedule).toMatchObject({ provisional: true });

@@ -4,7 +4,7 @@ import { addPrincipal, principalWithKey } from './support/principals';
 import { citizenId, seedRecord, uscc } from './support/fixtures';
 import { createPrincipal, issueApiKey } from '../db/principals';
 import { shanghaiDate, addCalendarDays } from '../domain/calendar';
-import { judicialRequestStateQuery, ratingRequestStateQuery } from '../workflows/query';
+import { judicialRequestStateQuery, ratingRequestStateQuery } from '../processes/messages';
 import { waitFor } from './support/wait';
 
 const ENT = uscc(501);
@@ -19,7 +19,11 @@ let p: TestPlatform;
 const who: Record<string, { id: string; auth: string }> = {};
 
 const upload = (auth: string, kind: string, body: Buffer = PDF, type = 'application/pdf', name = '授权书.pdf') =>
-  request(p.app).post(`/documents?kind=${kind}&file_name=${encodeURIComponent(name)}`).set('Authorization', auth).set('Content-Type', type).send(body);
+  request(p.app)
+    .post(`/documents?kind=${kind}&file_name=${encodeURIComponent(name)}`)
+    .set('Authorization', auth)
+    .set('Content-Type', type)
+    .send(body);
 
 const query = (auth: string, body: object) => request(p.app).post('/queries').set('Authorization', auth).send(body);
 
@@ -54,14 +58,23 @@ describe('documents: written authorizations and proofs of duty', () => {
   test('stored with size, type and SHA-256; read back by the uploader only (and staff)', async () => {
     const res = await upload(who.per.auth, 'authorization');
     expect(res.status).toBe(201);
-    expect(res.body.document).toMatchObject({ kind: 'authorization', file_name: '授权书.pdf', content_type: 'application/pdf', size_bytes: PDF.length });
+    expect(res.body.document).toMatchObject({
+      kind: 'authorization',
+      file_name: '授权书.pdf',
+      content_type: 'application/pdf',
+      size_bytes: PDF.length,
+    });
     expect(res.body.document.sha256).toMatch(/^[0-9a-f]{64}$/);
     const id = res.body.document.id;
-    const content = await request(p.app).get(`/documents/${id}/content`).set('Authorization', who.per.auth).buffer(true).parse((r, cb) => {
-      const chunks: Buffer[] = [];
-      r.on('data', (c: Buffer) => chunks.push(c));
-      r.on('end', () => cb(null, Buffer.concat(chunks)));
-    });
+    const content = await request(p.app)
+      .get(`/documents/${id}/content`)
+      .set('Authorization', who.per.auth)
+      .buffer(true)
+      .parse((r, cb) => {
+        const chunks: Buffer[] = [];
+        r.on('data', (c: Buffer) => chunks.push(c));
+        r.on('end', () => cb(null, Buffer.concat(chunks)));
+      });
     expect(content.status).toBe(200);
     expect(Buffer.compare(content.body as Buffer, PDF)).toBe(0);
     expect((await request(p.app).get(`/documents/${id}`).set('Authorization', who.per2.auth)).status).toBe(404);
@@ -111,15 +124,37 @@ describe('authorizations (E14.2, P12.2, P14)', () => {
     });
     expect(res.status).toBe(201);
     const a = res.body.authorization;
-    expect(a).toMatchObject({ subject_type: 'person', subject_id: PER, grantee_principal_id: who.agency.id, categories: ['commercial_credit'], revoked_at: null });
+    expect(a).toMatchObject({
+      subject_type: 'person',
+      subject_id: PER,
+      grantee_principal_id: who.agency.id,
+      categories: ['commercial_credit'],
+      revoked_at: null,
+    });
 
-    const ok = await query(who.agency.auth, { subject_type: 'person', subject_id: PER, categories: ['commercial_credit', 'basic'], basis: { kind: 'authorization', authorization_id: a.id }, purpose: '资信评估' });
+    const ok = await query(who.agency.auth, {
+      subject_type: 'person',
+      subject_id: PER,
+      categories: ['commercial_credit', 'basic'],
+      basis: { kind: 'authorization', authorization_id: a.id },
+      purpose: '资信评估',
+    });
     expect(ok.status).toBe(200);
-    expect(ok.body.query).toMatchObject({ basis: 'authorization', fee: 'chargeable', categories: ['commercial_credit'], withheld: [{ category: 'basic', article: 'P14' }] });
+    expect(ok.body.query).toMatchObject({
+      basis: 'authorization',
+      fee: 'chargeable',
+      categories: ['commercial_credit'],
+      withheld: [{ category: 'basic', article: 'P14' }],
+    });
     expect(ok.body.records.map((r: { item_code: string }) => r.item_code)).toEqual(['P-LOAN']);
 
     // another principal cannot use it, even knowing its id
-    const thief = await query(who.agency2.auth, { subject_type: 'person', subject_id: PER, basis: { kind: 'authorization', authorization_id: a.id }, purpose: '资信评估' });
+    const thief = await query(who.agency2.auth, {
+      subject_type: 'person',
+      subject_id: PER,
+      basis: { kind: 'authorization', authorization_id: a.id },
+      purpose: '资信评估',
+    });
     expect(thief.status).toBe(403);
     expect(thief.body.error).toMatchObject({ code: 'QUERY_REFUSED', refusal: 'NOT_GRANTEE' });
 
@@ -127,12 +162,24 @@ describe('authorizations (E14.2, P12.2, P14)', () => {
     expect((await request(p.app).get(`/authorizations/${a.id}`).set('Authorization', who.agency.auth)).status).toBe(200);
     expect((await request(p.app).get(`/authorizations/${a.id}`).set('Authorization', who.agency2.auth)).status).toBe(404);
     // only the subject revokes
-    expect((await request(p.app).post(`/authorizations/${a.id}/revoke`).set('Authorization', who.per2.auth).send({ reason: '不是我的' })).status).toBe(404);
-    const rev = await request(p.app).post(`/authorizations/${a.id}/revoke`).set('Authorization', who.per.auth).send({ reason: '业务已结束' });
+    expect(
+      (await request(p.app).post(`/authorizations/${a.id}/revoke`).set('Authorization', who.per2.auth).send({ reason: '不是我的' })).status,
+    ).toBe(404);
+    const rev = await request(p.app)
+      .post(`/authorizations/${a.id}/revoke`)
+      .set('Authorization', who.per.auth)
+      .send({ reason: '业务已结束' });
     expect(rev.status).toBe(200);
-    expect((await request(p.app).post(`/authorizations/${a.id}/revoke`).set('Authorization', who.per.auth).send({ reason: '再次撤销' })).status).toBe(409);
+    expect(
+      (await request(p.app).post(`/authorizations/${a.id}/revoke`).set('Authorization', who.per.auth).send({ reason: '再次撤销' })).status,
+    ).toBe(409);
 
-    const after = await query(who.agency.auth, { subject_type: 'person', subject_id: PER, basis: { kind: 'authorization', authorization_id: a.id }, purpose: '资信评估' });
+    const after = await query(who.agency.auth, {
+      subject_type: 'person',
+      subject_id: PER,
+      basis: { kind: 'authorization', authorization_id: a.id },
+      purpose: '资信评估',
+    });
     expect(after.status).toBe(403);
     expect(after.body.error).toMatchObject({ refusal: 'AUTHORIZATION_REVOKED' });
     expect(after.body.error.details[0]).toMatchObject({ field: 'basis', article: 'P12(2)' });
@@ -146,7 +193,14 @@ describe('authorizations (E14.2, P12.2, P14)', () => {
   });
 
   test('an expired authorization is refused; its last day still counts', async () => {
-    const res = await grant(who.per.auth, { grantee_principal_id: who.ent.id, categories: ['public_credit'], valid_from: TODAY, valid_until: TODAY, purpose: '招聘背景核查', document_id: docId });
+    const res = await grant(who.per.auth, {
+      grantee_principal_id: who.ent.id,
+      categories: ['public_credit'],
+      valid_from: TODAY,
+      valid_until: TODAY,
+      purpose: '招聘背景核查',
+      document_id: docId,
+    });
     expect(res.status).toBe(201);
     const id = res.body.authorization.id;
     const body = { subject_type: 'person', subject_id: PER, basis: { kind: 'authorization', authorization_id: id }, purpose: '招聘' };
@@ -154,7 +208,10 @@ describe('authorizations (E14.2, P12.2, P14)', () => {
     expect(last.status).toBe(200);
     expect(last.body.records.map((r: { item_code: string }) => r.item_code)).toEqual(['P-DISHONEST']);
     // a day later (the stored validity moved back one day, as time passing would)
-    await p.db('authorizations').where('id', id).update({ valid_from: addCalendarDays(TODAY, -1), valid_until: addCalendarDays(TODAY, -1) });
+    await p
+      .db('authorizations')
+      .where('id', id)
+      .update({ valid_from: addCalendarDays(TODAY, -1), valid_until: addCalendarDays(TODAY, -1) });
     const expired = await query(who.ent.auth, body);
     expect(expired.status).toBe(403);
     expect(expired.body.error.refusal).toBe('AUTHORIZATION_EXPIRED');
@@ -163,11 +220,26 @@ describe('authorizations (E14.2, P12.2, P14)', () => {
 
   test('an enterprise authorizes an organization: any principal of that organization may query the authorized restricted categories', async () => {
     const entDoc = (await upload(who.ent.auth, 'authorization')).body.document.id;
-    const res = await grant(who.ent.auth, { grantee_organization: '广西信用评级有限公司', categories: ['tax'], valid_from: TODAY, valid_until: addCalendarDays(TODAY, 365), purpose: '年度评级', document_id: entDoc });
+    const res = await grant(who.ent.auth, {
+      grantee_organization: '广西信用评级有限公司',
+      categories: ['tax'],
+      valid_from: TODAY,
+      valid_until: addCalendarDays(TODAY, 365),
+      purpose: '年度评级',
+      document_id: entDoc,
+    });
     expect(res.status).toBe(201);
-    const ok = await query(who.agency.auth, { subject_type: 'enterprise', subject_id: ENT, basis: { kind: 'authorization', authorization_id: res.body.authorization.id }, purpose: '年度评级' });
+    const ok = await query(who.agency.auth, {
+      subject_type: 'enterprise',
+      subject_id: ENT,
+      basis: { kind: 'authorization', authorization_id: res.body.authorization.id },
+      purpose: '年度评级',
+    });
     expect(ok.status).toBe(200);
-    expect(ok.body.query).toMatchObject({ categories: ['tax'], withheld: [{ category: 'financial' }, { category: 'credit' }, { category: 'other_restricted' }] });
+    expect(ok.body.query).toMatchObject({
+      categories: ['tax'],
+      withheld: [{ category: 'financial' }, { category: 'credit' }, { category: 'other_restricted' }],
+    });
     expect(ok.body.records.map((r: { item_code: string }) => r.item_code)).toEqual(['E-TAX']);
     const list = await request(p.app).get('/authorizations').set('Authorization', who.ent.auth);
     expect(list.body.authorizations.map((a: { id: string }) => a.id)).toContain(res.body.authorization.id);
@@ -177,7 +249,14 @@ describe('authorizations (E14.2, P12.2, P14)', () => {
 
   test('bad grants are 400 with the field and the article; nothing is stored', async () => {
     const [{ n: before }] = await p.db('authorizations').count({ n: '*' });
-    const base = { grantee_principal_id: who.agency.id, categories: ['basic'], valid_from: TODAY, valid_until: addCalendarDays(TODAY, 10), purpose: '测试用途', document_id: docId };
+    const base = {
+      grantee_principal_id: who.agency.id,
+      categories: ['basic'],
+      valid_from: TODAY,
+      valid_until: addCalendarDays(TODAY, 10),
+      purpose: '测试用途',
+      document_id: docId,
+    };
     const cases: [object, string, string?][] = [
       [{ ...base, categories: ['warning'] }, 'categories.0'],
       [{ ...base, valid_until: addCalendarDays(TODAY, -5), valid_from: addCalendarDays(TODAY, -9) }, 'valid_until'],
@@ -207,7 +286,12 @@ describe('queries: answers, refusals, bad input', () => {
   test('the person reads everything of their own, free; the enterprise its own restricted information, chargeable (E16)', async () => {
     const mine = await query(who.per.auth, { subject_type: 'person', subject_id: PER, basis: { kind: 'self' } });
     expect(mine.status).toBe(200);
-    expect(mine.body.query).toMatchObject({ basis: 'self', fee: 'free', categories: ['basic', 'public_credit', 'commercial_credit'], withheld: [] });
+    expect(mine.body.query).toMatchObject({
+      basis: 'self',
+      fee: 'free',
+      categories: ['basic', 'public_credit', 'commercial_credit'],
+      withheld: [],
+    });
     expect(mine.body.records.map((r: { item_code: string }) => r.item_code).sort()).toEqual(['P-BASIC', 'P-DISHONEST', 'P-LOAN']);
     expect(mine.headers['cache-control']).toBe('no-store');
     const ent = await query(who.ent.auth, { subject_type: 'enterprise', subject_id: ENT, basis: { kind: 'self' } });
@@ -220,7 +304,18 @@ describe('queries: answers, refusals, bad input', () => {
     const key = await seedRecord(p.db, 'P-TRAFFIC', 'person', PER2, { matter: '超速', result: '罚款' });
     await p.db('records').where('record_key', key).update({ is_current: false });
     const provider = await p.db('providers').where('code', 'QZ-GSJ').first('id');
-    await p.db('records').insert({ record_key: key, version: 2, status: 'retracted', provider_id: provider.id, item_code: 'P-TRAFFIC', subject_type: 'person', subject_id: PER2, payload: '{}', event_date: '2026-03-01', created_by: '00000000-0000-0000-0000-000000000000' });
+    await p.db('records').insert({
+      record_key: key,
+      version: 2,
+      status: 'retracted',
+      provider_id: provider.id,
+      item_code: 'P-TRAFFIC',
+      subject_type: 'person',
+      subject_id: PER2,
+      payload: '{}',
+      event_date: '2026-03-01',
+      created_by: '00000000-0000-0000-0000-000000000000',
+    });
     const res = await query(who.per2.auth, { subject_type: 'person', subject_id: PER2, basis: { kind: 'self' } });
     expect(res.status).toBe(200);
     expect(res.body.records).toEqual([]);
@@ -228,17 +323,33 @@ describe('queries: answers, refusals, bad input', () => {
 
   test('a body with a proof of duty gets only public credit information of a person (P12.3), free', async () => {
     const proof = (await upload(who.gov.auth, 'duty_proof', PDF, 'application/pdf', '协查函.pdf')).body.document.id;
-    const res = await query(who.gov.auth, { subject_type: 'person', subject_id: PER, basis: { kind: 'duty', document_id: proof }, purpose: '行政许可审查' });
+    const res = await query(who.gov.auth, {
+      subject_type: 'person',
+      subject_id: PER,
+      basis: { kind: 'duty', document_id: proof },
+      purpose: '行政许可审查',
+    });
     expect(res.status).toBe(200);
     expect(res.body.query).toMatchObject({ fee: 'free', categories: ['public_credit'] });
     expect(res.body.query.withheld.map((w: { category: string }) => w.category)).toEqual(['basic', 'commercial_credit']);
     expect(res.body.records.map((r: { item_code: string }) => r.item_code)).toEqual(['P-DISHONEST']);
-    const only = await query(who.gov.auth, { subject_type: 'person', subject_id: PER, categories: ['commercial_credit'], basis: { kind: 'duty', document_id: proof }, purpose: '行政许可审查' });
+    const only = await query(who.gov.auth, {
+      subject_type: 'person',
+      subject_id: PER,
+      categories: ['commercial_credit'],
+      basis: { kind: 'duty', document_id: proof },
+      purpose: '行政许可审查',
+    });
     expect(only.status).toBe(403);
     expect(only.body.error).toMatchObject({ refusal: 'BEYOND_SCOPE' });
     expect(only.body.error.details[0].article).toMatch(/P12\(3\)/);
     // another body's proof is not a proof
-    const stolen = await query(who.court.auth, { subject_type: 'person', subject_id: PER, basis: { kind: 'duty', document_id: proof }, purpose: '执行' });
+    const stolen = await query(who.court.auth, {
+      subject_type: 'person',
+      subject_id: PER,
+      basis: { kind: 'duty', document_id: proof },
+      purpose: '执行',
+    });
     expect(stolen.status).toBe(403);
     expect(stolen.body.error.refusal).toBe('DUTY_PROOF_INVALID');
     const log = await p.db('query_log').where({ principal_id: who.gov.id }).orderBy('id').first();
@@ -270,7 +381,14 @@ describe('the query log (P20, E22): who queried me; kept, never changed', () => 
   test('a person sees who queried them and on what basis; another person does not see it', async () => {
     const res = await request(p.app).get('/queries/about-me').set('Authorization', who.per.auth);
     expect(res.status).toBe(200);
-    const entries = res.body.queries as { principal_name: string; organization: string | null; basis: string; outcome: string; subject_id: string; retain_until: string }[];
+    const entries = res.body.queries as {
+      principal_name: string;
+      organization: string | null;
+      basis: string;
+      outcome: string;
+      subject_id: string;
+      retain_until: string;
+    }[];
     expect(entries.every((e) => e.subject_id === PER)).toBe(true);
     const byGov = entries.find((e) => e.principal_name === 'gov账号' && e.outcome === 'answered');
     expect(byGov).toMatchObject({ organization: '钦州市市场监督管理局', basis: 'duty' });
@@ -284,7 +402,9 @@ describe('the query log (P20, E22): who queried me; kept, never changed', () => 
   test('an enterprise sees who queried its restricted information', async () => {
     const res = await request(p.app).get('/queries/about-me').set('Authorization', who.ent.auth);
     expect(res.status).toBe(200);
-    expect(res.body.queries.map((q: { principal_name: string }) => q.principal_name)).toEqual(expect.arrayContaining(['agency账号', 'ent账号']));
+    expect(res.body.queries.map((q: { principal_name: string }) => q.principal_name)).toEqual(
+      expect.arrayContaining(['agency账号', 'ent账号']),
+    );
     expect(res.body.queries.every((q: { subject_id: string }) => q.subject_id === ENT)).toBe(true);
   });
 
@@ -301,7 +421,9 @@ describe('the query log (P20, E22): who queried me; kept, never changed', () => 
     const log = await request(p.app).get(`/admin/query-log?subject_id=${PER}&outcome=refused`).set('Authorization', who.staff.auth);
     expect(log.status).toBe(200);
     expect(log.body.queries.length).toBeGreaterThan(0);
-    expect(log.body.queries.every((q: { outcome: string; subject_id: string }) => q.outcome === 'refused' && q.subject_id === PER)).toBe(true);
+    expect(log.body.queries.every((q: { outcome: string; subject_id: string }) => q.outcome === 'refused' && q.subject_id === PER)).toBe(
+      true,
+    );
     expect((await request(p.app).get('/admin/query-log').set('Authorization', who.ent.auth)).status).toBe(403);
   });
 
@@ -326,7 +448,8 @@ describe('the query log (P20, E22): who queried me; kept, never changed', () => 
 
 describe('rating-agency requests (E14.3): approved by staff before a deadline, or lapsed', () => {
   const file = (auth: string, body: object) => request(p.app).post('/rating-requests').set('Authorization', auth).send(body);
-  const decide = (id: string, body: object, auth = who.staff.auth) => request(p.app).post(`/rating-requests/${id}/decision`).set('Authorization', auth).send(body);
+  const decide = (id: string, body: object, auth = who.staff.auth) =>
+    request(p.app).post(`/rating-requests/${id}/decision`).set('Authorization', auth).send(body);
   const ready = (id: string) => waitFor(async () => (await p.db('rating_requests').where('id', id).first()).decision_deadline);
 
   test('approved: the agency may query the approved categories, chargeable; a second decision is refused', async () => {
@@ -334,13 +457,20 @@ describe('rating-agency requests (E14.3): approved by staff before a deadline, o
     expect(res.status).toBe(202);
     expect(res.headers.location).toBe(`/rating-requests/${res.body.rating_request.id}`);
     const id = res.body.rating_request.id;
-    const before = await query(who.agency.auth, { subject_type: 'enterprise', subject_id: ENT, basis: { kind: 'rating_approval', request_id: id }, purpose: '评级' });
+    const before = await query(who.agency.auth, {
+      subject_type: 'enterprise',
+      subject_id: ENT,
+      basis: { kind: 'rating_approval', request_id: id },
+      purpose: '评级',
+    });
     expect(before.status).toBe(403);
     expect(before.body.error.refusal).toBe('REQUEST_REQUESTED');
     const deadline = await ready(id);
     expect(deadline > TODAY).toBe(true);
     // The deadline and the staff's notice may be written by separate steps of the workflow: wait for the notice.
-    const staffNote = await waitFor(() => p.db('notifications').where({ recipient_role: 'staff', kind: 'rating_request.pending', entity_id: id }).first());
+    const staffNote = await waitFor(() =>
+      p.db('notifications').where({ recipient_role: 'staff', kind: 'rating_request.pending', entity_id: id }).first(),
+    );
     expect(staffNote.body).toContain(deadline);
 
     expect((await decide(id, { approve: true, reason: '资质齐全' }, who.admin.auth)).status).toBe(403);
@@ -352,17 +482,37 @@ describe('rating-agency requests (E14.3): approved by staff before a deadline, o
     const again = await decide(id, { approve: false, reason: '改变主意' });
     expect(again.status).toBe(409);
 
-    const q = await query(who.agency.auth, { subject_type: 'enterprise', subject_id: ENT, basis: { kind: 'rating_approval', request_id: id }, purpose: '评级' });
+    const q = await query(who.agency.auth, {
+      subject_type: 'enterprise',
+      subject_id: ENT,
+      basis: { kind: 'rating_approval', request_id: id },
+      purpose: '评级',
+    });
     expect(q.status).toBe(200);
     expect(q.body.query).toMatchObject({ fee: 'chargeable', categories: ['credit'] });
     expect(q.body.records.map((r: { item_code: string }) => r.item_code)).toEqual(['E-CREDIT']);
     // another agency cannot use this approval; the agency sees its requests, not others'
-    expect((await query(who.agency2.auth, { subject_type: 'enterprise', subject_id: ENT, basis: { kind: 'rating_approval', request_id: id }, purpose: '评级' })).status).toBe(403);
+    expect(
+      (
+        await query(who.agency2.auth, {
+          subject_type: 'enterprise',
+          subject_id: ENT,
+          basis: { kind: 'rating_approval', request_id: id },
+          purpose: '评级',
+        })
+      ).status,
+    ).toBe(403);
     expect((await request(p.app).get(`/rating-requests/${id}`).set('Authorization', who.agency2.auth)).status).toBe(404);
     const note = await p.db('notifications').where({ recipient_principal_id: who.agency.id, kind: 'rating_request.approved' }).first();
     expect(note).toBeTruthy();
     const handle = p.env.client.workflow.getHandle(`rating-request-${id}`);
-    expect((await waitFor(async () => (await handle.query(ratingRequestStateQuery)).stage === 'approved' && handle.query(ratingRequestStateQuery))).result).toMatchObject({ status: 'approved' });
+    expect(
+      (
+        await waitFor(
+          async () => (await handle.query(ratingRequestStateQuery)).stage === 'approved' && handle.query(ratingRequestStateQuery),
+        )
+      ).result,
+    ).toMatchObject({ status: 'approved' });
   });
 
   test('rejected: queries on it are refused', async () => {
@@ -371,7 +521,12 @@ describe('rating-agency requests (E14.3): approved by staff before a deadline, o
     const res = await decide(id, { approve: false, reason: '用途不明确' });
     expect(res.status).toBe(200);
     expect(res.body.rating_request.status).toBe('rejected');
-    const q = await query(who.agency.auth, { subject_type: 'enterprise', subject_id: ENT, basis: { kind: 'rating_approval', request_id: id }, purpose: '评级' });
+    const q = await query(who.agency.auth, {
+      subject_type: 'enterprise',
+      subject_id: ENT,
+      basis: { kind: 'rating_approval', request_id: id },
+      purpose: '评级',
+    });
     expect(q.body.error.refusal).toBe('REQUEST_REJECTED');
   });
 
@@ -402,12 +557,24 @@ describe('judicial requests through the API (E14.4, P13)', () => {
     expect(row.alert_date < row.answer_due).toBe(true);
 
     expect((await request(p.app).get(`/judicial-requests/${id}`).set('Authorization', who.court2.auth)).status).toBe(404);
-    expect((await request(p.app).post(`/judicial-requests/${id}/answer`).set('Authorization', who.court.auth).send({ decision: 'answer' })).status).toBe(403);
-    expect((await request(p.app).post(`/judicial-requests/${id}/answer`).set('Authorization', who.staff.auth).send({ decision: 'reject' })).status).toBe(400);
-    const ans = await request(p.app).post(`/judicial-requests/${id}/answer`).set('Authorization', who.staff.auth).send({ decision: 'answer' });
+    expect(
+      (await request(p.app).post(`/judicial-requests/${id}/answer`).set('Authorization', who.court.auth).send({ decision: 'answer' }))
+        .status,
+    ).toBe(403);
+    expect(
+      (await request(p.app).post(`/judicial-requests/${id}/answer`).set('Authorization', who.staff.auth).send({ decision: 'reject' }))
+        .status,
+    ).toBe(400);
+    const ans = await request(p.app)
+      .post(`/judicial-requests/${id}/answer`)
+      .set('Authorization', who.staff.auth)
+      .send({ decision: 'answer' });
     expect(ans.status).toBe(200);
     expect(ans.body.judicial_request).toMatchObject({ status: 'answered', met: true });
-    const again = await request(p.app).post(`/judicial-requests/${id}/answer`).set('Authorization', who.staff.auth).send({ decision: 'answer' });
+    const again = await request(p.app)
+      .post(`/judicial-requests/${id}/answer`)
+      .set('Authorization', who.staff.auth)
+      .send({ decision: 'answer' });
     expect(again.status).toBe(409);
 
     const view = await request(p.app).get(`/judicial-requests/${id}`).set('Authorization', who.court.auth);
@@ -415,18 +582,41 @@ describe('judicial requests through the API (E14.4, P13)', () => {
     // a person's information reaches a judicial body only as public credit information (P12.3)
     expect(view.body.answer.records.map((r: { item_code: string }) => r.item_code)).toEqual(['P-DISHONEST']);
     const log = await p.db('query_log').where('id', ans.body.judicial_request.query_log_id).first();
-    expect(log).toMatchObject({ principal_id: who.court.id, channel: 'judicial_request', handled_by: who.staff.id, basis: 'judicial_request', fee: 'free', outcome: 'answered', document_id: proof });
-    expect(await p.db('notifications').where({ recipient_principal_id: who.court.id, kind: 'judicial_request.answered', entity_id: id }).count({ n: '*' })).toEqual([{ n: 1 }]);
+    expect(log).toMatchObject({
+      principal_id: who.court.id,
+      channel: 'judicial_request',
+      handled_by: who.staff.id,
+      basis: 'judicial_request',
+      fee: 'free',
+      outcome: 'answered',
+      document_id: proof,
+    });
+    expect(
+      await p
+        .db('notifications')
+        .where({ recipient_principal_id: who.court.id, kind: 'judicial_request.answered', entity_id: id })
+        .count({ n: '*' }),
+    ).toEqual([{ n: 1 }]);
     const state = await p.env.client.workflow.getHandle(`judicial-request-${id}`).query(judicialRequestStateQuery);
     expect(state).toMatchObject({ stage: 'answered', overdue: false, result: { status: 'answered', met: true } });
   });
 
-  test('a request needs the body\'s own proof of duty; only judicial bodies file', async () => {
+  test("a request needs the body's own proof of duty; only judicial bodies file", async () => {
     const foreign = (await upload(who.gov.auth, 'duty_proof')).body.document.id;
-    const res = await request(p.app).post('/judicial-requests').set('Authorization', who.court.auth).send({ subject_type: 'enterprise', subject_id: ENT, case_no: '(2026)桂07民1号', purpose: '审理', document_id: foreign });
+    const res = await request(p.app)
+      .post('/judicial-requests')
+      .set('Authorization', who.court.auth)
+      .send({ subject_type: 'enterprise', subject_id: ENT, case_no: '(2026)桂07民1号', purpose: '审理', document_id: foreign });
     expect(res.status).toBe(400);
     expect(res.body.error.details[0]).toMatchObject({ field: 'document_id', article: 'E14(4)' });
-    expect((await request(p.app).post('/judicial-requests').set('Authorization', who.gov.auth).send({ subject_type: 'enterprise', subject_id: ENT, case_no: 'x1', purpose: '审理', document_id: foreign })).status).toBe(403);
+    expect(
+      (
+        await request(p.app)
+          .post('/judicial-requests')
+          .set('Authorization', who.gov.auth)
+          .send({ subject_type: 'enterprise', subject_id: ENT, case_no: 'x1', purpose: '审理', document_id: foreign })
+      ).status,
+    ).toBe(403);
   });
 });
 
@@ -443,11 +633,19 @@ describe('fees (E16): a report of chargeable queries per period', () => {
     expect(res.body.totals.free).toBeGreaterThan(0);
     expect(res.body.totals.refused).toBeGreaterThan(0);
     const agency = rows.find((r) => r.principal_name === 'agency账号')!;
-    expect(agency.queries).toBe(Number((await p.db('query_log').where({ principal_id: who.agency.id, fee: 'chargeable', outcome: 'answered' }).count({ n: '*' }))[0].n));
+    expect(agency.queries).toBe(
+      Number(
+        (await p.db('query_log').where({ principal_id: who.agency.id, fee: 'chargeable', outcome: 'answered' }).count({ n: '*' }))[0].n,
+      ),
+    );
     const empty = await request(p.app).get('/admin/query-fees?from=2020-01-01&to=2020-12-31').set('Authorization', who.admin.auth);
     expect(empty.body).toMatchObject({ rows: [], totals: { chargeable: 0 } });
-    expect((await request(p.app).get(`/admin/query-fees?from=${TODAY}&to=2020-01-01`).set('Authorization', who.admin.auth)).status).toBe(400);
-    expect((await request(p.app).get(`/admin/query-fees?from=${TODAY}&to=${TODAY}`).set('Authorization', who.agency.auth)).status).toBe(403);
+    expect((await request(p.app).get(`/admin/query-fees?from=${TODAY}&to=2020-01-01`).set('Authorization', who.admin.auth)).status).toBe(
+      400,
+    );
+    expect((await request(p.app).get(`/admin/query-fees?from=${TODAY}&to=${TODAY}`).set('Authorization', who.agency.auth)).status).toBe(
+      403,
+    );
   });
 });
 
@@ -482,7 +680,9 @@ describe('access monitoring (P11, E19) and API keys', () => {
     expect(calm.unusual).toBe(false);
     const alerts = await p.db('notifications').where({ recipient_role: 'admin', kind: 'query.volume_unusual', entity_id: snoop.id });
     expect(alerts).toHaveLength(1);
-    expect((await request(p.app).get(`/admin/access-monitoring?from=${TODAY}&to=${TODAY}`).set('Authorization', who.staff.auth)).status).toBe(403);
+    expect(
+      (await request(p.app).get(`/admin/access-monitoring?from=${TODAY}&to=${TODAY}`).set('Authorization', who.staff.auth)).status,
+    ).toBe(403);
     delete process.env.QUERY_VOLUME_DAILY_LIMIT;
   });
 });
@@ -490,16 +690,21 @@ describe('access monitoring (P11, E19) and API keys', () => {
 // Last: awaiting a workflow's result lets the time-skipping server jump its clock ahead for every workflow.
 describe('rating-agency requests that nobody decides', () => {
   const file = (auth: string, body: object) => request(p.app).post('/rating-requests').set('Authorization', auth).send(body);
-  const decide = (id: string, body: object, auth = who.staff.auth) => request(p.app).post(`/rating-requests/${id}/decision`).set('Authorization', auth).send(body);
+  const decide = (id: string, body: object, auth = who.staff.auth) =>
+    request(p.app).post(`/rating-requests/${id}/decision`).set('Authorization', auth).send(body);
   test('undecided at its deadline, the request lapses (time skipped)', async () => {
     const id = (await file(who.agency.auth, { subject_uscc: ENT2, categories: ['tax'], purpose: '评级' })).body.rating_request.id;
     const result = await p.env.client.workflow.getHandle(`rating-request-${id}`).result();
     expect(result.stage).toBe('lapsed');
     const row = await p.db('rating_requests').where('id', id).first();
     expect(row.status).toBe('lapsed');
-    expect(await p.db('notifications').where({ recipient_principal_id: who.agency.id, kind: 'rating_request.lapsed', entity_id: id }).count({ n: '*' })).toEqual([{ n: 1 }]);
+    expect(
+      await p
+        .db('notifications')
+        .where({ recipient_principal_id: who.agency.id, kind: 'rating_request.lapsed', entity_id: id })
+        .count({ n: '*' }),
+    ).toEqual([{ n: 1 }]);
     const late = await decide(id, { approve: true, reason: '迟到的批准' });
     expect(late.status).toBe(409);
   });
-
 });

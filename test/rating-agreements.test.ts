@@ -21,15 +21,26 @@ let p: TestPlatform;
 const who: Record<string, { id: string; auth: string }> = {};
 
 const upload = (auth: string, kind = 'rating_agreement') =>
-  request(p.app).post(`/documents?kind=${kind}&file_name=${encodeURIComponent('评级查询协议.pdf')}`).set('Authorization', auth).set('Content-Type', 'application/pdf').send(PDF);
+  request(p.app)
+    .post(`/documents?kind=${kind}&file_name=${encodeURIComponent('评级查询协议.pdf')}`)
+    .set('Authorization', auth)
+    .set('Content-Type', 'application/pdf')
+    .send(PDF);
 const create = (auth: string, body: object) => request(p.app).post('/rating-agreements').set('Authorization', auth).send(body);
 const get = (auth: string, path: string) => request(p.app).get(path).set('Authorization', auth);
-const terminate = (auth: string, id: string, body: object = { reason: '协议双方协商解除' }) => request(p.app).post(`/rating-agreements/${id}/termination`).set('Authorization', auth).send(body);
+const terminate = (auth: string, id: string, body: object = { reason: '协议双方协商解除' }) =>
+  request(p.app).post(`/rating-agreements/${id}/termination`).set('Authorization', auth).send(body);
 const query = (auth: string, agreementId: string, over: object = {}) =>
   request(p.app)
     .post('/queries')
     .set('Authorization', auth)
-    .send({ subject_type: 'enterprise', subject_id: ENT, basis: { kind: 'rating_agreement', agreement_id: agreementId }, purpose: '年度信用评级', ...over });
+    .send({
+      subject_type: 'enterprise',
+      subject_id: ENT,
+      basis: { kind: 'rating_agreement', agreement_id: agreementId },
+      purpose: '年度信用评级',
+      ...over,
+    });
 
 let seq = 0;
 /** A valid agreement body for the first agency; each gets its own number. */
@@ -50,7 +61,11 @@ async function newAgreement(over: object = {}): Promise<{ id: string; status: st
 }
 
 const auditCount = async (action: string, entityId?: string) => {
-  const [{ n }] = await p.db('audit_log').where('action', action).modify((b) => (entityId ? b.where('entity_id', entityId) : b)).count({ n: '*' });
+  const [{ n }] = await p
+    .db('audit_log')
+    .where('action', action)
+    .modify((b) => (entityId ? b.where('entity_id', entityId) : b))
+    .count({ n: '*' });
   return Number(n);
 };
 
@@ -86,7 +101,12 @@ describe('staff record an agreement; the agency queries under it (E14(3), E16, P
 
     const res = await create(
       who.staff.auth,
-      agreementBody({ agreement_no: '钦信协〔2026〕A1号', enterprises: [ENT, ENT, ENT2], categories: ['tax', 'credit', 'tax'], document_id: docId }),
+      agreementBody({
+        agreement_no: '钦信协〔2026〕A1号',
+        enterprises: [ENT, ENT, ENT2],
+        categories: ['tax', 'credit', 'tax'],
+        document_id: docId,
+      }),
     );
     expect(res.status).toBe(201);
     agreement = res.body.rating_agreement;
@@ -111,10 +131,16 @@ describe('staff record an agreement; the agency queries under it (E14(3), E16, P
     expect(audit.detail).toMatchObject({ agreement_no: '钦信协〔2026〕A1号', article: 'E14(3)' });
   });
 
-  test('the agency reads its enterprise\'s restricted information under it: answered, logged with the agreement, chargeable', async () => {
+  test("the agency reads its enterprise's restricted information under it: answered, logged with the agreement, chargeable", async () => {
     const res = await query(who.agency.auth, agreement.id, { categories: ['tax', 'credit'] });
     expect(res.status).toBe(200);
-    expect(res.body.query).toMatchObject({ basis: 'rating_agreement', fee: 'chargeable', categories: ['tax', 'credit'], withheld: [], article: 'E14(3)' });
+    expect(res.body.query).toMatchObject({
+      basis: 'rating_agreement',
+      fee: 'chargeable',
+      categories: ['tax', 'credit'],
+      withheld: [],
+      article: 'E14(3)',
+    });
     expect(res.body.records.map((r: { item_code: string }) => r.item_code).sort()).toEqual(['E-CREDIT', 'E-TAX']);
 
     const log = await p.db('query_log').where('id', res.body.query.id).first();
@@ -138,7 +164,17 @@ describe('staff record an agreement; the agency queries under it (E14(3), E16, P
     // the enterprise sees who queried its restricted information, and on which agreement
     const aboutMe = await get(who.ent.auth, '/queries/about-me');
     expect(aboutMe.status).toBe(200);
-    expect(aboutMe.body.queries).toEqual(expect.arrayContaining([expect.objectContaining({ id: res.body.query.id, principal_name: 'agency账号', basis: 'rating_agreement', basis_ref: agreement.id, fee: 'chargeable' })]));
+    expect(aboutMe.body.queries).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          id: res.body.query.id,
+          principal_name: 'agency账号',
+          basis: 'rating_agreement',
+          basis_ref: agreement.id,
+          fee: 'chargeable',
+        }),
+      ]),
+    );
     // and the fee report counts it (E16)
     const fees = await get(who.admin.auth, `/admin/query-fees?from=${TODAY}&to=${TODAY}`);
     expect(fees.body.rows).toEqual(expect.arrayContaining([expect.objectContaining({ principal_id: who.agency.id, queries: 1 })]));
@@ -157,10 +193,12 @@ describe('staff record an agreement; the agency queries under it (E14(3), E16, P
     const beyond = await query(who.agency.auth, agreement.id, { categories: ['financial'] });
     expect(beyond.status).toBe(403);
     expect(beyond.body.error).toMatchObject({ code: 'QUERY_REFUSED', refusal: 'BEYOND_SCOPE' });
-    expect(beyond.body.error.details).toEqual(expect.arrayContaining([expect.objectContaining({ field: 'categories.financial', article: 'E14(3), E22' })]));
+    expect(beyond.body.error.details).toEqual(
+      expect.arrayContaining([expect.objectContaining({ field: 'categories.financial', article: 'E14(3), E22' })]),
+    );
   });
 
-  test('an enterprise outside the agreement\'s list, and any person, are refused; refusals are logged, free', async () => {
+  test("an enterprise outside the agreement's list, and any person, are refused; refusals are logged, free", async () => {
     const other = await query(who.agency.auth, agreement.id, { subject_id: ENT3 });
     expect(other.status).toBe(403);
     expect(other.body.error).toMatchObject({ refusal: 'ENTERPRISE_NOT_COVERED' });
@@ -170,11 +208,19 @@ describe('staff record an agreement; the agency queries under it (E14(3), E16, P
     expect(listed.status).toBe(200);
     expect(listed.body.records.map((r: { item_code: string }) => r.item_code)).toEqual(['E-TAX']);
 
-    const person = await query(who.agency.auth, agreement.id, { subject_type: 'person', subject_id: PER, categories: ['commercial_credit'] });
+    const person = await query(who.agency.auth, agreement.id, {
+      subject_type: 'person',
+      subject_id: PER,
+      categories: ['commercial_credit'],
+    });
     expect(person.status).toBe(403);
     expect(person.body.error).toMatchObject({ refusal: 'PERSON_NEEDS_AUTHORIZATION' });
 
-    const log = await p.db('query_log').where({ principal_id: who.agency.id, outcome: 'refused', basis: 'rating_agreement' }).orderBy('id').select('subject_id', 'refusal_code', 'fee', 'basis_ref');
+    const log = await p
+      .db('query_log')
+      .where({ principal_id: who.agency.id, outcome: 'refused', basis: 'rating_agreement' })
+      .orderBy('id')
+      .select('subject_id', 'refusal_code', 'fee', 'basis_ref');
     expect(log).toEqual(
       expect.arrayContaining([
         { subject_id: ENT3, refusal_code: 'ENTERPRISE_NOT_COVERED', fee: 'free', basis_ref: agreement.id },
@@ -228,7 +274,12 @@ describe('staff record an agreement; the agency queries under it (E14(3), E16, P
     expect((await terminate(who.agency.auth, agreement.id)).status).toBe(403);
     const res = await terminate(who.staff.auth, agreement.id, { reason: '评级机构资质被撤销' });
     expect(res.status).toBe(200);
-    expect(res.body.rating_agreement).toMatchObject({ id: agreement.id, status: 'terminated', terminated_by: who.staff.id, termination_reason: '评级机构资质被撤销' });
+    expect(res.body.rating_agreement).toMatchObject({
+      id: agreement.id,
+      status: 'terminated',
+      terminated_by: who.staff.id,
+      termination_reason: '评级机构资质被撤销',
+    });
     expect(res.body.rating_agreement.terminated_at).toMatch(/^\d{4}-\d\d-\d\dT/);
     expect(await auditCount('rating_agreement.terminate', agreement.id)).toBe(1);
 
@@ -260,7 +311,7 @@ describe('staff record an agreement; the agency queries under it (E14(3), E16, P
   });
 });
 
-describe('the agreement\'s period: Shanghai calendar days, both included', () => {
+describe("the agreement's period: Shanghai calendar days, both included", () => {
   test('before valid_from: refused, listed as upcoming', async () => {
     const a = await newAgreement({ valid_from: addCalendarDays(TODAY, 1), valid_until: addCalendarDays(TODAY, 30) });
     expect(a.status).toBe('upcoming');
@@ -276,7 +327,10 @@ describe('the agreement\'s period: Shanghai calendar days, both included', () =>
     const a = await newAgreement({ valid_from: TODAY, valid_until: TODAY });
     expect((await query(who.agency.auth, a.id)).status).toBe(200);
     // a day later (the stored period moved back one day, as time passing would)
-    await p.db('rating_agreements').where('id', a.id).update({ valid_from: addCalendarDays(TODAY, -1), valid_until: addCalendarDays(TODAY, -1) });
+    await p
+      .db('rating_agreements')
+      .where('id', a.id)
+      .update({ valid_from: addCalendarDays(TODAY, -1), valid_until: addCalendarDays(TODAY, -1) });
     const res = await query(who.agency.auth, a.id);
     expect(res.status).toBe(403);
     expect(res.body.error).toMatchObject({ refusal: 'AGREEMENT_EXPIRED' });
@@ -326,7 +380,7 @@ describe('roles and bad input: 4xx naming the field, nothing changed', () => {
       ['already ended', { valid_from: addCalendarDays(TODAY, -30), valid_until: addCalendarDays(TODAY, -1) }, 'valid_until', 'E14(3)'],
       ['not a date', { valid_from: '2026-02-30' }, 'valid_from'],
       ['no such document', { document_id: '00000000-0000-4000-8000-000000000000' }, 'document_id', 'E14(3)'],
-      ['another staff member\'s document', { document_id: foreignDoc }, 'document_id', 'E14(3)'],
+      ["another staff member's document", { document_id: foreignDoc }, 'document_id', 'E14(3)'],
       ['no purpose', { purpose: '' }, 'purpose'],
       ['no number', { agreement_no: ' ' }, 'agreement_no'],
     ];
@@ -359,7 +413,9 @@ describe('roles and bad input: 4xx naming the field, nothing changed', () => {
     expect(dup.body.error.message).toMatch(/已登记 \/ an agreement/);
     const [{ n: after }] = await p.db('rating_agreements').count({ n: '*' });
     expect(after).toBe(before);
-    expect(await p.db('rating_agreements').where('agreement_no', '钦信协〔2026〕DUP号').select('id', 'agency_principal_id')).toEqual([{ id: first.id, agency_principal_id: who.agency.id }]);
+    expect(await p.db('rating_agreements').where('agreement_no', '钦信协〔2026〕DUP号').select('id', 'agency_principal_id')).toEqual([
+      { id: first.id, agency_principal_id: who.agency.id },
+    ]);
   });
 
   test('bad ids and filters are 400 naming the field; an unknown agreement is a refused, logged query', async () => {

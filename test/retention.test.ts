@@ -4,7 +4,7 @@ import { freshDatabase, type TestDb } from './support/db';
 import { devServerEnv, timeSkippingEnv, uniqueTaskQueue, realWorker, stopAll } from './support/temporal';
 import { citizenId, uscc } from './support/fixtures';
 import { createActivities } from '../activities';
-import { purgeRetentionBatch } from '../db/queries';
+import { purgeRetentionBatch } from '../db/retention';
 import { verifyAuditChain } from '../db/audit';
 import { createPrincipal } from '../db/principals';
 import { addCalendarDays, isIsoDate, shanghaiDate } from '../domain/calendar';
@@ -20,7 +20,12 @@ import type { Db } from '../db/knex';
  */
 const SYSTEM = '00000000-0000-0000-0000-000000000000';
 
-async function personRecord(db: Db, subjectId: string, concluded: string | null, opts: { versions?: (string | null)[]; item?: string; subjectType?: 'person' | 'enterprise' } = {}): Promise<string> {
+async function personRecord(
+  db: Db,
+  subjectId: string,
+  concluded: string | null,
+  opts: { versions?: (string | null)[]; item?: string; subjectType?: 'person' | 'enterprise' } = {},
+): Promise<string> {
   const provider = await db('providers').where('code', 'QZ-COURT').first('id');
   const versions = opts.versions ?? [concluded];
   let key: string | undefined;
@@ -42,7 +47,8 @@ async function personRecord(db: Db, subjectId: string, concluded: string | null,
       .returning('record_key');
     key = row.record_key;
   }
-  if ((opts.subjectType ?? 'person') === 'person') await db('persons').insert({ citizen_id: subjectId, name: '张某' }).onConflict('citizen_id').ignore();
+  if ((opts.subjectType ?? 'person') === 'person')
+    await db('persons').insert({ citizen_id: subjectId, name: '张某' }).onConflict('citizen_id').ignore();
   return key!;
 }
 
@@ -72,10 +78,26 @@ describe('the retention boundary and what is kept (P19, P20)', () => {
     await createPrincipal(t.db, { name: '有账号的个人', role: 'person', personId: citizenId(7) }, null, 'test');
     const withAccount = await personRecord(t.db, citizenId(7), '2018-01-01');
     // a query that returned the record that will be removed: the log stays (P20)
-    const [log] = await t.db('query_log')
-      .insert({ principal_id: SYSTEM, principal_role: 'government', principal_name: '某局', channel: 'direct', subject_type: 'person', subject_id: citizenId(1), categories_requested: [], categories_answered: ['public_credit'], basis: 'duty', fee: 'free', outcome: 'answered', item_count: 1 })
+    const [log] = await t
+      .db('query_log')
+      .insert({
+        principal_id: SYSTEM,
+        principal_role: 'government',
+        principal_name: '某局',
+        channel: 'direct',
+        subject_type: 'person',
+        subject_id: citizenId(1),
+        categories_requested: [],
+        categories_answered: ['public_credit'],
+        basis: 'duty',
+        fee: 'free',
+        outcome: 'answered',
+        item_count: 1,
+      })
       .returning('id');
-    await t.db('query_log_items').insert({ query_log_id: log.id, record_key: keys.dayAfter, version: 1, item_code: 'P-DISHONEST', category: 'public_credit' });
+    await t
+      .db('query_log_items')
+      .insert({ query_log_id: log.id, record_key: keys.dayAfter, version: 1, item_code: 'P-DISHONEST', category: 'public_credit' });
 
     let total = { recordKeys: 0, rows: 0, persons: 0 };
     let batches = 0;
@@ -97,8 +119,18 @@ describe('the retention boundary and what is kept (P19, P20)', () => {
     expect(await remaining(t.db, keys.corrected)).toBe(2);
     expect(await remaining(t.db, keys.enterprise)).toBe(1);
     // persons left without records go with them; one with an account or other records stays
-    expect(await t.db('persons').whereIn('citizen_id', [citizenId(1), citizenId(5)]).count({ n: '*' })).toEqual([{ n: 0 }]);
-    expect(await t.db('persons').whereIn('citizen_id', [citizenId(3), citizenId(7)]).pluck('citizen_id')).toHaveLength(2);
+    expect(
+      await t
+        .db('persons')
+        .whereIn('citizen_id', [citizenId(1), citizenId(5)])
+        .count({ n: '*' }),
+    ).toEqual([{ n: 0 }]);
+    expect(
+      await t
+        .db('persons')
+        .whereIn('citizen_id', [citizenId(3), citizenId(7)])
+        .pluck('citizen_id'),
+    ).toHaveLength(2);
     expect(await t.db('query_log').where('id', log.id).first('subject_id')).toEqual({ subject_id: citizenId(1) });
     expect(await t.db('query_log_items').where('query_log_id', log.id).pluck('record_key')).toEqual([keys.dayAfter]);
 
@@ -143,7 +175,11 @@ describe('the retention sweep workflow', () => {
     for (let i = 0; i < 7; i++) expired.push(await personRecord(t.db, citizenId(100 + i), addCalendarDays(fiveYearsAgo, -1 - i)));
     const kept = await personRecord(t.db, citizenId(200), fiveYearsAgo);
 
-    const first = await env.client.workflow.execute(retentionSweepWorkflow, { taskQueue, workflowId: 'retention-test-1', args: [{ batchSize: 3 }] });
+    const first = await env.client.workflow.execute(retentionSweepWorkflow, {
+      taskQueue,
+      workflowId: 'retention-test-1',
+      args: [{ batchSize: 3 }],
+    });
     expect(first).toMatchObject({ asOf: today, recordKeys: 7, rows: 7, batches: 3 });
     for (const k of expired) expect(await remaining(t.db, k)).toBe(0);
     expect(await remaining(t.db, kept)).toBe(1);
@@ -160,7 +196,11 @@ describe('the retention sweep workflow', () => {
     expect(await acts.retentionRecordRun({ runId: first.runId, asOf: today, recordKeys: 7, rows: 7, persons: 7, batches: 3 })).toBe(false);
     expect(await t.db('audit_log').where({ action: 'retention.purge' }).count({ n: '*' })).toEqual([{ n: 2 }]);
     // a late run (a day missed) catches up with what is due on its own day
-    const late = await env.client.workflow.execute(retentionSweepWorkflow, { taskQueue, workflowId: 'retention-test-3', args: [{ asOf: addCalendarDays(lastKeptDay, 1) }] });
+    const late = await env.client.workflow.execute(retentionSweepWorkflow, {
+      taskQueue,
+      workflowId: 'retention-test-3',
+      args: [{ asOf: addCalendarDays(lastKeptDay, 1) }],
+    });
     expect(late).toMatchObject({ recordKeys: 1 });
     expect(await remaining(t.db, kept)).toBe(0);
     expect((await verifyAuditChain(t.db)).ok).toBe(true);

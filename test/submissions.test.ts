@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import { startTestPlatform, type TestPlatform } from './support/platform';
 import { principalWithKey } from './support/principals';
-import { startPendingSubmissionWorkflows } from '../api/temporal';
+import { startPendingSubmissionWorkflows } from '../processes/starts';
 import { citizenId, penaltyRow, registrationRow, uscc } from './support/fixtures';
 
 let p: TestPlatform;
@@ -66,13 +66,21 @@ describe('a valid batch', () => {
       ['E-PENALTY', uscc(1), 1, true],
     ]);
     expect(stored[1].payload.amount).toBe(5000);
-    expect(await p.db('enterprises').where('uscc', uscc(1)).first('name', 'status')).toEqual({ name: '钦州市测试企业1有限公司', status: '存续' });
+    expect(await p.db('enterprises').where('uscc', uscc(1)).first('name', 'status')).toEqual({
+      name: '钦州市测试企业1有限公司',
+      status: '存续',
+    });
     const audit = await p.db('audit_log').where({ action: 'submission.accept', entity_id: id });
     expect(audit).toHaveLength(1);
 
     const view = await request(p.app).get(`/submissions/${id}`).set('Authorization', gsj);
     expect(view.status).toBe(200);
-    expect(view.body.submission).toMatchObject({ id, row_count: 2, workflow_started: true, publication_deadline: row.publication_deadline });
+    expect(view.body.submission).toMatchObject({
+      id,
+      row_count: 2,
+      workflow_started: true,
+      publication_deadline: row.publication_deadline,
+    });
   });
 
   test('CSV: fixed columns and one column per payload field; numbers converted', async () => {
@@ -85,7 +93,13 @@ describe('a valid batch', () => {
     expect(res.status).toBe(202);
     expect(res.body.submission).toMatchObject({ format: 'csv', row_count: 2 });
     const rows = await p.db('records').where('submission_id', res.body.submission.id).orderBy('id');
-    expect(rows[0].payload).toEqual({ decision_no: '钦市监罚〔2026〕2号', violation: '无照经营,情节较轻', penalty: '警告', authority: '钦州市市场监督管理局', amount: 1200.5 });
+    expect(rows[0].payload).toEqual({
+      decision_no: '钦市监罚〔2026〕2号',
+      violation: '无照经营,情节较轻',
+      penalty: '警告',
+      authority: '钦州市市场监督管理局',
+      amount: 1200.5,
+    });
     expect(rows[1].payload.amount).toBeUndefined();
   });
 
@@ -102,7 +116,15 @@ describe('a valid batch', () => {
   test('a person record with its concluded date (P19)', async () => {
     const res = await submit(court, {
       period: '2026-10',
-      records: [{ item_code: 'P-DISHONEST', subject_id: citizenId(7), event_date: '2025-04-01', concluded_date: '2026-09-30', payload: { case_no: '(2025)桂07执1号', court: '钦州市中级人民法院', obligation: '给付货款' } }],
+      records: [
+        {
+          item_code: 'P-DISHONEST',
+          subject_id: citizenId(7),
+          event_date: '2025-04-01',
+          concluded_date: '2026-09-30',
+          payload: { case_no: '(2025)桂07执1号', court: '钦州市中级人民法院', obligation: '给付货款' },
+        },
+      ],
     });
     expect(res.status).toBe(202);
     const rec = await p.db('records').where('submission_id', res.body.submission.id).first();
@@ -207,7 +229,15 @@ describe('idempotency (Idempotency-Key)', () => {
 test('a period is reported in the cadence in force when it began (an agreement to report quarterly, E7)', async () => {
   const custom = (await principalWithKey(p.db, { name: '海关报送员', role: 'provider', providerCode: 'QZ-CUSTOMS' })).auth;
   const customs = await p.db('providers').where('code', 'QZ-CUSTOMS').first('id');
-  await p.db('provider_cadence_changes').insert({ provider_id: customs.id, kind: 'agreement', cadence: 'quarterly', previous_cadence: 'monthly', effective_from: '2026-10-01', agreed_on: '2026-09-15', actor: 'test' });
+  await p.db('provider_cadence_changes').insert({
+    provider_id: customs.id,
+    kind: 'agreement',
+    cadence: 'quarterly',
+    previous_cadence: 'monthly',
+    effective_from: '2026-10-01',
+    agreed_on: '2026-09-15',
+    actor: 'test',
+  });
   const quarter = await submit(custom, { period: '2026-Q4', records: [penaltyRow(90)] });
   expect(quarter.status).toBe(202);
   const lateMonth = await submit(custom, { period: '2026-09', records: [penaltyRow(91)] });
@@ -222,7 +252,16 @@ test('a batch stored while Temporal was unreachable gets its workflow from the r
   const fresh = await submit(gsj, { period: '2026-10', records: [penaltyRow(17)] });
   const pendingId = fresh.body.submission.id;
   await p.env.client.workflow.getHandle(fresh.body.submission.workflow_id).terminate('test');
-  await p.db('submissions').where('id', pendingId).update({ workflow_id: `${fresh.body.submission.workflow_id}-never-started`, workflow_started_at: null, publication_deadline: null, receipt_recorded_at: null, received_at: p.db.raw(`received_at - interval '5 minutes'`) });
+  await p
+    .db('submissions')
+    .where('id', pendingId)
+    .update({
+      workflow_id: `${fresh.body.submission.workflow_id}-never-started`,
+      workflow_started_at: null,
+      publication_deadline: null,
+      receipt_recorded_at: null,
+      received_at: p.db.raw(`received_at - interval '5 minutes'`),
+    });
   const started = await startPendingSubmissionWorkflows(p.db, p.env.client, p.taskQueue);
   expect(started).toBe(1);
   const result = await p.env.client.workflow.getHandle(`${fresh.body.submission.workflow_id}-never-started`).result();
@@ -234,38 +273,248 @@ test('a batch stored while Temporal was unreachable gets its workflow from the r
 });
 
 describe('bad input: 4xx naming row, field and reason; nothing stored', () => {
-  const cases: Array<[string, () => Promise<request.Response>, number, { row?: number; field: string; article?: string; reason?: RegExp }]> = [
-    ['wrong USCC check character', () => submit(gsj, { period: '2026-10', records: [penaltyRow(30), penaltyRow(31, { subject_id: uscc(31).slice(0, 17) + (uscc(31)[17] === 'A' ? 'B' : 'A') })] }), 422, { row: 2, field: 'subject_id', article: 'GB 32100-2015', reason: /校验码/ }],
-    ['USCC with a letter GB 32100 excludes', () => submit(gsj, { period: '2026-10', records: [penaltyRow(32, { subject_id: '91450700MA0000O32X' })] }), 422, { row: 1, field: 'subject_id' }],
-    ['wrong citizen ID check digit', () => submit(court, { period: '2026-10', records: [{ item_code: 'P-DISHONEST', subject_id: citizenId(1).slice(0, 17) + (citizenId(1)[17] === '1' ? '2' : '1'), event_date: '2026-01-05', payload: { case_no: 'x', court: 'y', obligation: 'z' } }] }), 422, { row: 1, field: 'subject_id', article: 'P9, GB 11643-1999' }],
-    ['citizen ID with an impossible birth date', () => submit(court, { period: '2026-10', records: [{ item_code: 'P-DISHONEST', subject_id: '450700198502300012', event_date: '2026-01-05', payload: { case_no: 'x', court: 'y', obligation: 'z' } }] }), 422, { row: 1, field: 'subject_id', reason: /出生日期/ }],
-    ['an item not in the catalog', () => submit(gsj, { period: '2026-10', records: [penaltyRow(33, { item_code: 'E-NOPE' })] }), 422, { row: 1, field: 'item_code', article: 'P6' }],
-    ['an item outside the provider\'s duties', () => submit(gsj, { period: '2026-10', records: [penaltyRow(34, { item_code: 'E-DISHONEST', payload: { case_no: 'x', court: 'y', obligation: 'z' } })] }), 422, { row: 1, field: 'item_code', article: 'E7' }],
-    ['a required payload field missing', () => submit(gsj, { period: '2026-10', records: [penaltyRow(35, { payload: { decision_no: 'x', violation: 'y', penalty: 'z' } })] }), 422, { row: 1, field: 'payload.authority', article: 'P6' }],
-    ['a payload field the item does not have', () => submit(gsj, { period: '2026-10', records: [penaltyRow(36, { payload: { ...penaltyRow(36).payload, shoe_size: 42 } })] }), 422, { row: 1, field: 'payload.shoe_size' }],
-    ['a value outside the item\'s list', () => submit(gsj, { period: '2026-10', records: [{ ...registrationRow(37), payload: { ...registrationRow(37).payload, status: '休眠' } }] }), 422, { row: 1, field: 'payload.status' }],
-    ['a number that is not a number', () => submit(gsj, { period: '2026-10', records: [penaltyRow(38, { payload: { ...penaltyRow(38).payload, amount: 'five' } })] }), 422, { row: 1, field: 'payload.amount' }],
-    ['an impossible date', () => submit(gsj, { period: '2026-10', records: [penaltyRow(39, { event_date: '2026-02-30' })] }), 422, { row: 1, field: 'event_date' }],
-    ['an event in the future', () => submit(gsj, { period: '2026-10', records: [penaltyRow(40, { event_date: '2099-01-01' })] }), 422, { row: 1, field: 'event_date' }],
-    ['concluded before the event', () => submit(gsj, { period: '2026-10', records: [penaltyRow(41, { concluded_date: '2026-01-01' })] }), 422, { row: 1, field: 'concluded_date' }],
-    ['a validity end on a non-honor record', () => submit(gsj, { period: '2026-10', records: [penaltyRow(42, { valid_until: '2027-01-01' })] }), 422, { row: 1, field: 'valid_until', article: 'E15' }],
-    ['a field outside the record shape', () => submit(gsj, { period: '2026-10', records: [penaltyRow(43, { colour: 'red' })] }), 422, { row: 1, field: 'colour' }],
-    ['P7: blood type in English', () => submit(gsj, { period: '2026-10', records: [penaltyRow(44, { payload: { ...penaltyRow(44).payload, bloodType: 'A' } })] }), 422, { row: 1, field: 'payload.bloodType', article: 'P7' }],
-    ['P7: 民族 in Chinese', () => submit(gsj, { period: '2026-10', records: [penaltyRow(45, { payload: { ...penaltyRow(45).payload, 民族: '汉' } })] }), 422, { row: 1, field: 'payload.民族', article: 'P7' }],
-    ['P7: religion nested deep', () => submit(gsj, { period: '2026-10', records: [penaltyRow(46, { payload: { ...penaltyRow(46).payload, extra: { person: { religious_belief: 'x' } } } })] }), 422, { row: 1, field: 'payload.extra.person.religious_belief', article: 'P7' }],
-    ['P7: medical history at the record level', () => submit(gsj, { period: '2026-10', records: [penaltyRow(47, { medical_history: 'x' })] }), 422, { row: 1, field: 'medical_history', article: 'P7' }],
-    ['P7: 指纹, 基因, 家庭出身', () => submit(gsj, { period: '2026-10', records: [penaltyRow(48, { payload: { ...penaltyRow(48).payload, 指纹: 'x', gene_sequence: 'y', 家庭出身: 'z' } })] }), 422, { row: 1, field: 'payload.指纹', article: 'P7' }],
-    ['P7: a CSV column', () => submitCsv(gsj, `item_code,subject_id,event_date,decision_no,violation,penalty,authority,血型\nE-PENALTY,${uscc(49)},2026-10-09,a,b,c,d,A\n`), 422, { row: 0, field: '血型', article: 'P7' }],
-    ['CSV without a required column', () => submitCsv(gsj, `item_code,event_date\nE-PENALTY,2026-10-09\n`), 422, { row: 0, field: 'subject_id' }],
-    ['CSV with a short line', () => submitCsv(gsj, `item_code,subject_id,event_date,decision_no,violation,penalty,authority\nE-PENALTY,${uscc(50)},2026-10-09,a,b,c,d\nE-PENALTY,${uscc(51)}\n`), 422, { row: 2, field: '(csv)' }],
-    ['a period in the wrong form', () => submit(gsj, { period: 'October', records: [penaltyRow(52)] }), 422, { field: 'period', article: 'E7, P9' }],
-    ['a quarterly period from a monthly provider', () => submit(gsj, { period: '2026-Q3', records: [penaltyRow(53)] }), 422, { field: 'period' }],
+  const cases: Array<
+    [string, () => Promise<request.Response>, number, { row?: number; field: string; article?: string; reason?: RegExp }]
+  > = [
+    [
+      'wrong USCC check character',
+      () =>
+        submit(gsj, {
+          period: '2026-10',
+          records: [penaltyRow(30), penaltyRow(31, { subject_id: uscc(31).slice(0, 17) + (uscc(31)[17] === 'A' ? 'B' : 'A') })],
+        }),
+      422,
+      { row: 2, field: 'subject_id', article: 'GB 32100-2015', reason: /校验码/ },
+    ],
+    [
+      'USCC with a letter GB 32100 excludes',
+      () => submit(gsj, { period: '2026-10', records: [penaltyRow(32, { subject_id: '91450700MA0000O32X' })] }),
+      422,
+      { row: 1, field: 'subject_id' },
+    ],
+    [
+      'wrong citizen ID check digit',
+      () =>
+        submit(court, {
+          period: '2026-10',
+          records: [
+            {
+              item_code: 'P-DISHONEST',
+              subject_id: citizenId(1).slice(0, 17) + (citizenId(1)[17] === '1' ? '2' : '1'),
+              event_date: '2026-01-05',
+              payload: { case_no: 'x', court: 'y', obligation: 'z' },
+            },
+          ],
+        }),
+      422,
+      { row: 1, field: 'subject_id', article: 'P9, GB 11643-1999' },
+    ],
+    [
+      'citizen ID with an impossible birth date',
+      () =>
+        submit(court, {
+          period: '2026-10',
+          records: [
+            {
+              item_code: 'P-DISHONEST',
+              subject_id: '450700198502300012',
+              event_date: '2026-01-05',
+              payload: { case_no: 'x', court: 'y', obligation: 'z' },
+            },
+          ],
+        }),
+      422,
+      { row: 1, field: 'subject_id', reason: /出生日期/ },
+    ],
+    [
+      'an item not in the catalog',
+      () => submit(gsj, { period: '2026-10', records: [penaltyRow(33, { item_code: 'E-NOPE' })] }),
+      422,
+      { row: 1, field: 'item_code', article: 'P6' },
+    ],
+    [
+      "an item outside the provider's duties",
+      () =>
+        submit(gsj, {
+          period: '2026-10',
+          records: [penaltyRow(34, { item_code: 'E-DISHONEST', payload: { case_no: 'x', court: 'y', obligation: 'z' } })],
+        }),
+      422,
+      { row: 1, field: 'item_code', article: 'E7' },
+    ],
+    [
+      'a required payload field missing',
+      () => submit(gsj, { period: '2026-10', records: [penaltyRow(35, { payload: { decision_no: 'x', violation: 'y', penalty: 'z' } })] }),
+      422,
+      { row: 1, field: 'payload.authority', article: 'P6' },
+    ],
+    [
+      'a payload field the item does not have',
+      () => submit(gsj, { period: '2026-10', records: [penaltyRow(36, { payload: { ...penaltyRow(36).payload, shoe_size: 42 } })] }),
+      422,
+      { row: 1, field: 'payload.shoe_size' },
+    ],
+    [
+      "a value outside the item's list",
+      () =>
+        submit(gsj, {
+          period: '2026-10',
+          records: [{ ...registrationRow(37), payload: { ...registrationRow(37).payload, status: '休眠' } }],
+        }),
+      422,
+      { row: 1, field: 'payload.status' },
+    ],
+    [
+      'a number that is not a number',
+      () => submit(gsj, { period: '2026-10', records: [penaltyRow(38, { payload: { ...penaltyRow(38).payload, amount: 'five' } })] }),
+      422,
+      { row: 1, field: 'payload.amount' },
+    ],
+    [
+      'an impossible date',
+      () => submit(gsj, { period: '2026-10', records: [penaltyRow(39, { event_date: '2026-02-30' })] }),
+      422,
+      { row: 1, field: 'event_date' },
+    ],
+    [
+      'an event in the future',
+      () => submit(gsj, { period: '2026-10', records: [penaltyRow(40, { event_date: '2099-01-01' })] }),
+      422,
+      { row: 1, field: 'event_date' },
+    ],
+    [
+      'concluded before the event',
+      () => submit(gsj, { period: '2026-10', records: [penaltyRow(41, { concluded_date: '2026-01-01' })] }),
+      422,
+      { row: 1, field: 'concluded_date' },
+    ],
+    [
+      'a validity end on a non-honor record',
+      () => submit(gsj, { period: '2026-10', records: [penaltyRow(42, { valid_until: '2027-01-01' })] }),
+      422,
+      { row: 1, field: 'valid_until', article: 'E15' },
+    ],
+    [
+      'a field outside the record shape',
+      () => submit(gsj, { period: '2026-10', records: [penaltyRow(43, { colour: 'red' })] }),
+      422,
+      { row: 1, field: 'colour' },
+    ],
+    [
+      'P7: blood type in English',
+      () => submit(gsj, { period: '2026-10', records: [penaltyRow(44, { payload: { ...penaltyRow(44).payload, bloodType: 'A' } })] }),
+      422,
+      { row: 1, field: 'payload.bloodType', article: 'P7' },
+    ],
+    [
+      'P7: 民族 in Chinese',
+      () => submit(gsj, { period: '2026-10', records: [penaltyRow(45, { payload: { ...penaltyRow(45).payload, 民族: '汉' } })] }),
+      422,
+      { row: 1, field: 'payload.民族', article: 'P7' },
+    ],
+    [
+      'P7: religion nested deep',
+      () =>
+        submit(gsj, {
+          period: '2026-10',
+          records: [penaltyRow(46, { payload: { ...penaltyRow(46).payload, extra: { person: { religious_belief: 'x' } } } })],
+        }),
+      422,
+      { row: 1, field: 'payload.extra.person.religious_belief', article: 'P7' },
+    ],
+    [
+      'P7: medical history at the record level',
+      () => submit(gsj, { period: '2026-10', records: [penaltyRow(47, { medical_history: 'x' })] }),
+      422,
+      { row: 1, field: 'medical_history', article: 'P7' },
+    ],
+    [
+      'P7: 指纹, 基因, 家庭出身',
+      () =>
+        submit(gsj, {
+          period: '2026-10',
+          records: [penaltyRow(48, { payload: { ...penaltyRow(48).payload, 指纹: 'x', gene_sequence: 'y', 家庭出身: 'z' } })],
+        }),
+      422,
+      { row: 1, field: 'payload.指纹', article: 'P7' },
+    ],
+    [
+      'P7: a CSV column',
+      () =>
+        submitCsv(
+          gsj,
+          `item_code,subject_id,event_date,decision_no,violation,penalty,authority,血型\nE-PENALTY,${uscc(49)},2026-10-09,a,b,c,d,A\n`,
+        ),
+      422,
+      { row: 0, field: '血型', article: 'P7' },
+    ],
+    [
+      'CSV without a required column',
+      () => submitCsv(gsj, `item_code,event_date\nE-PENALTY,2026-10-09\n`),
+      422,
+      { row: 0, field: 'subject_id' },
+    ],
+    [
+      'CSV with a short line',
+      () =>
+        submitCsv(
+          gsj,
+          `item_code,subject_id,event_date,decision_no,violation,penalty,authority\nE-PENALTY,${uscc(50)},2026-10-09,a,b,c,d\nE-PENALTY,${uscc(51)}\n`,
+        ),
+      422,
+      { row: 2, field: '(csv)' },
+    ],
+    [
+      'a period in the wrong form',
+      () => submit(gsj, { period: 'October', records: [penaltyRow(52)] }),
+      422,
+      { field: 'period', article: 'E7, P9' },
+    ],
+    [
+      'a quarterly period from a monthly provider',
+      () => submit(gsj, { period: '2026-Q3', records: [penaltyRow(53)] }),
+      422,
+      { field: 'period' },
+    ],
     ['a period that has not begun', () => submit(gsj, { period: '2099-01', records: [penaltyRow(54)] }), 422, { field: 'period' }],
-    ['CSV without a period', () => request(p.app).post('/submissions').set('Authorization', gsj).set('Idempotency-Key', nextKey()).set('Content-Type', 'text/csv').send('item_code,subject_id,event_date\n'), 422, { field: 'period' }],
+    [
+      'CSV without a period',
+      () =>
+        request(p.app)
+          .post('/submissions')
+          .set('Authorization', gsj)
+          .set('Idempotency-Key', nextKey())
+          .set('Content-Type', 'text/csv')
+          .send('item_code,subject_id,event_date\n'),
+      422,
+      { field: 'period' },
+    ],
     ['an empty batch', () => submit(gsj, { period: '2026-10', records: [] }), 422, { field: 'records' }],
     ['no records array', () => submit(gsj, { period: '2026-10' }), 400, { field: 'records' }],
-    ['malformed JSON', () => request(p.app).post('/submissions').set('Authorization', gsj).set('Idempotency-Key', nextKey()).set('Content-Type', 'application/json').send('{"period": "2026-10", "records": ['), 400, { field: '(body)' }],
-    ['an unsupported content type', () => request(p.app).post('/submissions').set('Authorization', gsj).set('Idempotency-Key', nextKey()).set('Content-Type', 'application/xml').send('<batch/>'), 415, { field: 'content-type' }],
+    [
+      'malformed JSON',
+      () =>
+        request(p.app)
+          .post('/submissions')
+          .set('Authorization', gsj)
+          .set('Idempotency-Key', nextKey())
+          .set('Content-Type', 'application/json')
+          .send('{"period": "2026-10", "records": ['),
+      400,
+      { field: '(body)' },
+    ],
+    [
+      'an unsupported content type',
+      () =>
+        request(p.app)
+          .post('/submissions')
+          .set('Authorization', gsj)
+          .set('Idempotency-Key', nextKey())
+          .set('Content-Type', 'application/xml')
+          .send('<batch/>'),
+      415,
+      { field: 'content-type' },
+    ],
   ];
 
   test.each(cases)('%s', async (_name, send, status, expected) => {
@@ -326,7 +575,10 @@ describe('roles and ownership (E10, E23)', () => {
       const res = await submit(auth, { period: '2026-10', records: [penaltyRow(60)] });
       expect(res.status).toBe(403);
     }
-    const none = await request(p.app).post('/submissions').set('Idempotency-Key', nextKey()).send({ period: '2026-10', records: [penaltyRow(60)] });
+    const none = await request(p.app)
+      .post('/submissions')
+      .set('Idempotency-Key', nextKey())
+      .send({ period: '2026-10', records: [penaltyRow(60)] });
     expect(none.status).toBe(401);
     const fake = await submit('Bearer qzk_000000000000_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA', { period: '2026-10', records: [penaltyRow(60)] });
     expect(fake.status).toBe(401);
@@ -339,8 +591,18 @@ describe('roles and ownership (E10, E23)', () => {
     const res = await submit(court, {
       period: '2026-10',
       records: [
-        { item_code: 'E-DISHONEST', subject_id: uscc(71), event_date: '2026-10-09', payload: { case_no: '(2026)桂07执9号', court: '钦州市中级人民法院', obligation: '给付货款' } },
-        { item_code: 'P-DISHONEST', subject_id: citizenId(71), event_date: '2026-10-09', payload: { case_no: '(2026)桂07执10号', court: '钦州市中级人民法院', obligation: '给付货款' } },
+        {
+          item_code: 'E-DISHONEST',
+          subject_id: uscc(71),
+          event_date: '2026-10-09',
+          payload: { case_no: '(2026)桂07执9号', court: '钦州市中级人民法院', obligation: '给付货款' },
+        },
+        {
+          item_code: 'P-DISHONEST',
+          subject_id: citizenId(71),
+          event_date: '2026-10-09',
+          payload: { case_no: '(2026)桂07执10号', court: '钦州市中级人民法院', obligation: '给付货款' },
+        },
       ],
     });
     expect(res.status).toBe(202);
@@ -380,7 +642,13 @@ describe('corrections and retractions (E10): new versions, never overwrites', ()
     expect(res.status).toBe(201);
     expect(res.body).toEqual({ record_key: key, version: 2 });
     const hist = await request(p.app).get(`/records/${key}`).set('Authorization', gsj);
-    expect(hist.body.versions.map((v: { version: number; is_current: boolean; payload: { amount: number } }) => [v.version, v.is_current, v.payload.amount])).toEqual([
+    expect(
+      hist.body.versions.map((v: { version: number; is_current: boolean; payload: { amount: number } }) => [
+        v.version,
+        v.is_current,
+        v.payload.amount,
+      ]),
+    ).toEqual([
       [2, true, 3000],
       [1, false, 5000],
     ]);
@@ -402,16 +670,25 @@ describe('corrections and retractions (E10): new versions, never overwrites', ()
       .set('Authorization', gsj)
       .send({ base_version: 1, reason: '企业已注销', changes: { payload: { ...registrationRow(84).payload, status: '注销' } } });
     expect(fix.status).toBe(201);
-    expect(await p.db('enterprises').where('uscc', uscc(84)).first('name', 'status')).toEqual({ name: '钦州市测试企业84有限公司', status: '注销' });
+    expect(await p.db('enterprises').where('uscc', uscc(84)).first('name', 'status')).toEqual({
+      name: '钦州市测试企业84有限公司',
+      status: '注销',
+    });
   });
 
   test('a retraction is a new, retracted version; nothing more can follow', async () => {
     const key = await oneRecord(81);
-    const res = await request(p.app).post(`/records/${key}/retraction`).set('Authorization', gsj).send({ base_version: 1, reason: '处罚决定已撤销' });
+    const res = await request(p.app)
+      .post(`/records/${key}/retraction`)
+      .set('Authorization', gsj)
+      .send({ base_version: 1, reason: '处罚决定已撤销' });
     expect(res.status).toBe(201);
     const cur = await p.db('records').where({ record_key: key, is_current: true }).first();
     expect(cur).toMatchObject({ version: 2, status: 'retracted', change_reason: '处罚决定已撤销' });
-    const more = await request(p.app).post(`/records/${key}/corrections`).set('Authorization', gsj).send({ base_version: 2, reason: '再改', changes: { event_date: '2026-10-01' } });
+    const more = await request(p.app)
+      .post(`/records/${key}/corrections`)
+      .set('Authorization', gsj)
+      .send({ base_version: 2, reason: '再改', changes: { event_date: '2026-10-01' } });
     expect(more.status).toBe(409);
   });
 
@@ -428,8 +705,14 @@ describe('corrections and retractions (E10): new versions, never overwrites', ()
 
   test('another provider cannot correct, retract or read the record: 404, nothing changes', async () => {
     const key = await oneRecord(83);
-    const c = await request(p.app).post(`/records/${key}/corrections`).set('Authorization', court).send({ base_version: 1, reason: '越权更正', changes: { event_date: '2026-10-01' } });
-    const r = await request(p.app).post(`/records/${key}/retraction`).set('Authorization', court).send({ base_version: 1, reason: '越权撤回' });
+    const c = await request(p.app)
+      .post(`/records/${key}/corrections`)
+      .set('Authorization', court)
+      .send({ base_version: 1, reason: '越权更正', changes: { event_date: '2026-10-01' } });
+    const r = await request(p.app)
+      .post(`/records/${key}/retraction`)
+      .set('Authorization', court)
+      .send({ base_version: 1, reason: '越权撤回' });
     const g = await request(p.app).get(`/records/${key}`).set('Authorization', court);
     expect([c.status, r.status, g.status]).toEqual([404, 404, 404]);
     expect(await p.db('records').where('record_key', key).count({ n: '*' })).toEqual([{ n: 1 }]);

@@ -6,7 +6,8 @@
  */
 import { Client } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
-import { connectTemporal, describeError, log, redactUrl } from '../scripts/platform';
+import { describeError, log, redactUrl } from '../scripts/platform';
+import { connectTemporal } from '../scripts/temporal-dev';
 import { runService } from '../scripts/service';
 import { startChangeFeed } from '../db/changes';
 import { ensureSchedules } from './schedules';
@@ -17,7 +18,12 @@ runService('worker', 'worker/main.ts', async ({ config, databaseUrl, temporalAdd
   Runtime.install({ logger: new DefaultLogger('INFO'), shutdownSignals: [] });
 
   // Wait for Temporal with a clear message (the worker's own connection does not retry at start).
-  const clientConnection = await connectTemporal({ address: temporalAddress, namespace: config.temporalNamespace, timeoutMs: 30_000, aborted: stopping });
+  const clientConnection = await connectTemporal({
+    address: temporalAddress,
+    namespace: config.temporalNamespace,
+    timeoutMs: 30_000,
+    aborted: stopping,
+  });
   shutdown.add('Temporal client connection', () => clientConnection.close());
   if (stopping()) return;
   const client = new Client({ connection: clientConnection, namespace: config.temporalNamespace });
@@ -49,5 +55,7 @@ runService('worker', 'worker/main.ts', async ({ config, databaseUrl, temporalAdd
     60_000,
   );
   run.catch((e: unknown) => fail(`the Temporal worker failed: ${describeError(e)}`));
-  log(`worker polling task queue ${config.taskQueue} (Temporal ${temporalAddress}, namespace ${config.temporalNamespace}; PostgreSQL ${redactUrl(databaseUrl)})`);
+  log(
+    `worker polling task queue ${config.taskQueue} (Temporal ${temporalAddress}, namespace ${config.temporalNamespace}; PostgreSQL ${redactUrl(databaseUrl)})`,
+  );
 });

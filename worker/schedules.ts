@@ -1,4 +1,4 @@
-import { CALENDAR_WATCH_SCHEDULE_ID } from '../domain/calendar-gaps';
+import { CALENDAR_WATCH_SCHEDULE_ID } from '../domain/workflow-ids';
 import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, type Client, type ScheduleOptions } from '@temporalio/client';
 
 /**
@@ -68,7 +68,7 @@ SCHEDULES.push({
   args: [],
   at: { hour: 8, minute: 30 },
   runAtStart: true,
-  memo: '检查工作日历：当年未载入、11 月 1 日起次年未载入时提醒管理员 / daily: remind administrators while this or next year\'s calendar is not loaded',
+  memo: "检查工作日历：当年未载入、11 月 1 日起次年未载入时提醒管理员 / daily: remind administrators while this or next year's calendar is not loaded",
 });
 
 export async function ensureSchedules(client: Client, taskQueue: string, defs: ScheduleDef[] = SCHEDULES): Promise<string[]> {
@@ -86,7 +86,9 @@ export async function ensureSchedules(client: Client, taskQueue: string, defs: S
       await client.schedule.create(options);
     } catch (e) {
       if (!(e instanceof ScheduleAlreadyRunning)) throw e;
-      await client.schedule.getHandle(def.scheduleId).update((prev) => ({ ...prev, spec: options.spec, action: options.action, policies: options.policies }));
+      await client.schedule
+        .getHandle(def.scheduleId)
+        .update((prev) => ({ ...prev, spec: options.spec, action: options.action, policies: options.policies }));
     }
     if (def.runAtStart) await client.schedule.getHandle(def.scheduleId).trigger(ScheduleOverlapPolicy.SKIP);
     done.push(def.scheduleId);

@@ -20,7 +20,12 @@ export async function createWorker(opts: WorkerOptions): Promise<Worker> {
     namespace: opts.namespace,
     taskQueue: opts.taskQueue,
     workflowsPath: require.resolve('../workflows'),
-    activities: createActivities({ db: opts.db, publicationWorkingDays: opts.publicationWorkingDays, temporal: opts.client, taskQueue: opts.taskQueue }),
+    activities: createActivities({
+      db: opts.db,
+      publicationWorkingDays: opts.publicationWorkingDays,
+      temporal: opts.client,
+      taskQueue: opts.taskQueue,
+    }),
     maxCachedWorkflows: 1000,
   });
 }

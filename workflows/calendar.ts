@@ -1,15 +1,13 @@
-import { condition, defineSignal, proxyActivities, setHandler } from '@temporalio/workflow';
+import { condition, proxyActivities, setHandler } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { CoverageResult, SettleYearResult } from '../activities/calendar';
-import { CALENDAR_LOADED_SIGNAL } from '../domain/calendar-gaps';
+import { calendarLoadedSignal } from '../processes/messages';
 
 /**
  * A year no working-day calendar covers. A workflow whose deadline waits on it sleeps until the year is loaded
  * (`calendarLoaded`, sent by `calendarYearLoadedWorkflow`), looking again once a day in case a load was not
  * announced; it never retries an activity in a loop.
  */
-
-export const calendarLoadedSignal = defineSignal<[number]>(CALENDAR_LOADED_SIGNAL);
 
 /** Looked at again this often without a signal (a year loaded while Temporal could not be reached; the daily calendar check wakes them too). */
 const RECHECK = '1 day';

@@ -1,8 +1,13 @@
-import { ApplicationFailure, allHandlersFinished, condition, defineQuery, defineUpdate, proxyActivities, setHandler } from '@temporalio/workflow';
+import { ApplicationFailure, allHandlersFinished, condition, proxyActivities, setHandler } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { calendarWaiter } from './calendar';
-import type { AnswerResult, ConcludeResult, ObjectionDeadline } from '../activities/objections';
-import type { Outcome, RecordCorrection, Verdict } from '../domain/objections';
+import {
+  decideObjectionUpdate,
+  objectionStateQuery,
+  verifyObjectionUpdate,
+  type ObjectionInput,
+  type ObjectionProcessState,
+} from '../processes/messages';
 
 const acts = proxyActivities<Activities>({
   startToCloseTimeout: '2 minutes',
@@ -11,44 +16,6 @@ const acts = proxyActivities<Activities>({
 });
 
 const msUntil = (iso: string) => Math.max(0, Date.parse(iso) - Date.now());
-
-export interface ObjectionInput {
-  objectionId: string;
-}
-
-/** The provider's verification (E18 会同信息提供单位核实, P22). */
-export interface ProviderAnswer {
-  verdict: Verdict;
-  reason: string;
-  /** confirmed_wrong: the corrections (or deletions) of the objected records. */
-  corrections: RecordCorrection[] | null;
-  providerPrincipalId: string;
-  providerActor: string;
-}
-
-/** The staff's outcome. */
-export interface OutcomeDecision {
-  outcome: Outcome;
-  reason: string;
-  staffPrincipalId: string;
-  staffActor: string;
-}
-
-export type ObjectionStage = 'opening' | 'verifying' | 'overdue' | 'answering' | 'answered' | 'concluding' | 'corrected' | 'upheld';
-
-export interface ObjectionProcessState {
-  objectionId: string;
-  stage: ObjectionStage;
-  deadline?: ObjectionDeadline;
-  /** The provider did not verify by the deadline. */
-  overdue: boolean;
-  answer?: AnswerResult;
-  result?: ConcludeResult;
-}
-
-export const verifyObjectionUpdate = defineUpdate<AnswerResult, [ProviderAnswer]>('verify');
-export const decideObjectionUpdate = defineUpdate<ConcludeResult, [OutcomeDecision]>('decide');
-export const objectionStateQuery = defineQuery<ObjectionProcessState>('state');
 
 const VERDICT_VALUES: readonly string[] = ['confirmed_wrong', 'confirmed_right'];
 const OUTCOME_VALUES: readonly string[] = ['corrected', 'upheld'];
@@ -72,7 +39,8 @@ export async function objectionWorkflow(input: ObjectionInput): Promise<Objectio
     async (a) => {
       // An answer sent while the verification is being opened waits for it (its deadline decides "in time").
       await condition(() => state.stage !== 'opening');
-      if (state.answer || state.stage === 'answering') throw ApplicationFailure.nonRetryable('信息提供单位已答复，不能重复答复 / the provider has answered already', 'AlreadyAnswered');
+      if (state.answer || state.stage === 'answering')
+        throw ApplicationFailure.nonRetryable('信息提供单位已答复，不能重复答复 / the provider has answered already', 'AlreadyAnswered');
       const before = state.stage;
       state.stage = 'answering';
       try {
@@ -87,12 +55,19 @@ export async function objectionWorkflow(input: ObjectionInput): Promise<Objectio
     },
     {
       validator: (a) => {
-        if (state.answer || state.stage === 'answering') throw new Error('信息提供单位已答复，不能重复答复 / the provider has answered already');
+        if (state.answer || state.stage === 'answering')
+          throw new Error('信息提供单位已答复，不能重复答复 / the provider has answered already');
         if (concluded() || state.stage === 'concluding') throw new Error('异议已处理完毕 / the objection is concluded');
-        if (!VERDICT_VALUES.includes(a.verdict)) throw new Error('verdict 应为 confirmed_wrong（确有错误）或 confirmed_right（核实无误）/ verdict must be confirmed_wrong or confirmed_right');
-        if (typeof a.reason !== 'string' || a.reason.trim().length < 2) throw new Error('请说明核实理由 / give the reasons of the verification');
-        if (a.verdict === 'confirmed_wrong' && (!a.corrections || a.corrections.length === 0)) throw new Error('确有错误的，须提供更正内容或删除（P23）/ confirmed_wrong needs the corrections or deletions');
-        if (a.verdict === 'confirmed_right' && a.corrections && a.corrections.length) throw new Error('核实无误的，不应附更正内容 / confirmed_right carries no corrections');
+        if (!VERDICT_VALUES.includes(a.verdict))
+          throw new Error(
+            'verdict 应为 confirmed_wrong（确有错误）或 confirmed_right（核实无误）/ verdict must be confirmed_wrong or confirmed_right',
+          );
+        if (typeof a.reason !== 'string' || a.reason.trim().length < 2)
+          throw new Error('请说明核实理由 / give the reasons of the verification');
+        if (a.verdict === 'confirmed_wrong' && (!a.corrections || a.corrections.length === 0))
+          throw new Error('确有错误的，须提供更正内容或删除（P23）/ confirmed_wrong needs the corrections or deletions');
+        if (a.verdict === 'confirmed_right' && a.corrections && a.corrections.length)
+          throw new Error('核实无误的，不应附更正内容 / confirmed_right carries no corrections');
         if (!a.providerPrincipalId) throw new Error('providerPrincipalId is required');
       },
     },
@@ -115,15 +90,22 @@ export async function objectionWorkflow(input: ObjectionInput): Promise<Objectio
     },
     {
       validator: (d) => {
-        if (concluded() || state.stage === 'concluding') throw new Error(`异议已有处理结论（${state.result?.outcome ?? state.stage}），不能再作结论 / the outcome is given already`);
-        if (!OUTCOME_VALUES.includes(d.outcome)) throw new Error('outcome 应为 corrected（更正）或 upheld（维持）/ outcome must be corrected or upheld');
+        if (concluded() || state.stage === 'concluding')
+          throw new Error(`异议已有处理结论（${state.result?.outcome ?? state.stage}），不能再作结论 / the outcome is given already`);
+        if (!OUTCOME_VALUES.includes(d.outcome))
+          throw new Error('outcome 应为 corrected（更正）或 upheld（维持）/ outcome must be corrected or upheld');
         if (typeof d.reason !== 'string' || d.reason.trim().length < 2) throw new Error('请说明处理理由 / give the reason');
-        if (!state.answer) throw new Error('信息提供单位尚未核实，不能作出结论（E18、P22：会同信息提供单位核实）/ the provider has not verified yet');
+        if (!state.answer)
+          throw new Error('信息提供单位尚未核实，不能作出结论（E18、P22：会同信息提供单位核实）/ the provider has not verified yet');
         if (d.outcome === 'corrected' && state.answer.verdict !== 'confirmed_wrong') {
-          throw new Error('信息提供单位核实无误，没有可执行的更正；应予维持（E18）/ the provider confirmed the record: there is no correction to apply');
+          throw new Error(
+            '信息提供单位核实无误，没有可执行的更正；应予维持（E18）/ the provider confirmed the record: there is no correction to apply',
+          );
         }
         if (d.outcome === 'upheld' && state.answer.verdict !== 'confirmed_right') {
-          throw new Error('信息提供单位确认信息有误并提供了更正，应予更正（E18、P23）/ the provider confirmed an error: the record must be corrected');
+          throw new Error(
+            '信息提供单位确认信息有误并提供了更正，应予更正（E18、P23）/ the provider confirmed an error: the record must be corrected',
+          );
         }
         if (!d.staffPrincipalId) throw new Error('staffPrincipalId is required');
       },

@@ -1,17 +1,20 @@
-import {
-  ActivityFailure,
-  ApplicationFailure,
-  allHandlersFinished,
-  condition,
-  defineQuery,
-  defineSignal,
-  defineUpdate,
-  proxyActivities,
-  setHandler,
-} from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, allHandlersFinished, condition, proxyActivities, setHandler } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { calendarWaiter } from './calendar';
-import type { CaseSnapshot, EscalationRequest, OpenResult, OpenerInput, OrderRequest } from '../activities/obligations';
+import type { OpenResult, OpenerInput } from '../activities/obligations';
+import {
+  caseChangedSignal,
+  caseStateQuery,
+  type CaseSnapshot,
+  escalateCaseUpdate,
+  obligationStateQuery,
+  orderRectificationUpdate,
+  submissionReceivedSignal,
+  type CaseInput,
+  type CaseStatus,
+  type ObligationInput,
+  type ObligationStatus,
+} from '../processes/messages';
 
 /**
  * Reporting obligations (E7, P9) and the rectification order → escalation chain (E20, P24).
@@ -52,26 +55,6 @@ export async function obligationOpenerWorkflow(input: OpenerInput = {}): Promise
 }
 
 // ─── One obligation ──────────────────────────────────────────────────────────────────────────────────────────
-
-export interface ObligationInput {
-  obligationId: number;
-}
-
-export interface ObligationStatus {
-  obligationId: number;
-  stage: 'planning' | 'awaiting_calendar' | 'waiting' | 'overdue' | 'fulfilled' | 'waived';
-  period?: string;
-  /** The year whose calendar the due date waits for (stage awaiting_calendar). */
-  awaitingCalendarYear?: number | null;
-  dueDate?: string;
-  remindersSent: string[];
-  onTime?: boolean | null;
-  caseWorkflowId?: string | null;
-}
-
-/** A batch for this provider and period was accepted (its id; the database is checked). */
-export const submissionReceivedSignal = defineSignal<[string]>('submissionReceived');
-export const obligationStateQuery = defineQuery<ObligationStatus>('obligationState');
 
 export async function obligationWorkflow(input: ObligationInput): Promise<ObligationStatus> {
   const status: ObligationStatus = { obligationId: input.obligationId, stage: 'planning', remindersSent: [] };
@@ -165,26 +148,17 @@ export async function obligationWorkflow(input: ObligationInput): Promise<Obliga
 
 // ─── Compliance case: order → escalation ────────────────────────────────────────────────────────────────────
 
-export interface CaseInput {
-  caseId: string;
-}
-
-export type CaseStatus = CaseSnapshot;
-
-/** The case changed in the database (resolved by the provider's submission or answer): read it again. */
-export const caseChangedSignal = defineSignal('caseChanged');
-export const caseStateQuery = defineQuery<CaseStatus>('caseState');
-/** 责令限期改正 (admin): refused at once unless the case is overdue and the deadline is a day after today. */
-export const orderRectificationUpdate = defineUpdate<{ state: string; orderDeadline: string; deadlineEndsAt: string }, [OrderRequest]>('orderRectification');
-/** 提请监察部门 (supervisor): refused at once unless the order's deadline passed without rectification. */
-export const escalateCaseUpdate = defineUpdate<{ state: string; escalatedAt: string }, [EscalationRequest]>('escalate');
-
 const DATE_RE = /^\d{4}-\d{2}-\d{2}$/;
 
 /** Rethrows an activity's business failure as the Update's own failure, so the caller reads its message. */
 function asUpdateFailure(e: unknown): unknown {
   if (e instanceof ActivityFailure && e.cause instanceof ApplicationFailure) {
-    return ApplicationFailure.create({ message: e.cause.message, type: e.cause.type ?? 'ActivityFailed', nonRetryable: true, details: e.cause.details as unknown[] });
+    return ApplicationFailure.create({
+      message: e.cause.message,
+      type: e.cause.type ?? 'ActivityFailed',
+      nonRetryable: true,
+      details: e.cause.details as unknown[],
+    });
   }
   return e;
 }
@@ -213,16 +187,23 @@ export async function complianceCaseWorkflow(input: CaseInput): Promise<CaseStat
     {
       validator: (req) => {
         if (status.state !== 'overdue') {
-          throw ApplicationFailure.nonRetryable(`案件状态为 ${status.state}，只能对逾期未改正的案件责令限期改正 / the case is ${status.state}, not overdue`, 'CaseNotOverdue');
+          throw ApplicationFailure.nonRetryable(
+            `案件状态为 ${status.state}，只能对逾期未改正的案件责令限期改正 / the case is ${status.state}, not overdue`,
+            'CaseNotOverdue',
+          );
         }
         if (!DATE_RE.test(req.deadline) || Number.isNaN(Date.parse(`${req.deadline}T00:00:00+08:00`))) {
           throw ApplicationFailure.nonRetryable('改正期限应为 YYYY-MM-DD 日期 / the deadline must be a date YYYY-MM-DD', 'BadDeadline');
         }
         // The deadline's day must begin after now (Asia/Shanghai): at least the next day.
         if (Date.parse(`${req.deadline}T00:00:00+08:00`) <= Date.now()) {
-          throw ApplicationFailure.nonRetryable(`改正期限 ${req.deadline} 已过或为今日，应晚于今日 / the deadline must be after today`, 'DeadlineNotInFuture');
+          throw ApplicationFailure.nonRetryable(
+            `改正期限 ${req.deadline} 已过或为今日，应晚于今日 / the deadline must be after today`,
+            'DeadlineNotInFuture',
+          );
         }
-        if (!req.actor || !req.principalId || !req.requestId) throw ApplicationFailure.nonRetryable('缺少操作人 / the actor is missing', 'BadRequest');
+        if (!req.actor || !req.principalId || !req.requestId)
+          throw ApplicationFailure.nonRetryable('缺少操作人 / the actor is missing', 'BadRequest');
       },
     },
   );
@@ -242,12 +223,19 @@ export async function complianceCaseWorkflow(input: CaseInput): Promise<CaseStat
     {
       validator: (req) => {
         if (status.state !== 'escalation_due') {
-          throw ApplicationFailure.nonRetryable(`案件状态为 ${status.state}，只有逾期未改正的案件可提请监察 / the case is ${status.state}, not due for escalation`, 'CaseNotEscalationDue');
+          throw ApplicationFailure.nonRetryable(
+            `案件状态为 ${status.state}，只有逾期未改正的案件可提请监察 / the case is ${status.state}, not due for escalation`,
+            'CaseNotEscalationDue',
+          );
         }
         if (!req.responsibleUnit?.trim() || !req.note?.trim() || !req.referredTo?.trim()) {
-          throw ApplicationFailure.nonRetryable('应写明责任单位、移送部门和说明 / the responsible unit, the department and a note are required', 'BadRequest');
+          throw ApplicationFailure.nonRetryable(
+            '应写明责任单位、移送部门和说明 / the responsible unit, the department and a note are required',
+            'BadRequest',
+          );
         }
-        if (!req.actor || !req.principalId || !req.requestId) throw ApplicationFailure.nonRetryable('缺少操作人 / the actor is missing', 'BadRequest');
+        if (!req.actor || !req.principalId || !req.requestId)
+          throw ApplicationFailure.nonRetryable('缺少操作人 / the actor is missing', 'BadRequest');
       },
     },
   );

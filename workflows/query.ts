@@ -1,7 +1,26 @@
-import { ApplicationFailure, allHandlersFinished, condition, continueAsNew, defineQuery, defineUpdate, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import {
+  ApplicationFailure,
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import type { JudicialSchedule } from '../activities/judicial-requests';
+import type { RatingDeadline } from '../activities/rating-requests';
 import { calendarWaiter } from './calendar';
-import type { JudicialAnswerResult, JudicialSchedule, RatingDeadline, RatingDecisionResult } from '../activities/queries';
+import {
+  answerJudicialRequestUpdate,
+  decideRatingRequestUpdate,
+  judicialRequestStateQuery,
+  ratingRequestStateQuery,
+  type JudicialRequestInput,
+  type JudicialRequestState,
+  type RatingRequestInput,
+  type RatingRequestState,
+} from '../processes/messages';
 
 const acts = proxyActivities<Activities>({
   startToCloseTimeout: '2 minutes',
@@ -12,27 +31,6 @@ const acts = proxyActivities<Activities>({
 const msUntil = (iso: string) => Math.max(0, Date.parse(iso) - Date.now());
 
 // ─── Rating-agency request (E14.3) ───────────────────────────────────────────────────────────────────────────
-
-export interface RatingRequestInput {
-  requestId: string;
-}
-
-export interface RatingDecision {
-  approve: boolean;
-  reason: string;
-  staffPrincipalId: string;
-  staffActor: string;
-}
-
-export interface RatingRequestState {
-  requestId: string;
-  stage: 'opening' | 'awaiting_decision' | 'deciding' | 'approved' | 'rejected' | 'lapsed';
-  deadline?: RatingDeadline;
-  result?: RatingDecisionResult;
-}
-
-export const decideRatingRequestUpdate = defineUpdate<RatingDecisionResult, [RatingDecision]>('decide');
-export const ratingRequestStateQuery = defineQuery<RatingRequestState>('state');
 
 /**
  * One workflow per rating-agency request: staff approve or reject it by the deadline (working days after the
@@ -58,8 +56,10 @@ export async function ratingRequestWorkflow(input: RatingRequestInput): Promise<
     },
     {
       validator: (d) => {
-        if (state.stage !== 'awaiting_decision' && state.stage !== 'opening') throw new Error(`申请已${stageZh(state.stage)}，不能再审批 / the request is ${state.stage}`);
-        if (state.deadline && !state.deadline.provisional && Date.now() >= Date.parse(state.deadline.dueAt)) throw new Error(`审批期限 ${state.deadline.decisionDeadline} 已过 / the decision deadline has passed`);
+        if (state.stage !== 'awaiting_decision' && state.stage !== 'opening')
+          throw new Error(`申请已${stageZh(state.stage)}，不能再审批 / the request is ${state.stage}`);
+        if (state.deadline && !state.deadline.provisional && Date.now() >= Date.parse(state.deadline.dueAt))
+          throw new Error(`审批期限 ${state.deadline.decisionDeadline} 已过 / the decision deadline has passed`);
         if (typeof d.approve !== 'boolean') throw new Error('approve 应为 true 或 false / approve must be a boolean');
         if (typeof d.reason !== 'string' || d.reason.trim().length < 2) throw new Error('请说明理由 / give the reason');
         if (!d.staffPrincipalId) throw new Error('staffPrincipalId is required');
@@ -99,28 +99,6 @@ function stageZh(stage: RatingRequestState['stage']): string {
 
 // ─── Judicial request (E14.4, P13) ───────────────────────────────────────────────────────────────────────────
 
-export interface JudicialRequestInput {
-  requestId: string;
-}
-
-export interface JudicialAnswer {
-  decision: 'answer' | 'reject';
-  reason: string | null;
-  staffPrincipalId: string;
-  staffActor: string;
-}
-
-export interface JudicialRequestState {
-  requestId: string;
-  stage: 'opening' | 'pending' | 'alerted' | 'overdue' | 'answering' | 'answered' | 'rejected';
-  schedule?: JudicialSchedule;
-  overdue: boolean;
-  result?: JudicialAnswerResult;
-}
-
-export const answerJudicialRequestUpdate = defineUpdate<JudicialAnswerResult, [JudicialAnswer]>('answer');
-export const judicialRequestStateQuery = defineQuery<JudicialRequestState>('state');
-
 /**
  * One workflow per judicial query request: the answer is due by the end of the 3rd working day after receipt
  * (E14.4, P13). Staff are alerted the working day before; a request unanswered at the deadline is recorded as
@@ -149,8 +127,10 @@ export async function judicialRequestWorkflow(input: JudicialRequestInput): Prom
     {
       validator: (a) => {
         if (!open() || state.stage === 'answering') throw new Error(`申请已答复 / the request has been answered already`);
-        if (a.decision !== 'answer' && a.decision !== 'reject') throw new Error('decision 应为 answer 或 reject / decision must be answer or reject');
-        if (a.decision === 'reject' && (!a.reason || a.reason.trim().length < 2)) throw new Error('不予受理须说明理由 / a rejection needs its reason');
+        if (a.decision !== 'answer' && a.decision !== 'reject')
+          throw new Error('decision 应为 answer 或 reject / decision must be answer or reject');
+        if (a.decision === 'reject' && (!a.reason || a.reason.trim().length < 2))
+          throw new Error('不予受理须说明理由 / a rejection needs its reason');
         if (!a.staffPrincipalId) throw new Error('staffPrincipalId is required');
       },
     },
@@ -238,7 +218,14 @@ export async function retentionSweepWorkflow(input: RetentionSweepInput = {}): P
   for (let i = 0; i < BATCHES_PER_RUN; i++) {
     const b = await acts.retentionPurgeBatch({ asOf, batchSize: input.batchSize });
     if (b.rows === 0) {
-      await acts.retentionRecordRun({ runId: total.runId, asOf, recordKeys: total.recordKeys, rows: total.rows, persons: total.persons, batches: total.batches });
+      await acts.retentionRecordRun({
+        runId: total.runId,
+        asOf,
+        recordKeys: total.recordKeys,
+        rows: total.rows,
+        persons: total.persons,
+        batches: total.batches,
+      });
       return { runId: total.runId, asOf, recordKeys: total.recordKeys, rows: total.rows, persons: total.persons, batches: total.batches };
     }
     total.recordKeys += b.recordKeys;

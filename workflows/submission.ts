@@ -1,9 +1,14 @@
-import { condition, defineQuery, defineSignal, proxyActivities, setHandler } from '@temporalio/workflow';
-import type { Activities, ReceiptResult } from '../activities';
-import type { PublicationPlan } from '../activities/publication';
-import type { BatchPublicationState } from '../db/publication';
+import { condition, patched, proxyActivities, setHandler } from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import {
+  publicationChangedSignal,
+  publishNowSignal,
+  submissionStateQuery,
+  type SubmissionInput,
+  type SubmissionState,
+} from '../processes/messages';
 
-const { recordReceipt, planPublication, alertHeldRecords } = proxyActivities<Activities>({
+const { recordReceipt, tellObligationOfBatch, planPublication, alertHeldRecords } = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
   // A missing calendar year keeps this retrying (hourly at most) until an admin loads it.
   retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '1 hour' },
@@ -14,25 +19,6 @@ const { publishBatch } = proxyActivities<Activities>({
   heartbeatTimeout: '2 minutes',
   retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '10 minutes' },
 });
-
-export interface SubmissionInput {
-  submissionId: string;
-}
-
-export interface SubmissionState {
-  submissionId: string;
-  stage: 'receiving' | 'received' | 'in_review' | 'published' | 'awaiting_held';
-  receipt?: ReceiptResult;
-  plan?: PublicationPlan;
-  publication?: BatchPublicationState;
-  alerted: Array<'deadline_near' | 'deadline_passed'>;
-}
-
-export const submissionStateQuery = defineQuery<SubmissionState>('state');
-/** Staff finished reviewing the batch: publish what is not held now, without waiting for the review window. */
-export const publishNowSignal = defineSignal('publishNow');
-/** Staff released or rejected held records of the batch: publish the released ones (the database holds the decisions). */
-export const publicationChangedSignal = defineSignal('publicationChanged');
 
 const untilMs = (iso: string) => Math.max(0, Date.parse(iso) - Date.now());
 const nowIso = () => new Date(Date.now()).toISOString();
@@ -58,6 +44,9 @@ export async function submissionWorkflow(input: SubmissionInput): Promise<Submis
 
   state.receipt = await recordReceipt(input.submissionId);
   state.stage = 'received';
+  // The batch fulfils its provider's obligation for the period (E7, P9): tell it (batches accepted before this step
+  // existed were told by the API, and the daily opener tells any obligation that missed it).
+  if (patched('tell-obligation')) await tellObligationOfBatch(input.submissionId);
   const plan = await planPublication(input.submissionId);
   state.plan = plan;
   if (plan.records === 0) {
@@ -78,7 +67,8 @@ export async function submissionWorkflow(input: SubmissionInput): Promise<Submis
     let timeout = alertAt === undefined ? undefined : untilMs(alertAt);
     // Rows released while the last publication ran: look again soon even without a signal.
     if (state.publication.pending > 0) timeout = Math.min(timeout ?? 60_000, 60_000);
-    const changed = timeout === undefined ? await condition(() => changes !== seen).then(() => true) : await condition(() => changes !== seen, timeout);
+    const changed =
+      timeout === undefined ? await condition(() => changes !== seen).then(() => true) : await condition(() => changes !== seen, timeout);
     seen = changes;
     state.publication = await publishBatch({ submissionId: input.submissionId, asOf: nowIso() });
     if (!changed && next !== undefined && alertAt !== undefined && Date.now() >= Date.parse(alertAt)) {

@@ -3,8 +3,18 @@ import { liveFeed } from '../../db/changes';
 import { z } from '../../domain/z';
 import { ROLES } from '../../domain/roles';
 import { checkCitizenId, checkUscc } from '../../domain/identifiers';
-import { createPrincipal, issueApiKey, PrincipalInputError } from '../../db/principals';
-import { isoColumn } from '../../db/queries';
+import {
+  activePrincipal,
+  createPrincipal,
+  issueApiKey,
+  listPrincipals,
+  principalKeys,
+  principalView,
+  revokeApiKey,
+  setPrincipalActive,
+  PrincipalInputError,
+} from '../../db/principals';
+import { isoInstant } from '../../db/time';
 import type { AppDeps } from '../app';
 import { actorLabel, principalOf, requireRole } from '../auth';
 import { HttpError, badRequest, notFound } from '../errors';
@@ -47,7 +57,7 @@ const KeySchema = registry.register(
   'ApiKeyInfo',
   z.object({
     id: z.string().uuid(),
-    prefix: z.string().openapi({ description: '密钥前缀（密钥本身从不保存）/ the key\'s prefix; the key itself is never stored' }),
+    prefix: z.string().openapi({ description: "密钥前缀（密钥本身从不保存）/ the key's prefix; the key itself is never stored" }),
     label: z.string().nullable(),
     created_at: z.string(),
     expires_at: z.string().nullable(),
@@ -86,7 +96,9 @@ document({
   tags,
   summary: '账号列表 / list principals (admin)',
   secured: true,
-  responses: { 200: { description: 'principals', content: { 'application/json': { schema: z.object({ principals: z.array(PrincipalSchema) }) } } } },
+  responses: {
+    200: { description: 'principals', content: { 'application/json': { schema: z.object({ principals: z.array(PrincipalSchema) }) } } },
+  },
 });
 document({
   method: 'post',
@@ -98,7 +110,11 @@ document({
   responses: {
     201: {
       description: 'the key',
-      content: { 'application/json': { schema: z.object({ id: z.string(), token: z.string(), prefix: z.string(), expires_at: z.string().nullable() }) } },
+      content: {
+        'application/json': {
+          schema: z.object({ id: z.string(), token: z.string(), prefix: z.string(), expires_at: z.string().nullable() }),
+        },
+      },
     },
   },
 });
@@ -109,7 +125,12 @@ document({
   summary: '一个账号及其密钥（不含密钥本身）/ one principal and its keys, never the keys themselves (admin)',
   secured: true,
   request: { params: PrincipalId },
-  responses: { 200: { description: 'the principal', content: { 'application/json': { schema: z.object({ principal: PrincipalSchema, keys: z.array(KeySchema) }) } } } },
+  responses: {
+    200: {
+      description: 'the principal',
+      content: { 'application/json': { schema: z.object({ principal: PrincipalSchema, keys: z.array(KeySchema) }) } },
+    },
+  },
 });
 document({
   method: 'post',
@@ -142,26 +163,16 @@ document({
   summary: '吊销 API 密钥 / revoke an API key (admin)',
   secured: true,
   request: { params: KeyId },
-  responses: { 200: { description: 'revoked', content: { 'application/json': { schema: z.object({ id: z.string(), revoked_at: z.string() }) } } } },
+  responses: {
+    200: { description: 'revoked', content: { 'application/json': { schema: z.object({ id: z.string(), revoked_at: z.string() }) } } },
+  },
 });
 
 export function adminRouter({ db }: AppDeps): Router {
   const r = Router();
   const json = express.json({ limit: '100kb' });
-  const principalColumns = [
-    'p.id',
-    'p.name',
-    'p.role',
-    'pr.code as provider',
-    'p.enterprise_uscc',
-    'p.person_id',
-    'p.organization',
-    'p.active',
-    isoColumn(db, 'p.deactivated_at'),
-    'p.deactivation_reason',
-  ];
   const onePrincipal = async (id: string) => {
-    const principal = await db('principals as p').leftJoin('providers as pr', 'pr.id', 'p.provider_id').where('p.id', id).first(principalColumns);
+    const principal = await principalView(db, id);
     if (!principal) throw notFound(`账号 ${id}`);
     return principal;
   };
@@ -173,7 +184,14 @@ export function adminRouter({ db }: AppDeps): Router {
     try {
       ({ id } = await createPrincipal(
         db,
-        { name: body.name, role: body.role, providerCode: body.provider_code, enterpriseUscc: body.enterprise_uscc, personId: body.person_id, organization: body.organization },
+        {
+          name: body.name,
+          role: body.role,
+          providerCode: body.provider_code,
+          enterpriseUscc: body.enterprise_uscc,
+          personId: body.person_id,
+          organization: body.organization,
+        },
         admin.id,
         actorLabel(admin),
       ));
@@ -185,26 +203,14 @@ export function adminRouter({ db }: AppDeps): Router {
   });
 
   r.get('/admin/principals', requireRole('admin'), async (_req, res) => {
-    const principals = await db('principals as p').leftJoin('providers as pr', 'pr.id', 'p.provider_id').orderBy('p.created_at').select(principalColumns);
+    const principals = await listPrincipals(db);
     res.json({ principals });
   });
 
   r.get('/admin/principals/:id', requireRole('admin'), async (req, res) => {
     const { id } = PrincipalId.parse(req.params);
     const principal = await onePrincipal(id);
-    const keys = await db('api_keys')
-      .where('principal_id', id)
-      .orderBy('created_at')
-      .select(
-        'id',
-        'prefix',
-        'label',
-        isoColumn(db, 'created_at'),
-        isoColumn(db, 'expires_at'),
-        isoColumn(db, 'revoked_at'),
-        isoColumn(db, 'last_used_at'),
-        db.raw(`CASE WHEN revoked_at IS NOT NULL THEN 'revoked' WHEN expires_at <= now() THEN 'expired' ELSE 'active' END AS status`),
-      );
+    const keys = await principalKeys(db, id);
     res.json({ principal, keys });
   });
 
@@ -218,26 +224,14 @@ export function adminRouter({ db }: AppDeps): Router {
         { field: 'id', reason: '本人账号 / your own account' },
       ]);
     }
-    const changed = await db.transaction(async (trx) => {
-      const n = await trx('principals')
-        .where({ id, active: !active })
-        .update(active ? { active: true, deactivated_at: null, deactivated_by: null, deactivation_reason: null } : { active: false, deactivated_at: trx.fn.now(), deactivated_by: admin.id, deactivation_reason: reason });
-      if (n) {
-        await trx('audit_log').insert({
-          principal_id: admin.id,
-          actor: actorLabel(admin),
-          action: active ? 'principal.activate' : 'principal.deactivate',
-          entity: 'principal',
-          entity_id: id,
-          detail: { reason: reason ?? null },
-        });
-      }
-      return n > 0;
-    });
+    const changed = await setPrincipalActive(db, { id, active, reason, by: { id: admin.id, actor: actorLabel(admin) } });
     if (!changed) {
-      throw new HttpError(409, active ? 'PRINCIPAL_ACTIVE' : 'PRINCIPAL_INACTIVE', active ? '该账号已是启用状态 / the principal is already active' : '该账号已停用 / the principal is already inactive', [
-        { field: 'id', reason: active ? '已启用 / already active' : '已停用 / already inactive' },
-      ]);
+      throw new HttpError(
+        409,
+        active ? 'PRINCIPAL_ACTIVE' : 'PRINCIPAL_INACTIVE',
+        active ? '该账号已是启用状态 / the principal is already active' : '该账号已停用 / the principal is already inactive',
+        [{ field: 'id', reason: active ? '已启用 / already active' : '已停用 / already inactive' }],
+      );
     }
     // In force in this process before the answer (other processes hear the table's notice).
     liveFeed(db)?.touch('principals');
@@ -258,7 +252,7 @@ export function adminRouter({ db }: AppDeps): Router {
     const admin = principalOf(req);
     const { id } = PrincipalId.parse(req.params);
     const body = NewKeyBody.parse(req.body ?? {});
-    const target = await db('principals').where({ id, active: true }).first('id');
+    const target = await activePrincipal(db, id);
     if (!target) throw notFound(`账号 ${id}`);
     const expiresAt = body.expires_in_days ? new Date(Date.now() + body.expires_in_days * 86400_000) : null;
     const key = await issueApiKey(db, id, { label: body.label, expiresAt }, admin.id, actorLabel(admin));
@@ -268,17 +262,11 @@ export function adminRouter({ db }: AppDeps): Router {
   r.post('/admin/keys/:id/revoke', requireRole('admin'), async (req, res) => {
     const admin = principalOf(req);
     const { id } = KeyId.parse(req.params);
-    const rows = await db.transaction(async (trx) => {
-      const updated = await trx('api_keys').where('id', id).whereNull('revoked_at').update({ revoked_at: trx.fn.now() }).returning(['id', 'revoked_at', 'prefix']);
-      if (updated.length) {
-        await trx('audit_log').insert({ principal_id: admin.id, actor: actorLabel(admin), action: 'api_key.revoke', entity: 'api_key', entity_id: id, detail: { prefix: updated[0].prefix } });
-      }
-      return updated;
-    });
-    if (!rows.length) throw notFound(`有效密钥 ${id}`);
+    const revoked = await revokeApiKey(db, id, { id: admin.id, actor: actorLabel(admin) });
+    if (!revoked) throw notFound(`有效密钥 ${id}`);
     // In force in this process before the answer (other processes hear the table's notice).
     liveFeed(db)?.touch('api_keys');
-    res.json({ id, revoked_at: new Date(rows[0].revoked_at).toISOString() });
+    res.json({ id, revoked_at: isoInstant(revoked.revoked_at) });
   });
 
   return r;

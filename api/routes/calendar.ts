@@ -12,7 +12,7 @@ import {
 import { calendarYearSources, calendarYearStamp, loadCalendar, replaceCalendarYear } from '../../db/calendar';
 import type { Db } from '../../db/knex';
 import { waitingOn } from '../../db/calendar-gaps';
-import { startCalendarYearLoaded } from '../temporal';
+import { startCalendarYearLoaded } from '../../processes/starts';
 import type { AppDeps } from '../app';
 import { actorLabel, principalOf, requireRole } from '../auth';
 import { HttpError } from '../errors';
@@ -38,14 +38,12 @@ const presence =
     iss.input === undefined ? `${what}必填 / ${en} is required` : `${what}须为${typeZh} / ${en} must be ${typeEn}`;
 
 /** A strict object's message: unknown keys are named, anything but an object is refused. */
-const objectError =
-  (what: string) =>
-  (iss: { code?: string; keys?: string[]; input?: unknown }) =>
-    iss.code === 'unrecognized_keys'
-      ? `未知字段 ${(iss.keys ?? []).join('、')} / unknown field(s) ${(iss.keys ?? []).join(', ')}`
-      : iss.input === undefined
-        ? `${what}必填，须为 JSON 对象 / required: a JSON object`
-        : `${what}须为 JSON 对象 / must be a JSON object`;
+const objectError = (what: string) => (iss: { code?: string; keys?: string[]; input?: unknown }) =>
+  iss.code === 'unrecognized_keys'
+    ? `未知字段 ${(iss.keys ?? []).join('、')} / unknown field(s) ${(iss.keys ?? []).join(', ')}`
+    : iss.input === undefined
+      ? `${what}必填，须为 JSON 对象 / required: a JSON object`
+      : `${what}须为 JSON 对象 / must be a JSON object`;
 
 const isoDate = (what: string, en: string) =>
   z
@@ -72,7 +70,12 @@ const WorkingDaysQuery = z.object({
     .string({ error: presence('工作日数', 'n') })
     .regex(/^\d{1,3}$/, { error: `工作日数须为 0–${MAX_N} 的整数 / n must be a whole number from 0 to ${MAX_N}` })
     .transform(Number)
-    .pipe(z.number().int().max(MAX_N, { error: `工作日数须为 0–${MAX_N} 的整数 / n must be a whole number from 0 to ${MAX_N}` }))
+    .pipe(
+      z
+        .number()
+        .int()
+        .max(MAX_N, { error: `工作日数须为 0–${MAX_N} 的整数 / n must be a whole number from 0 to ${MAX_N}` }),
+    )
     .openapi({ type: 'integer', minimum: 0, maximum: MAX_N, example: 5 }),
 });
 const DateParams = z.object({ date: isoDate('日期', 'date') });
@@ -87,7 +90,10 @@ const WorkingDaysAnswer = registry.register(
   z.object({
     date: z.string().openapi({ example: '2026-09-29' }),
     n: z.number().int().openapi({ example: 5 }),
-    result: z.string().openapi({ example: '2026-10-12', description: '起算日后第 n 个工作日（起算日本身不计）/ the n-th working day after date (date itself not counted)' }),
+    result: z.string().openapi({
+      example: '2026-10-12',
+      description: '起算日后第 n 个工作日（起算日本身不计）/ the n-th working day after date (date itself not counted)',
+    }),
     result_weekday: z.string().openapi({ example: 'Monday' }),
     calendar_days: z.number().int().openapi({ example: 13 }),
     days_off: z.array(DayOffSchema).openapi({ description: '其间跳过的休息日 / the days off skipped between date and result' }),
@@ -144,7 +150,10 @@ const YearLoadAnswer = registry.register(
     waiting: WaitingSchema,
     settling: z
       .object({
-        workflow_id: z.string().nullable().openapi({ description: '确定期限、唤醒等待流程的工作流；null：Temporal 暂不可达，由每日日历检查补做 / the workflow that settles them; null: Temporal unreachable, the daily check will' }),
+        workflow_id: z.string().nullable().openapi({
+          description:
+            '确定期限、唤醒等待流程的工作流；null：Temporal 暂不可达，由每日日历检查补做 / the workflow that settles them; null: Temporal unreachable, the daily check will',
+        }),
       })
       .openapi({ description: '等待该年的期限随即确定（暂定期限重算，报送义务取得截止日期）/ what waited on the year is settled at once' }),
   }),
@@ -251,7 +260,9 @@ document({
   path: '/calendar/years',
   tags: [TAG],
   summary: '已载入的年份及来源（公开）/ the known years, their source and load time',
-  responses: { 200: { description: 'known years', content: { 'application/json': { schema: z.object({ years: z.array(YearSummary) }) } } } },
+  responses: {
+    200: { description: 'known years', content: { 'application/json': { schema: z.object({ years: z.array(YearSummary) }) } } },
+  },
 });
 document({
   method: 'get',
@@ -331,7 +342,8 @@ export function calendarRouter({ db, config, temporal }: AppDeps): Router {
     for (let d = addCalendarDays(date, 1); d <= result; d = addCalendarDays(d, 1)) {
       calendarDays++;
       const day = calendar.describe(d);
-      if (day.kind === 'weekend' || day.kind === 'holiday') daysOff.push({ date: d, kind: day.kind, ...(day.name ? { name: day.name } : {}) });
+      if (day.kind === 'weekend' || day.kind === 'holiday')
+        daysOff.push({ date: d, kind: day.kind, ...(day.name ? { name: day.name } : {}) });
     }
     res.json({ date, n, result, result_weekday: WEEKDAYS_EN[weekday(result)], calendar_days: calendarDays, days_off: daysOff });
   });
@@ -364,7 +376,13 @@ export function calendarRouter({ db, config, temporal }: AppDeps): Router {
       years: calendar.knownYears().map((year) => {
         const y = calendar.year(year);
         const s = sources.get(year);
-        return { year, source: s?.source ?? 'unknown', loaded_at: s?.loadedAt ?? '', holidays: y.holidays.length, workdays: y.workdays.length };
+        return {
+          year,
+          source: s?.source ?? 'unknown',
+          loaded_at: s?.loadedAt ?? '',
+          holidays: y.holidays.length,
+          workdays: y.workdays.length,
+        };
       }),
     });
   });

@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import { z } from '../../domain/z';
 import { CADENCES, CATEGORIES, DISCLOSURE_LEVELS, FIELD_TYPES, PERIOD_RULES, SUBJECT_TYPES } from '../../domain/catalog';
+import { catalogRows, providerDirectory } from '../../db/catalog';
 import type { AppDeps } from '../app';
 import { document, registry } from '../openapi';
 
@@ -17,7 +18,13 @@ const CatalogItemSchema = registry.register(
     name_zh: z.string().openapi({ example: '企业行政处罚记录' }),
     name_en: z.string(),
     fields: z.array(
-      z.object({ name: z.string(), name_zh: z.string(), type: z.enum(FIELD_TYPES), required: z.boolean(), values: z.array(z.string()).optional() }),
+      z.object({
+        name: z.string(),
+        name_zh: z.string(),
+        type: z.enum(FIELD_TYPES),
+        required: z.boolean(),
+        values: z.array(z.string()).optional(),
+      }),
     ),
   }),
 );
@@ -41,20 +48,24 @@ document({
   path: '/catalog',
   tags: ['目录 Catalog'],
   summary: '信用信息目录（公开）/ the information catalog (P6)',
-  responses: { 200: { description: 'catalog items', content: { 'application/json': { schema: z.object({ items: z.array(CatalogItemSchema) }) } } } },
+  responses: {
+    200: { description: 'catalog items', content: { 'application/json': { schema: z.object({ items: z.array(CatalogItemSchema) }) } } },
+  },
 });
 document({
   method: 'get',
   path: '/providers',
   tags: ['目录 Catalog'],
   summary: '信息提供单位名录（公开）/ the registry of information providers (E7–E9, P8)',
-  responses: { 200: { description: 'providers', content: { 'application/json': { schema: z.object({ providers: z.array(ProviderSchema) }) } } } },
+  responses: {
+    200: { description: 'providers', content: { 'application/json': { schema: z.object({ providers: z.array(ProviderSchema) }) } } },
+  },
 });
 
 export function catalogRouter({ db }: AppDeps): Router {
   const r = Router();
   r.get('/catalog', async (_req, res) => {
-    const rows = await db('catalog_items').where('active', true).orderBy('code');
+    const rows = await catalogRows(db);
     res.json({
       items: rows.map((i) => ({
         code: i.code,
@@ -77,12 +88,7 @@ export function catalogRouter({ db }: AppDeps): Router {
     });
   });
   r.get('/providers', async (_req, res) => {
-    const rows = await db('providers as p')
-      .leftJoin('provider_items as pi', 'pi.provider_id', 'p.id')
-      .groupBy('p.id')
-      .orderBy('p.code')
-      .select('p.code', 'p.name_zh', 'p.name_en', 'p.kind', 'p.legal_basis', 'p.cadence', 'p.active', db.raw(`coalesce(array_agg(pi.item_code ORDER BY pi.item_code) FILTER (WHERE pi.item_code IS NOT NULL), '{}') AS items`));
-    res.json({ providers: rows });
+    res.json({ providers: await providerDirectory(db) });
   });
   return r;
 }

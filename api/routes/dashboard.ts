@@ -11,7 +11,9 @@ const Waiting = z.object({ obligations: count, batches: count, objections: count
 export const CalendarWarningSchema = registry.register(
   'CalendarWarning',
   z.object({
-    code: z.enum(['CALENDAR_YEAR_MISSING', 'CALENDAR_NEXT_YEAR_NOT_LOADED']).openapi({ description: 'CALENDAR_YEAR_MISSING：所需年份未载入；CALENDAR_NEXT_YEAR_NOT_LOADED：11 月 1 日起次年尚未载入' }),
+    code: z
+      .enum(['CALENDAR_YEAR_MISSING', 'CALENDAR_NEXT_YEAR_NOT_LOADED'])
+      .openapi({ description: 'CALENDAR_YEAR_MISSING：所需年份未载入；CALENDAR_NEXT_YEAR_NOT_LOADED：11 月 1 日起次年尚未载入' }),
     year: z.number().int().openapi({ example: 2027 }),
     title: z.string(),
     message: z.string().openapi({ description: '等待的事项与载入方法 / what waits and how to load the year' }),
@@ -25,7 +27,11 @@ const Dashboard = registry.register(
     today: z.string().openapi({ example: '2026-12-28' }),
     warnings: z.array(CalendarWarningSchema),
     calendar: z.object({ known_years: z.array(count), this_year_loaded: z.boolean(), next_year_loaded: z.boolean() }),
-    obligations: z.object({ open: count, awaiting_calendar: count.openapi({ description: '截止日期待工作日历载入 / due date waiting on a calendar year' }), overdue: count }),
+    obligations: z.object({
+      open: count,
+      awaiting_calendar: count.openapi({ description: '截止日期待工作日历载入 / due date waiting on a calendar year' }),
+      overdue: count,
+    }),
     cases: z.object({ overdue: count, ordered: count, escalation_due: count, escalated: count }),
     publication: z.object({ held: count, pending: count }),
     objections: z.object({ open: count, overdue: count }),
@@ -37,7 +43,8 @@ document({
   method: 'get',
   path: '/admin/dashboard',
   tags: ['管理 Administration'],
-  summary: '管理首页：须处理的事项（工作日历未载入等）与各项计数（管理机构、督办）/ the dashboard: warnings (a calendar year missing) and counts (admin, supervisor)',
+  summary:
+    '管理首页：须处理的事项（工作日历未载入等）与各项计数（管理机构、督办）/ the dashboard: warnings (a calendar year missing) and counts (admin, supervisor)',
   secured: true,
   responses: { 200: { description: 'the dashboard', content: { 'application/json': { schema: Dashboard } } } },
 });

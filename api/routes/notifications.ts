@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import { z } from '../../domain/z';
-import { notificationsFor } from '../../db/notifications';
+import { listNotifications, markNotificationRead } from '../../db/notifications';
 import type { AppDeps } from '../app';
 import { principalOf, requireRole } from '../auth';
 import { notFound } from '../errors';
@@ -19,10 +19,10 @@ const NotificationSchema = registry.register(
     data: z.record(z.string(), z.unknown()),
     created_at: z.string(),
     read_at: z.string().nullable(),
-    resolved_at: z
-      .string()
-      .nullable()
-      .openapi({ description: '通知所述情况已消除的时间（如该年工作日历已载入）/ when what the notice says stopped being true (e.g. the year was loaded)' }),
+    resolved_at: z.string().nullable().openapi({
+      description:
+        '通知所述情况已消除的时间（如该年工作日历已载入）/ when what the notice says stopped being true (e.g. the year was loaded)',
+    }),
   }),
 );
 const ListQuery = z.object({
@@ -32,7 +32,9 @@ const ListQuery = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(50),
   offset: z.coerce.number().int().min(0).default(0),
 });
-const IdParam = z.object({ id: z.coerce.number().int().positive({ message: '通知编号应为正整数 / notification id must be a positive integer' }) });
+const IdParam = z.object({
+  id: z.coerce.number().int().positive({ message: '通知编号应为正整数 / notification id must be a positive integer' }),
+});
 
 document({
   method: 'get',
@@ -41,7 +43,12 @@ document({
   summary: '我的通知（提醒、核查请求、告警、告知）/ my notifications: reminders, verification requests, alerts, notices',
   secured: true,
   request: { query: ListQuery },
-  responses: { 200: { description: 'newest first', content: { 'application/json': { schema: z.object({ notifications: z.array(NotificationSchema) }) } } } },
+  responses: {
+    200: {
+      description: 'newest first',
+      content: { 'application/json': { schema: z.object({ notifications: z.array(NotificationSchema) }) } },
+    },
+  },
 });
 document({
   method: 'post',
@@ -50,34 +57,31 @@ document({
   summary: '标记为已读 / mark as read',
   secured: true,
   request: { params: IdParam },
-  responses: { 200: { description: 'read', content: { 'application/json': { schema: z.object({ id: z.number(), read_at: z.string() }) } } } },
+  responses: {
+    200: { description: 'read', content: { 'application/json': { schema: z.object({ id: z.number(), read_at: z.string() }) } } },
+  },
 });
 
 export function notificationsRouter({ db }: AppDeps): Router {
   const r = Router();
-  const cols = ['id', 'kind', 'title', 'body', 'entity', 'entity_id', 'data', db.raw(`to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as created_at`), db.raw(`to_char(read_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as read_at`), db.raw(`to_char(resolved_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as resolved_at`)];
 
   r.get('/notifications', requireRole(...ROLES), async (req, res) => {
     const q = ListQuery.parse(req.query);
-    const rows = await notificationsFor(db, principalOf(req))
-      .modify((b) => {
-        if (q.kind) b.where('kind', q.kind);
-        if (q.unread === 'true') b.whereNull('read_at');
-        if (q.open === 'true') b.whereNull('resolved_at');
-      })
-      .orderBy('id', 'desc')
-      .limit(q.limit)
-      .offset(q.offset)
-      .select(cols);
+    const rows = await listNotifications(db, principalOf(req), {
+      kind: q.kind,
+      unread: q.unread === 'true',
+      open: q.open === 'true',
+      limit: q.limit,
+      offset: q.offset,
+    });
     res.json({ notifications: rows });
   });
 
   r.post('/notifications/:id/read', requireRole(...ROLES), async (req, res) => {
     const { id } = IdParam.parse(req.params);
-    const visible = await notificationsFor(db, principalOf(req)).where('id', id).first('id');
-    if (!visible) throw notFound(`通知 ${id}`);
-    const [row] = await db('notifications').where('id', id).update({ read_at: db.raw('coalesce(read_at, now())') }).returning(['id', 'read_at']);
-    res.json({ id: row.id, read_at: new Date(row.read_at).toISOString() });
+    const row = await markNotificationRead(db, principalOf(req), id);
+    if (!row) throw notFound(`通知 ${id}`);
+    res.json(row);
   });
 
   return r;

@@ -7,16 +7,17 @@ import type { Principal } from '../../domain/roles';
 import {
   RATING_AGREEMENT_STATUSES,
   createRatingAgreement,
-  documentMeta,
   getRatingAgreement,
   listRatingAgreements,
   terminateRatingAgreement,
-} from '../../db/queries';
+} from '../../db/rating-agreements';
+import { documentMeta } from '../../db/documents';
+import { principalById } from '../../db/principals';
 import type { AppDeps } from '../app';
 import { actorLabel, principalOf, requireRole } from '../auth';
 import { HttpError, badRequest, notFound, type ErrorDetail } from '../errors';
 import { document, registry, ErrorBody } from '../openapi';
-import { checkCategories } from './queries';
+import { checkCategories } from './query-common';
 
 /**
  * Rating-agency agreements (E14(3)): besides approving a rating agency's queries one request at a time, the
@@ -38,13 +39,15 @@ const Paging = {
 
 const AgreementBody = z
   .object({
-    agency_principal_id: Uuid('评级机构账号').openapi({ description: '信用评级机构的账号（角色 rating_agency）/ the rating agency\'s principal' }),
+    agency_principal_id: Uuid('评级机构账号').openapi({
+      description: "信用评级机构的账号（角色 rating_agency）/ the rating agency's principal",
+    }),
     agreement_no: z
       .string()
       .trim()
-      .min(2, { message: '请填写协议编号 / give the agreement\'s number' })
+      .min(2, { message: "请填写协议编号 / give the agreement's number" })
       .max(100, { message: '协议编号最多 100 个字符 / at most 100 characters' })
-      .openapi({ description: '已签订协议的编号，唯一 / the signed agreement\'s number, unique', example: '钦信协〔2026〕12号' }),
+      .openapi({ description: "已签订协议的编号，唯一 / the signed agreement's number, unique", example: '钦信协〔2026〕12号' }),
     categories: z
       .array(z.string().max(40))
       .min(1, { message: '至少约定一类限制公开信息 / name at least one restricted category' })
@@ -56,14 +59,21 @@ const AgreementBody = z
       .max(1000, { message: '企业清单最多 1000 家 / at most 1000 enterprises' })
       .nullable()
       .optional()
-      .openapi({ description: '协议涵盖的企业统一社会信用代码；不填为不限企业 / unified social credit codes covered; absent or null: any enterprise' }),
+      .openapi({
+        description: '协议涵盖的企业统一社会信用代码；不填为不限企业 / unified social credit codes covered; absent or null: any enterprise',
+      }),
     purpose: z.string().trim().min(2, { message: '请说明协议约定的查询用途 / state the agreed purpose' }).max(1000),
     valid_from: isoDate,
     valid_until: isoDate,
-    document_id: Uuid('协议文件编号').optional().openapi({ description: '经 POST /documents?kind=rating_agreement 上传的已签订协议 / the signed agreement uploaded first' }),
+    document_id: Uuid('协议文件编号')
+      .optional()
+      .openapi({ description: '经 POST /documents?kind=rating_agreement 上传的已签订协议 / the signed agreement uploaded first' }),
   })
   .strict()
-  .refine((b) => b.valid_until >= b.valid_from, { message: '截止日期不能早于起始日期 / valid_until must not be before valid_from', path: ['valid_until'] });
+  .refine((b) => b.valid_until >= b.valid_from, {
+    message: '截止日期不能早于起始日期 / valid_until must not be before valid_from',
+    path: ['valid_until'],
+  });
 
 const AgreementSchema = registry.register(
   'RatingAgreement',
@@ -91,7 +101,9 @@ const AgreementSchema = registry.register(
 const ListQuery = z
   .object({
     status: z
-      .enum(RATING_AGREEMENT_STATUSES, { message: `status 应为 ${RATING_AGREEMENT_STATUSES.join('、')} 之一 / status must be one of ${RATING_AGREEMENT_STATUSES.join(', ')}` })
+      .enum(RATING_AGREEMENT_STATUSES, {
+        message: `status 应为 ${RATING_AGREEMENT_STATUSES.join('、')} 之一 / status must be one of ${RATING_AGREEMENT_STATUSES.join(', ')}`,
+      })
       .optional(),
     agency_principal_id: Uuid('评级机构账号').optional(),
     ...Paging,
@@ -133,7 +145,10 @@ document({
   summary: '一项评级查询协议 / one rating agreement',
   secured: true,
   request: { params: IdParam },
-  responses: { 200: { description: 'it', ...json(z.object({ rating_agreement: AgreementSchema })) }, 404: { description: 'none, or another agency\'s', ...json(ErrorBody) } },
+  responses: {
+    200: { description: 'it', ...json(z.object({ rating_agreement: AgreementSchema })) },
+    404: { description: "none, or another agency's", ...json(ErrorBody) },
+  },
 });
 document({
   method: 'post',
@@ -175,23 +190,36 @@ export function ratingAgreementsRouter({ db }: AppDeps): Router {
       enterprises = [...new Set(b.enterprises)];
     }
     if (b.valid_until < today) {
-      throw badRequest('协议期限已过 / the agreement has already ended', [{ field: 'valid_until', reason: `不能早于今天 ${today} / not before today`, article: ARTICLE }]);
+      throw badRequest('协议期限已过 / the agreement has already ended', [
+        { field: 'valid_until', reason: `不能早于今天 ${today} / not before today`, article: ARTICLE },
+      ]);
     }
 
-    const agency = await db('principals').where('id', b.agency_principal_id).first('id', 'role', 'active', 'organization');
+    const agency = await principalById(db, b.agency_principal_id);
     if (!agency || !agency.active) {
-      throw badRequest('评级机构账号不存在 / no such rating agency', [{ field: 'agency_principal_id', reason: '账号不存在或已停用 / unknown or inactive principal', article: ARTICLE }]);
+      throw badRequest('评级机构账号不存在 / no such rating agency', [
+        { field: 'agency_principal_id', reason: '账号不存在或已停用 / unknown or inactive principal', article: ARTICLE },
+      ]);
     }
     if (agency.role !== 'rating_agency') {
       throw badRequest('协议只能与信用评级机构签订 / agreements are signed with rating agencies only', [
-        { field: 'agency_principal_id', reason: `该账号的角色是 ${agency.role}，不是信用评级机构 / the principal is a ${agency.role}, not a rating agency`, article: ARTICLE },
+        {
+          field: 'agency_principal_id',
+          reason: `该账号的角色是 ${agency.role}，不是信用评级机构 / the principal is a ${agency.role}, not a rating agency`,
+          article: ARTICLE,
+        },
       ]);
     }
     if (b.document_id) {
       const doc = await documentMeta(db, b.document_id);
       if (!doc || doc.uploaded_by !== p.id || doc.kind !== 'rating_agreement') {
         throw badRequest('须附本人上传的已签订协议文件 / attach the signed agreement you uploaded', [
-          { field: 'document_id', reason: '先通过 POST /documents?kind=rating_agreement 上传已签订的协议 / upload it first with POST /documents?kind=rating_agreement', article: ARTICLE },
+          {
+            field: 'document_id',
+            reason:
+              '先通过 POST /documents?kind=rating_agreement 上传已签订的协议 / upload it first with POST /documents?kind=rating_agreement',
+            article: ARTICLE,
+          },
         ]);
       }
     }
@@ -228,7 +256,13 @@ export function ratingAgreementsRouter({ db }: AppDeps): Router {
       res.json({ rating_agreements: [] });
       return;
     }
-    const rows = await listRatingAgreements(db, { agencyPrincipalId: own ?? q.agency_principal_id, status: q.status, today: shanghaiDate(new Date()), limit: q.limit, offset: q.offset });
+    const rows = await listRatingAgreements(db, {
+      agencyPrincipalId: own ?? q.agency_principal_id,
+      status: q.status,
+      today: shanghaiDate(new Date()),
+      limit: q.limit,
+      offset: q.offset,
+    });
     res.json({ rating_agreements: rows });
   });
 
@@ -247,7 +281,9 @@ export function ratingAgreementsRouter({ db }: AppDeps): Router {
     const out = await terminateRatingAgreement(db, id, reason, by(p));
     if (out.kind === 'not_found') throw notFound(`评级查询协议 ${id}`);
     if (out.kind === 'already') {
-      throw new HttpError(409, 'ALREADY_TERMINATED', `协议已于 ${out.terminatedAt} 终止 / terminated already`, [{ field: 'id', reason: '已终止 / terminated already', article: ARTICLE }]);
+      throw new HttpError(409, 'ALREADY_TERMINATED', `协议已于 ${out.terminatedAt} 终止 / terminated already`, [
+        { field: 'id', reason: '已终止 / terminated already', article: ARTICLE },
+      ]);
     }
     res.json({ rating_agreement: await getRatingAgreement(db, id, shanghaiDate(new Date())) });
   });

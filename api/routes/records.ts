@@ -1,7 +1,8 @@
 import express, { Router } from 'express';
 import { z } from '../../domain/z';
 import { isoDate } from '../../domain/records';
-import { changeRecord, type ChangeOutcome } from '../../db/records';
+import { changeRecord, listRecords, recordVersions, type ChangeOutcome, type RecordScope } from '../../db/records';
+import type { Principal } from '../../domain/roles';
 import type { AppDeps } from '../app';
 import { actorLabel, principalOf, requireRole } from '../auth';
 import { HttpError, notFound } from '../errors';
@@ -61,7 +62,8 @@ document({
   method: 'get',
   path: '/records',
   tags,
-  summary: '本单位报送的记录（当前版本）/ the caller\'s records, current versions (provider; staff: enterprise records — personal ones only through POST /queries, logged, P20)',
+  summary:
+    "本单位报送的记录（当前版本）/ the caller's records, current versions (provider; staff: enterprise records — personal ones only through POST /queries, logged, P20)",
   secured: true,
   request: { query: ListQuery },
   responses: { 200: { description: 'records', content: { 'application/json': { schema: z.object({ records: z.array(RecordSchema) }) } } } },
@@ -73,12 +75,23 @@ document({
   summary: '一条记录的全部版本 / every version of one record',
   secured: true,
   request: { params: RecordKey },
-  responses: { 200: { description: 'versions, newest first', content: { 'application/json': { schema: z.object({ versions: z.array(RecordSchema) }) } } } },
+  responses: {
+    200: {
+      description: 'versions, newest first',
+      content: { 'application/json': { schema: z.object({ versions: z.array(RecordSchema) }) } },
+    },
+  },
 });
 const changeResponses = {
-  201: { description: '新版本 / the new version', content: { 'application/json': { schema: z.object({ record_key: z.string(), version: z.number() }) } } },
+  201: {
+    description: '新版本 / the new version',
+    content: { 'application/json': { schema: z.object({ record_key: z.string(), version: z.number() }) } },
+  },
   404: { description: '无此记录（或非本单位记录）/ no such record of yours', content: { 'application/json': { schema: ErrorBody } } },
-  409: { description: '版本已变化或已撤回 / the record changed meanwhile or is retracted', content: { 'application/json': { schema: ErrorBody } } },
+  409: {
+    description: '版本已变化或已撤回 / the record changed meanwhile or is retracted',
+    content: { 'application/json': { schema: ErrorBody } },
+  },
   422: { description: '更正后的记录无效 / the corrected record is invalid', content: { 'application/json': { schema: ErrorBody } } },
 };
 document({
@@ -107,69 +120,42 @@ function answer(outcome: ChangeOutcome, key: string) {
     case 'not_found':
       throw notFound(`记录 ${key}`);
     case 'conflict':
-      throw new HttpError(409, 'VERSION_CONFLICT', `记录当前为第 ${outcome.currentVersion} 版（${outcome.status === 'retracted' ? '已撤回' : '有效'}）/ the record is at version ${outcome.currentVersion} (${outcome.status})`, [
-        { field: 'base_version', reason: `当前版本为 ${outcome.currentVersion} / current version is ${outcome.currentVersion}` },
-      ]);
+      throw new HttpError(
+        409,
+        'VERSION_CONFLICT',
+        `记录当前为第 ${outcome.currentVersion} 版（${outcome.status === 'retracted' ? '已撤回' : '有效'}）/ the record is at version ${outcome.currentVersion} (${outcome.status})`,
+        [{ field: 'base_version', reason: `当前版本为 ${outcome.currentVersion} / current version is ${outcome.currentVersion}` }],
+      );
     case 'invalid':
-      throw new HttpError(422, 'INVALID_RECORD', '更正后的记录无效，未保存 / the corrected record is invalid; nothing was stored', outcome.errors);
+      throw new HttpError(
+        422,
+        'INVALID_RECORD',
+        '更正后的记录无效，未保存 / the corrected record is invalid; nothing was stored',
+        outcome.errors,
+      );
   }
 }
 
 export function recordsRouter({ db }: AppDeps): Router {
   const r = Router();
   const json = express.json({ limit: '1mb' });
-  const columns = [
-    'r.record_key',
-    'r.version',
-    'r.is_current',
-    'r.status',
-    'p.code as provider',
-    'r.item_code',
-    'r.subject_type',
-    'r.subject_id',
-    'r.payload',
-    'r.event_date',
-    'r.concluded_date',
-    'r.valid_until',
-    'r.lifted_date',
-    'r.change_reason',
-    'r.submission_id',
-    db.raw(`to_char(r.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as created_at`),
-  ];
+  // Staff review enterprise records here; personal records are read through POST /queries, which logs (P20).
+  const scopeOf = (principal: Principal): RecordScope => ({
+    providerId: principal.role === 'provider' ? principal.providerId : undefined,
+    enterpriseOnly: principal.role === 'staff',
+  });
 
   r.get('/records', requireRole('provider', 'staff'), async (req, res) => {
     const principal = principalOf(req);
     const q = ListQuery.parse(req.query);
-    const rows = await db('records as r')
-      .join('providers as p', 'p.id', 'r.provider_id')
-      .where('r.is_current', true)
-      .modify((b) => {
-        if (principal.role === 'provider') b.where('r.provider_id', principal.providerId);
-        // Staff review enterprise records here; personal records are read through POST /queries, which logs (P20).
-        if (principal.role === 'staff') b.where('r.subject_type', 'enterprise');
-        if (q.subject_id) b.where('r.subject_id', q.subject_id);
-        if (q.item_code) b.where('r.item_code', q.item_code);
-        if (q.submission_id) b.where('r.submission_id', q.submission_id);
-      })
-      .orderBy('r.id')
-      .limit(q.limit)
-      .offset(q.offset)
-      .select(columns);
+    const rows = await listRecords(db, scopeOf(principal), q);
     res.json({ records: rows });
   });
 
   r.get('/records/:key', requireRole('provider', 'staff'), async (req, res) => {
     const principal = principalOf(req);
     const { key } = RecordKey.parse(req.params);
-    const rows = await db('records as r')
-      .join('providers as p', 'p.id', 'r.provider_id')
-      .where('r.record_key', key)
-      .modify((b) => {
-        if (principal.role === 'provider') b.where('r.provider_id', principal.providerId);
-        if (principal.role === 'staff') b.where('r.subject_type', 'enterprise');
-      })
-      .orderBy('r.version', 'desc')
-      .select(columns);
+    const rows = await recordVersions(db, scopeOf(principal), key);
     if (!rows.length) throw notFound(`记录 ${key}`);
     res.json({ versions: rows });
   });

@@ -1,13 +1,13 @@
 import { Router, type Request } from 'express';
 import { z } from '../../domain/z';
-import { intakeBatch, intakeProvider, JsonBatch, ClientAborted } from '../../db/intake';
+import { intakeBatch, intakeProvider, JsonBatch, ClientAborted, type RejectionReason } from '../../db/intake';
 import { RecordInput } from '../../domain/records';
+import { listSubmissions, submissionVisibleTo, submittingProvider } from '../../db/submissions';
 import type { AppDeps } from '../app';
 import { actorLabel, principalOf, requireRole } from '../auth';
 import { HttpError, badRequest, notFound } from '../errors';
 import { document, registry, ErrorBody } from '../openapi';
-import { ensureSubmissionWorkflow } from '../temporal';
-import { runSubmissionHooks } from '../hooks';
+import { ensureSubmissionWorkflow } from '../../processes/starts';
 
 const IdempotencyKey = z
   .string()
@@ -26,15 +26,30 @@ const SubmissionSchema = registry.register(
     received_at: z.string(),
     workflow_id: z.string(),
     workflow_started: z.boolean(),
-    publication_deadline: z.string().nullable().openapi({ description: '公开期限：收到后第 5 个工作日（E12）/ the publication deadline: 5th working day after receipt', example: '2026-10-19' }),
-    publication_deadline_provisional: z
-      .boolean()
-      .openapi({ description: '暂定：其间有年份的工作日历尚未载入，按最早可能的日期执行，载入后重算 / provisional: a year on the way has no calendar; the earliest the deadline can be, recomputed when it is loaded' }),
-    calendar_pending_year: z.number().int().nullable().openapi({ description: '暂定期限所待的年份 / the year a provisional deadline waits on' }),
+    publication_deadline: z.string().nullable().openapi({
+      description: '公开期限：收到后第 5 个工作日（E12）/ the publication deadline: 5th working day after receipt',
+      example: '2026-10-19',
+    }),
+    publication_deadline_provisional: z.boolean().openapi({
+      description:
+        '暂定：其间有年份的工作日历尚未载入，按最早可能的日期执行，载入后重算 / provisional: a year on the way has no calendar; the earliest the deadline can be, recomputed when it is loaded',
+    }),
+    calendar_pending_year: z
+      .number()
+      .int()
+      .nullable()
+      .openapi({ description: '暂定期限所待的年份 / the year a provisional deadline waits on' }),
   }),
 );
 
 registry.register('RecordInput', RecordInput);
+
+/** How a refused batch is answered. */
+const REJECTION: Record<RejectionReason, { status: 400 | 413 | 422; code: string }> = {
+  malformed: { status: 400, code: 'BAD_REQUEST' },
+  too_large: { status: 413, code: 'PAYLOAD_TOO_LARGE' },
+  invalid: { status: 422, code: 'INVALID_BATCH' },
+};
 
 const SubmitQuery = z.object({ period: z.string().optional().openapi({ example: '2026-10' }) });
 
@@ -52,13 +67,21 @@ document({
     body: {
       content: {
         'application/json': { schema: JsonBatch },
-        'text/csv': { schema: z.string().openapi({ example: 'item_code,subject_id,event_date,decision_no,violation,penalty,authority\n' }) },
+        'text/csv': {
+          schema: z.string().openapi({ example: 'item_code,subject_id,event_date,decision_no,violation,penalty,authority\n' }),
+        },
       },
     },
   },
   responses: {
-    202: { description: '已受理 / accepted: stored, its workflow started', content: { 'application/json': { schema: z.object({ submission: SubmissionSchema }) } } },
-    409: { description: '同一 Idempotency-Key 的请求仍在处理 / a request with this key is still running', content: { 'application/json': { schema: ErrorBody } } },
+    202: {
+      description: '已受理 / accepted: stored, its workflow started',
+      content: { 'application/json': { schema: z.object({ submission: SubmissionSchema }) } },
+    },
+    409: {
+      description: '同一 Idempotency-Key 的请求仍在处理 / a request with this key is still running',
+      content: { 'application/json': { schema: ErrorBody } },
+    },
     413: { description: 'JSON 请求体过大 / JSON body too large', content: { 'application/json': { schema: ErrorBody } } },
     415: { description: '不支持的格式 / unsupported content type', content: { 'application/json': { schema: ErrorBody } } },
     422: { description: '批次无效，未入库 / invalid batch, nothing stored', content: { 'application/json': { schema: ErrorBody } } },
@@ -71,7 +94,9 @@ document({
   summary: '本单位的报送批次 / the batches of the caller (provider) or of all (staff, admin)',
   secured: true,
   request: { query: z.object({ period: z.string().optional(), limit: z.number().int().optional(), offset: z.number().int().optional() }) },
-  responses: { 200: { description: 'submissions', content: { 'application/json': { schema: z.object({ submissions: z.array(SubmissionSchema) }) } } } },
+  responses: {
+    200: { description: 'submissions', content: { 'application/json': { schema: z.object({ submissions: z.array(SubmissionSchema) }) } } },
+  },
 });
 document({
   method: 'get',
@@ -80,7 +105,9 @@ document({
   summary: '一个批次及其处理状态 / one batch and its processing state',
   secured: true,
   request: { params: z.object({ id: z.string().uuid() }) },
-  responses: { 200: { description: 'submission', content: { 'application/json': { schema: z.object({ submission: SubmissionSchema }) } } } },
+  responses: {
+    200: { description: 'submission', content: { 'application/json': { schema: z.object({ submission: SubmissionSchema }) } } },
+  },
 });
 
 function formatOf(req: Request): 'json' | 'csv' {
@@ -112,14 +139,24 @@ export function submissionsRouter({ db, temporal, config }: AppDeps): Router {
 
   r.post('/submissions', requireRole('provider'), async (req, res) => {
     const principal = principalOf(req);
-    const drainAnd = (e: HttpError) => {
+    const drainAnd = (e: HttpError): never => {
       req.resume();
       throw e;
     };
     const key = req.get('idempotency-key');
-    if (key === undefined) drainAnd(badRequest('缺少 Idempotency-Key 请求头 / the Idempotency-Key header is required', [{ field: 'Idempotency-Key', reason: '必填 / required' }]));
+    if (key === undefined)
+      drainAnd(
+        badRequest('缺少 Idempotency-Key 请求头 / the Idempotency-Key header is required', [
+          { field: 'Idempotency-Key', reason: '必填 / required' },
+        ]),
+      );
     const keyCheck = IdempotencyKey.safeParse(key);
-    if (!keyCheck.success) drainAnd(badRequest('Idempotency-Key 无效 / invalid Idempotency-Key', [{ field: 'Idempotency-Key', reason: keyCheck.error!.issues[0].message }]));
+    if (!keyCheck.success)
+      drainAnd(
+        badRequest('Idempotency-Key 无效 / invalid Idempotency-Key', [
+          { field: 'Idempotency-Key', reason: keyCheck.error!.issues[0].message },
+        ]),
+      );
     let format: 'json' | 'csv' = 'json';
     try {
       format = formatOf(req);
@@ -129,8 +166,8 @@ export function submissionsRouter({ db, temporal, config }: AppDeps): Router {
     const query = SubmitQuery.safeParse(req.query);
     if (!query.success) drainAnd(badRequest('查询参数无效 / invalid query', [{ field: 'period', reason: query.error!.issues[0].message }]));
 
-    const provider = await db('providers').where('id', principal.providerId).first('id', 'code', 'cadence', 'active');
-    if (!provider || !provider.active) drainAnd(new HttpError(403, 'FORBIDDEN', '信息提供单位已停用 / this provider is not active'));
+    const provider = principal.providerId === null ? undefined : await submittingProvider(db, principal.providerId);
+    if (!provider || !provider.active) return drainAnd(new HttpError(403, 'FORBIDDEN', '信息提供单位已停用 / this provider is not active'));
 
     let outcome;
     try {
@@ -152,15 +189,21 @@ export function submissionsRouter({ db, temporal, config }: AppDeps): Router {
     switch (outcome.kind) {
       case 'busy':
         req.resume();
-        throw new HttpError(409, 'IDEMPOTENCY_KEY_IN_USE', '同一 Idempotency-Key 的请求仍在处理中，请稍后重试 / a request with this Idempotency-Key is still being processed', [
-          { field: 'Idempotency-Key', reason: '处理中 / in progress' },
-        ]);
+        throw new HttpError(
+          409,
+          'IDEMPOTENCY_KEY_IN_USE',
+          '同一 Idempotency-Key 的请求仍在处理中，请稍后重试 / a request with this Idempotency-Key is still being processed',
+          [{ field: 'Idempotency-Key', reason: '处理中 / in progress' }],
+        );
       case 'key_reused':
-        throw new HttpError(422, 'IDEMPOTENCY_KEY_REUSED', '该 Idempotency-Key 已用于另一批次 / this Idempotency-Key was used for a different batch', [
-          { field: 'Idempotency-Key', reason: '与首次请求内容不同 / differs from the first request with this key' },
-        ]);
+        throw new HttpError(
+          422,
+          'IDEMPOTENCY_KEY_REUSED',
+          '该 Idempotency-Key 已用于另一批次 / this Idempotency-Key was used for a different batch',
+          [{ field: 'Idempotency-Key', reason: '与首次请求内容不同 / differs from the first request with this key' }],
+        );
       case 'rejected':
-        throw new HttpError(outcome.status, outcome.status === 422 ? 'INVALID_BATCH' : outcome.status === 413 ? 'PAYLOAD_TOO_LARGE' : 'BAD_REQUEST', outcome.message, outcome.errors, {
+        throw new HttpError(REJECTION[outcome.reason].status, REJECTION[outcome.reason].code, outcome.message, outcome.errors, {
           error_count: outcome.errorCount,
           rows_read: outcome.rowsRead,
           stored: 0,
@@ -172,21 +215,13 @@ export function submissionsRouter({ db, temporal, config }: AppDeps): Router {
         } catch (e) {
           // Stored already: the reconciler starts the workflow when Temporal is back.
           workflow = 'pending';
-          // eslint-disable-next-line no-console
           console.error(`[api] workflow start for submission ${outcome.submissionId} deferred:`, (e as Error).message);
         }
-        if (!outcome.replayed) {
-          const sub = outcome.body.submission;
-          await runSubmissionHooks(
-            { db, temporal, taskQueue: config.taskQueue },
-            { submissionId: sub.id, providerId: provider.id, providerCode: sub.provider, period: sub.period, receivedAt: sub.received_at },
-          );
-        }
         res
-          .status(outcome.status)
+          .status(202)
           .location(`/submissions/${outcome.submissionId}`)
           .set('Idempotent-Replayed', String(outcome.replayed))
-          .json({ ...outcome.body, workflow });
+          .json({ submission: outcome.submission, workflow });
         return;
       }
     }
@@ -195,49 +230,17 @@ export function submissionsRouter({ db, temporal, config }: AppDeps): Router {
   r.get('/submissions', requireRole('provider', 'staff', 'admin'), async (req, res) => {
     const principal = principalOf(req);
     const q = ListQuery.parse(req.query);
-    const rows = await db('submissions as s')
-      .join('providers as p', 'p.id', 's.provider_id')
-      .modify((b) => {
-        if (principal.role === 'provider') b.where('s.provider_id', principal.providerId);
-        if (q.period) b.where('s.period', q.period);
-      })
-      .orderBy('s.received_at', 'desc')
-      .limit(q.limit)
-      .offset(q.offset)
-      .select(submissionColumns(db));
+    const rows = await listSubmissions(db, principal, { period: q.period, limit: q.limit, offset: q.offset });
     res.json({ submissions: rows });
   });
 
   r.get('/submissions/:id', requireRole('provider', 'staff', 'admin'), async (req, res) => {
     const principal = principalOf(req);
     const { id } = SubmissionId.parse(req.params);
-    const row = await db('submissions as s')
-      .join('providers as p', 'p.id', 's.provider_id')
-      .where('s.id', id)
-      .modify((b) => {
-        // A provider sees only its own batches (E10, E23): another's answers 404, revealing nothing.
-        if (principal.role === 'provider') b.where('s.provider_id', principal.providerId);
-      })
-      .first(submissionColumns(db));
+    const row = await submissionVisibleTo(db, principal, id);
     if (!row) throw notFound(`批次 ${id}`);
     res.json({ submission: row });
   });
 
   return r;
-}
-
-function submissionColumns(db: AppDeps['db']) {
-  return [
-    's.id',
-    'p.code as provider',
-    's.period',
-    's.format',
-    's.row_count',
-    db.raw(`to_char(s.received_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as received_at`),
-    's.workflow_id',
-    db.raw(`(s.workflow_started_at IS NOT NULL) as workflow_started`),
-    's.publication_deadline',
-    db.raw(`(s.calendar_pending_year IS NOT NULL) as publication_deadline_provisional`),
-    's.calendar_pending_year',
-  ];
 }

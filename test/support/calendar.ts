@@ -12,13 +12,22 @@ import type { Db } from '../../db/knex';
 export const TEST_CALENDAR_SOURCE = 'test-fixture';
 
 const pad = (n: number) => String(n).padStart(2, '0');
-const day = (year: number, m: number, d: number, name: string) => ({ date: `${year}-${pad(m)}-${pad(d)}`, name: `${name}（测试数据，非国务院安排 / test data）` });
+const day = (year: number, m: number, d: number, name: string) => ({
+  date: `${year}-${pad(m)}-${pad(d)}`,
+  name: `${name}（测试数据，非国务院安排 / test data）`,
+});
 
 /** A synthetic year: weekends off, New Year's Day, Labour Day and 1–3 October off, no make-up working days. */
 export function testCalendarYear(year: number): CalendarYear {
   return {
     year,
-    holidays: [day(year, 1, 1, '元旦'), day(year, 5, 1, '劳动节'), day(year, 10, 1, '国庆节'), day(year, 10, 2, '国庆节'), day(year, 10, 3, '国庆节')],
+    holidays: [
+      day(year, 1, 1, '元旦'),
+      day(year, 5, 1, '劳动节'),
+      day(year, 10, 1, '国庆节'),
+      day(year, 10, 2, '国庆节'),
+      day(year, 10, 3, '国庆节'),
+    ],
     workdays: [],
   };
 }

@@ -27,7 +27,10 @@ class ExitReporter {
     const timer = setTimeout(() => {
       const counts = {};
       for (const r of process.getActiveResourcesInfo()) counts[r] = (counts[r] ?? 0) + 1;
-      const open = Object.entries(counts).map(([k, n]) => `${k}×${n}`).join(', ') || 'none';
+      const open =
+        Object.entries(counts)
+          .map(([k, n]) => `${k}×${n}`)
+          .join(', ') || 'none';
       const children = childProcesses();
       process.stderr.write(
         `\n[jest] every test file has run, but the process did not exit within ${this.graceMs / 1000} s.\n` +

@@ -16,7 +16,13 @@ export function penaltyRow(n: number, overrides: Record<string, unknown> = {}) {
     item_code: 'E-PENALTY',
     subject_id: uscc(n),
     event_date: '2026-10-12',
-    payload: { decision_no: `钦市监罚〔2026〕${n}号`, violation: '虚假宣传', penalty: '罚款', authority: '钦州市市场监督管理局', amount: 5000 },
+    payload: {
+      decision_no: `钦市监罚〔2026〕${n}号`,
+      violation: '虚假宣传',
+      penalty: '罚款',
+      authority: '钦州市市场监督管理局',
+      amount: 5000,
+    },
     ...overrides,
   };
 }
@@ -31,10 +37,24 @@ export function registrationRow(n: number, name = `钦州市测试企业${n}有�
 }
 
 /** A record of `item` (provided by QZ-GSJ) stored directly, without a batch; answers its record key. */
-export async function seedRecord(db: Db, item: string, subjectType: 'enterprise' | 'person', subjectId: string, payload: Record<string, unknown>): Promise<string> {
+export async function seedRecord(
+  db: Db,
+  item: string,
+  subjectType: 'enterprise' | 'person',
+  subjectId: string,
+  payload: Record<string, unknown>,
+): Promise<string> {
   const provider = await db('providers').where('code', 'QZ-GSJ').first('id');
   const [row] = await db('records')
-    .insert({ provider_id: provider.id, item_code: item, subject_type: subjectType, subject_id: subjectId, payload: JSON.stringify(payload), event_date: '2026-03-01', created_by: '00000000-0000-0000-0000-000000000000' })
+    .insert({
+      provider_id: provider.id,
+      item_code: item,
+      subject_type: subjectType,
+      subject_id: subjectId,
+      payload: JSON.stringify(payload),
+      event_date: '2026-03-01',
+      created_by: '00000000-0000-0000-0000-000000000000',
+    })
     .returning('record_key');
   return row.record_key;
 }

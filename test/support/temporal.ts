@@ -44,10 +44,12 @@ export function realWorker(env: TestWorkflowEnvironment, db: Db, taskQueue: stri
 const bounded = async (what: string, step: () => Promise<unknown>, ms: number): Promise<void> => {
   let timer: NodeJS.Timeout | undefined;
   try {
-    await Promise.race([step(), new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} did not stop within ${ms} ms`)), ms)))]);
+    await Promise.race([
+      step(),
+      new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} did not stop within ${ms} ms`)), ms))),
+    ]);
   } catch (e) {
     // Teardown goes on: the next steps still run, and the failure is seen.
-    // eslint-disable-next-line no-console
     console.error(`[test teardown] ${(e as Error).message}`);
   } finally {
     clearTimeout(timer);
@@ -65,10 +67,14 @@ export async function stopAll(
 ): Promise<void> {
   for (const w of workers) {
     if (!w) continue;
-    await bounded('the Temporal worker', async () => {
-      if (w.worker.getState() === 'RUNNING') w.worker.shutdown();
-      await w.running.catch(() => undefined);
-    }, 20_000);
+    await bounded(
+      'the Temporal worker',
+      async () => {
+        if (w.worker.getState() === 'RUNNING') w.worker.shutdown();
+        await w.running.catch(() => undefined);
+      },
+      20_000,
+    );
   }
   if (env) await bounded('the Temporal test environment', () => env.teardown(), 20_000);
   if (db) await bounded('the test database', () => db.close(), 20_000);

@@ -2,7 +2,12 @@
  * Waits until `check` answers something truthy (a workflow's step reached the database, a notice was written) and
  * answers it; fails after `ms` naming what it waited for.
  */
-export async function eventually<T>(check: () => Promise<T | undefined | null | false>, what = 'a condition', ms = 30000, everyMs = 100): Promise<T> {
+export async function eventually<T>(
+  check: () => Promise<T | undefined | null | false>,
+  what = 'a condition',
+  ms = 30000,
+  everyMs = 100,
+): Promise<T> {
   const end = Date.now() + ms;
   for (;;) {
     const v = await check();
@@ -13,4 +18,5 @@ export async function eventually<T>(check: () => Promise<T | undefined | null | 
 }
 
 /** `eventually` without a description. */
-export const waitFor = <T>(check: () => Promise<T | undefined | null | false>, ms = 30000): Promise<T> => eventually(check, 'a condition', ms);
+export const waitFor = <T>(check: () => Promise<T | undefined | null | false>, ms = 30000): Promise<T> =>
+  eventually(check, 'a condition', ms);

@@ -1,0 +1,246 @@
+import { Router } from 'express';
+import { z } from '../../domain/z';
+import { querierOf } from '../../domain/querier';
+import type { Principal } from '../../domain/roles';
+import type { Db } from '../../db/knex';
+import { documentMeta } from '../../db/documents';
+import { JUDICIAL_REQUEST_STATUSES, createJudicialRequest, getJudicialRequest, listJudicialRequests } from '../../db/judicial-requests';
+import { answeredRecords } from '../../db/query-log';
+import type { AppDeps } from '../app';
+import { actorLabel, principalOf, requireRole } from '../auth';
+import { HttpError, badRequest, notFound } from '../errors';
+import { document, registry, ErrorBody } from '../openapi';
+import { answerJudicialRequestUpdate } from '../../processes/messages';
+import {
+  AnsweredRecordSchema,
+  IdParam,
+  Purpose,
+  Reason,
+  StatusQuery,
+  SubjectType,
+  Uuid,
+  checkCategories,
+  checkSubjectId,
+  json,
+  jsonBody,
+  tags,
+  type Endpoint,
+} from './query-common';
+import { runUpdate, startJudicialRequestProcess } from '../../processes/client';
+import { orRefusal, requestRefusals } from '../../processes/errors';
+
+/**
+ * A judicial body's query request (E14(4), P13): filed with its proof of duty, answered by staff within 3 working
+ * days (the request's workflow keeps the deadline) by a query run and logged on the request's basis, or rejected.
+ */
+
+const JudicialRequestSchema = registry.register(
+  'JudicialRequest',
+  z.object({
+    id: z.string().uuid(),
+    requester_principal_id: z.string(),
+    requester_name: z.string(),
+    organization: z.string().nullable(),
+    subject_type: SubjectType,
+    subject_id: z.string(),
+    categories: z.array(z.string()).nullable(),
+    case_no: z.string(),
+    purpose: z.string(),
+    document_id: z.string(),
+    received_at: z.string(),
+    receipt_date: z.string().nullable(),
+    answer_due: z.string().nullable(),
+    due_at: z.string().nullable(),
+    answer_due_provisional: z.boolean().openapi({
+      description:
+        '暂定：按最早可能的日期答复；确定期限前不记为逾期 / provisional: answered by the earliest possible day; not recorded as missed before the settled deadline',
+    }),
+    alert_date: z.string().nullable(),
+    alerted_at: z.string().nullable(),
+    overdue_at: z.string().nullable(),
+    status: z.enum(['pending', 'answered', 'rejected']),
+    answered_at: z.string().nullable(),
+    answer_reason: z.string().nullable(),
+    query_log_id: z.number().nullable(),
+    met: z.boolean().nullable().openapi({
+      description:
+        'null：尚未答复，或在暂定期限后答复、待日历载入后确定 / null: not answered, or answered after a provisional deadline (decided when the year is loaded)',
+    }),
+    workflow_id: z.string(),
+  }),
+);
+
+/** A request the principal may see (a judicial body its own); 404 otherwise. */
+async function oneJudicial(db: Db, p: Principal, id: string) {
+  const row = await getJudicialRequest(db, id, p.role === 'judicial' ? p.id : undefined);
+  if (!row) throw notFound(`司法查询申请 ${id}`);
+  return row;
+}
+
+// ─── POST /judicial-requests ─────────────────────────────────────────────────────────────────────────────────
+
+const JudicialRequestBody = z
+  .object({
+    subject_type: SubjectType,
+    subject_id: z.string().max(18),
+    categories: z.array(z.string().max(40)).min(1).max(10).optional(),
+    case_no: z.string().trim().min(2).max(200).openapi({ example: '(2026)桂07执123号' }),
+    purpose: Purpose,
+    document_id: Uuid('证明文件编号'),
+  })
+  .strict();
+document({
+  method: 'post',
+  path: '/judicial-requests',
+  tags,
+  summary: '司法机关查询申请，3 个工作日内答复（E14(4)、P13）/ a judicial query request, answered within 3 working days',
+  secured: true,
+  request: { body: json(JudicialRequestBody) },
+  responses: { 202: { description: 'filed, with its answer deadline', ...json(z.object({ judicial_request: JudicialRequestSchema })) } },
+});
+const fileJudicialRequest: Endpoint = ({ db, temporal, config }) => [
+  requireRole('judicial'),
+  jsonBody(),
+  async (req, res) => {
+    const p = principalOf(req);
+    const b = JudicialRequestBody.parse(req.body);
+    checkSubjectId(b.subject_type, b.subject_id, 'subject_id');
+    if (b.categories) checkCategories(b.subject_type, b.categories, 'categories');
+    const doc = await documentMeta(db, b.document_id);
+    if (!doc || doc.uploaded_by !== p.id || doc.kind !== 'duty_proof') {
+      throw badRequest('须附本机关上传的有效证明文件 / attach the proof of duty you uploaded', [
+        {
+          field: 'document_id',
+          reason: '先通过 POST /documents?kind=duty_proof 上传 / upload it first with POST /documents?kind=duty_proof',
+          article: b.subject_type === 'enterprise' ? 'E14(4)' : 'P12(3)',
+        },
+      ]);
+    }
+    const { id, workflowId } = await createJudicialRequest(db, querierOf(p), {
+      subjectType: b.subject_type,
+      subjectId: b.subject_id,
+      categories: b.categories ? [...new Set(b.categories)] : null,
+      caseNo: b.case_no,
+      purpose: b.purpose,
+      documentId: b.document_id,
+    });
+    await startJudicialRequestProcess({ temporal, taskQueue: config.taskQueue }, workflowId, id);
+    res
+      .status(202)
+      .location(`/judicial-requests/${id}`)
+      .json({ judicial_request: await oneJudicial(db, p, id) });
+  },
+];
+
+// ─── GET /judicial-requests ──────────────────────────────────────────────────────────────────────────────────
+
+const ListQuery = StatusQuery(JUDICIAL_REQUEST_STATUSES);
+document({
+  method: 'get',
+  path: '/judicial-requests',
+  tags,
+  summary: '司法查询申请（司法机关：本机关的；工作人员：全部）/ judicial requests',
+  secured: true,
+  request: { query: ListQuery },
+  responses: { 200: { description: 'list', ...json(z.object({ judicial_requests: z.array(JudicialRequestSchema) })) } },
+});
+const listJudicialRequestsEndpoint: Endpoint = ({ db }) => [
+  requireRole('judicial', 'staff', 'admin', 'supervisor'),
+  async (req, res) => {
+    const p = principalOf(req);
+    const q = ListQuery.parse(req.query);
+    const rows = await listJudicialRequests(db, {
+      requesterPrincipalId: p.role === 'judicial' ? p.id : undefined,
+      status: q.status,
+      limit: q.limit,
+      offset: q.offset,
+    });
+    res.json({ judicial_requests: rows });
+  },
+];
+
+// ─── GET /judicial-requests/{id} ─────────────────────────────────────────────────────────────────────────────
+
+document({
+  method: 'get',
+  path: '/judicial-requests/{id}',
+  tags,
+  summary: '一项司法查询申请及其答复 / one judicial request and its answer',
+  secured: true,
+  request: { params: IdParam },
+  responses: {
+    200: {
+      description: 'it',
+      ...json(
+        z.object({ judicial_request: JudicialRequestSchema, answer: z.object({ records: z.array(AnsweredRecordSchema) }).nullable() }),
+      ),
+    },
+  },
+});
+const getJudicialRequestEndpoint: Endpoint = ({ db }) => [
+  requireRole('judicial', 'staff', 'admin', 'supervisor'),
+  async (req, res) => {
+    const p = principalOf(req);
+    const { id } = IdParam.parse(req.params);
+    const row = await oneJudicial(db, p, id);
+    const answer =
+      row.status === 'answered' && row.query_log_id && (p.role === 'judicial' || p.role === 'staff')
+        ? { records: await answeredRecords(db, row.query_log_id) }
+        : null;
+    res.set('Cache-Control', 'no-store').json({ judicial_request: row, answer });
+  },
+];
+
+// ─── POST /judicial-requests/{id}/answer ─────────────────────────────────────────────────────────────────────
+
+const AnswerBody = z
+  .object({ decision: z.enum(['answer', 'reject']), reason: Reason.optional() })
+  .strict()
+  .refine((b) => b.decision === 'answer' || b.reason, { message: '不予受理须说明理由 / a rejection needs its reason', path: ['reason'] });
+document({
+  method: 'post',
+  path: '/judicial-requests/{id}/answer',
+  tags,
+  summary: '答复司法查询申请（工作人员）/ answer or reject a judicial request (staff)',
+  secured: true,
+  request: { params: IdParam, body: json(AnswerBody) },
+  responses: {
+    200: {
+      description: 'answered; met tells whether the deadline was kept',
+      ...json(z.object({ judicial_request: JudicialRequestSchema })),
+    },
+    409: { description: 'answered already', ...json(ErrorBody) },
+  },
+});
+const answerJudicialRequest: Endpoint = ({ db, temporal, config }) => [
+  requireRole('staff'),
+  jsonBody(),
+  async (req, res) => {
+    const p = principalOf(req);
+    const { id } = IdParam.parse(req.params);
+    const b = AnswerBody.parse(req.body);
+    const cur = await oneJudicial(db, p, id);
+    if (cur.status !== 'pending')
+      throw new HttpError(409, 'CONFLICT', `申请已${cur.status === 'answered' ? '答复' : '不予受理'} / the request is ${cur.status}`, [
+        { field: 'id', reason: `状态 / status: ${cur.status}` },
+      ]);
+    await startJudicialRequestProcess({ temporal, taskQueue: config.taskQueue }, cur.workflow_id, id);
+    const answer = { decision: b.decision, reason: b.reason ?? null, staffPrincipalId: p.id, staffActor: actorLabel(p) };
+    await orRefusal(
+      () => runUpdate(temporal, cur.workflow_id, answerJudicialRequestUpdate, [answer]),
+      requestRefusals('不能答复 / cannot answer'),
+    );
+    res.json({ judicial_request: await oneJudicial(db, p, id) });
+  },
+];
+
+// ─── Router ──────────────────────────────────────────────────────────────────────────────────────────────────
+
+export function judicialRequestsRouter(deps: AppDeps): Router {
+  const r = Router();
+  r.post('/judicial-requests', ...fileJudicialRequest(deps));
+  r.get('/judicial-requests', ...listJudicialRequestsEndpoint(deps));
+  r.get('/judicial-requests/:id', ...getJudicialRequestEndpoint(deps));
+  r.post('/judicial-requests/:id/answer', ...answerJudicialRequest(deps));
+  return r;
+}

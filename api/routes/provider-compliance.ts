@@ -1,0 +1,208 @@
+/**
+ * A provider's compliance over HTTP: its history of cadences, obligations and cases (admin, supervisor), and the
+ * cadences agreed with the platform, effective from the next period (admin, E7, P9).
+ */
+import { Router } from 'express';
+import { z } from '../../domain/z';
+import { CADENCES, type Cadence } from '../../domain/catalog';
+import { shanghaiDate } from '../../domain/calendar';
+import { providerCompliance, providerIdByCode } from '../../db/providers';
+import { CadenceChangeError, recordCadenceChange } from '../../db/provider-cadences';
+import type { AppDeps } from '../app';
+import { actorLabel, principalOf, requireRole } from '../auth';
+import { HttpError, badRequest, notFound } from '../errors';
+import { document, registry } from '../openapi';
+import {
+  CaseSchema,
+  Iso,
+  ObligationSchema,
+  ProviderCodeParam,
+  conflict,
+  date,
+  json,
+  jsonBody,
+  tagO,
+  type Endpoint,
+} from './obligation-common';
+
+const today = () => shanghaiDate(new Date());
+
+// ─── GET /admin/providers/{code}/compliance ──────────────────────────────────────────────────────────────────
+
+const CadenceChangeSchema = registry.register(
+  'CadenceChange',
+  z.object({
+    id: z.number().int(),
+    kind: z.enum(['initial', 'agreement']),
+    cadence: z.enum(CADENCES),
+    previous_cadence: z.enum(CADENCES).nullable(),
+    effective_from: z.string(),
+    agreed_on: z.string().nullable(),
+    note: z.string().nullable(),
+    actor: z.string(),
+    created_at: z.string(),
+    superseded_at: Iso,
+  }),
+);
+document({
+  method: 'get',
+  path: '/admin/providers/{code}/compliance',
+  tags: tagO,
+  summary: "信息提供单位的报送履约记录 / a provider's compliance history: cadences, obligations, cases (admin, supervisor)",
+  secured: true,
+  request: { params: ProviderCodeParam },
+  responses: {
+    200: json(
+      z.object({
+        provider: z.object({
+          code: z.string(),
+          name_zh: z.string(),
+          kind: z.string(),
+          cadence: z.enum(CADENCES),
+          active: z.boolean(),
+          deactivated_at: z.string().nullable(),
+          deactivation_reason: z.string().nullable(),
+        }),
+        cadence: z.object({
+          in_force: z.enum(CADENCES),
+          pending: z.object({ cadence: z.enum(CADENCES), effective_from: z.string() }).nullable(),
+        }),
+        cadence_changes: z.array(CadenceChangeSchema),
+        summary: z.object({
+          total: z.number(),
+          on_time: z.number(),
+          late: z.number(),
+          overdue: z.number(),
+          open: z.number(),
+          waived: z.number(),
+          escalated: z.number(),
+        }),
+        obligations: z.array(ObligationSchema),
+        cases: z.array(CaseSchema),
+      }),
+    ),
+  },
+});
+const getCompliance: Endpoint = ({ db }) => [
+  requireRole('admin', 'supervisor'),
+  async (req, res) => {
+    const { code } = ProviderCodeParam.parse(req.params);
+    const history = await providerCompliance(db, code, today());
+    if (!history) throw notFound(`信息提供单位 ${code}`);
+    const { provider, state, changes, obligations, cases } = history;
+    const count = (f: (o: (typeof obligations)[number]) => boolean) => obligations.filter(f).length;
+    res.json({
+      provider: {
+        code: provider.code,
+        name_zh: provider.name_zh,
+        kind: provider.kind,
+        cadence: provider.cadence,
+        active: provider.active,
+        deactivated_at: provider.deactivated_at,
+        deactivation_reason: provider.deactivation_reason,
+      },
+      cadence: {
+        in_force: state.inForce,
+        pending: state.pending ? { cadence: state.pending.cadence, effective_from: state.pending.effectiveFrom } : null,
+      },
+      cadence_changes: changes,
+      summary: {
+        total: obligations.length,
+        on_time: count((o) => o.state === 'fulfilled' && o.on_time === true),
+        late: count((o) => o.state === 'fulfilled' && o.on_time === false),
+        overdue: count((o) => o.state === 'overdue'),
+        open: count((o) => o.state === 'open'),
+        waived: count((o) => o.state === 'waived'),
+        escalated: cases.filter((c) => c.state === 'escalated').length,
+      },
+      obligations,
+      cases,
+    });
+  },
+];
+
+// ─── POST /admin/providers/{code}/cadence ────────────────────────────────────────────────────────────────────
+
+const CadenceBody = z
+  .object({
+    cadence: z.enum(CADENCES),
+    agreed_on: date.openapi({ description: '协商同意日期 / the day the agreement was made', example: '2026-11-20' }),
+    note: z.string().trim().max(2000).optional(),
+  })
+  .strict();
+document({
+  method: 'post',
+  path: '/admin/providers/{code}/cadence',
+  tags: tagO,
+  summary: '报送周期变更（经协商同意，自下一报送期起生效，E7、P9）/ record an agreed cadence, effective from the next period (admin)',
+  secured: true,
+  request: { params: ProviderCodeParam, body: { content: { 'application/json': { schema: CadenceBody } } } },
+  responses: {
+    201: json(
+      z.object({
+        change: z.object({
+          id: z.number(),
+          previous_cadence: z.enum(CADENCES),
+          cadence: z.enum(CADENCES),
+          effective_from: z.string(),
+          first_period: z.string(),
+          agreed_on: z.string(),
+          superseded: z.array(z.number()),
+        }),
+      }),
+    ),
+    ...conflict,
+  },
+});
+const postCadence: Endpoint = ({ db }) => [
+  requireRole('admin'),
+  jsonBody(),
+  async (req, res) => {
+    const admin = principalOf(req);
+    const { code } = ProviderCodeParam.parse(req.params);
+    const b = CadenceBody.parse(req.body ?? {});
+    const on = today();
+    if (b.agreed_on > on) {
+      throw badRequest('协商同意日期不能晚于今日 / the agreement date cannot be in the future', [
+        { field: 'agreed_on', reason: '日期在未来 / in the future', article: 'E7, P9' },
+      ]);
+    }
+    const providerId = await providerIdByCode(db, code);
+    if (providerId === undefined) throw notFound(`信息提供单位 ${code}`);
+    try {
+      const change = await recordCadenceChange(db, {
+        providerId,
+        cadence: b.cadence as Cadence,
+        agreedOn: b.agreed_on,
+        note: b.note,
+        today: on,
+        principalId: admin.id,
+        actor: actorLabel(admin),
+      });
+      res.status(201).json({
+        change: {
+          id: change.id,
+          previous_cadence: change.previousCadence,
+          cadence: change.cadence,
+          effective_from: change.effectiveFrom,
+          first_period: change.firstPeriod,
+          agreed_on: change.agreedOn,
+          superseded: change.superseded,
+        },
+      });
+    } catch (e) {
+      if (e instanceof CadenceChangeError)
+        throw new HttpError(409, e.code, e.message, [{ field: 'cadence', reason: e.message, article: 'E7, P9' }]);
+      throw e;
+    }
+  },
+];
+
+// ─── Router ──────────────────────────────────────────────────────────────────────────────────────────────────
+
+export function providerComplianceRouter(deps: AppDeps): Router {
+  const r = Router();
+  r.get('/admin/providers/:code/compliance', ...getCompliance(deps));
+  r.post('/admin/providers/:code/cadence', ...postCadence(deps));
+  return r;
+}

@@ -1,0 +1,185 @@
+import { Router } from 'express';
+import { z } from '../../domain/z';
+import { ENTERPRISE_RESTRICTED_CATEGORIES } from '../../domain/catalog';
+import { querierOf } from '../../domain/querier';
+import type { Principal } from '../../domain/roles';
+import type { Db } from '../../db/knex';
+import { RATING_REQUEST_STATUSES, createRatingRequest, getRatingRequest, listRatingRequests } from '../../db/rating-requests';
+import type { AppDeps } from '../app';
+import { actorLabel, principalOf, requireRole } from '../auth';
+import { HttpError, notFound } from '../errors';
+import { document, registry, ErrorBody } from '../openapi';
+import { decideRatingRequestUpdate } from '../../processes/messages';
+import { IdParam, Purpose, Reason, StatusQuery, checkSubjectId, json, jsonBody, tags, type Endpoint } from './query-common';
+import { runUpdate, startRatingRequestProcess } from '../../processes/client';
+import { orRefusal, requestRefusals } from '../../processes/errors';
+
+/**
+ * A rating agency's request to query an enterprise's restricted information (E14(3)): filed by the agency, approved
+ * or rejected by staff by a deadline (the request's workflow keeps it), after which the agency queries with the
+ * basis `{ kind: 'rating_approval', request_id }`.
+ */
+
+const RatingRequestSchema = registry.register(
+  'RatingRequest',
+  z.object({
+    id: z.string().uuid(),
+    agency_principal_id: z.string(),
+    agency_name: z.string(),
+    organization: z.string().nullable(),
+    subject_uscc: z.string(),
+    categories: z.array(z.string()),
+    purpose: z.string(),
+    status: z.enum(['requested', 'approved', 'rejected', 'lapsed']),
+    requested_at: z.string(),
+    decision_deadline: z.string().nullable(),
+    decision_due_at: z.string().nullable(),
+    decision_deadline_provisional: z.boolean().openapi({
+      description:
+        '暂定：其间有年份的工作日历尚未载入；申请不因暂定期限届满而失效 / provisional: a year on the way has no calendar; the request does not lapse on it',
+    }),
+    decided_at: z.string().nullable(),
+    decision_reason: z.string().nullable(),
+    valid_until: z.string().nullable(),
+    workflow_id: z.string(),
+  }),
+);
+
+/** A request the principal may see (an agency its own); 404 otherwise. */
+async function oneRating(db: Db, p: Principal, id: string) {
+  const row = await getRatingRequest(db, id, p.role === 'rating_agency' ? p.id : undefined);
+  if (!row) throw notFound(`查询申请 ${id}`);
+  return row;
+}
+
+// ─── POST /rating-requests ───────────────────────────────────────────────────────────────────────────────────
+
+const RatingRequestBody = z
+  .object({
+    subject_uscc: z.string().max(18),
+    categories: z.array(z.enum(ENTERPRISE_RESTRICTED_CATEGORIES)).min(1).max(4),
+    purpose: Purpose,
+  })
+  .strict();
+document({
+  method: 'post',
+  path: '/rating-requests',
+  tags,
+  summary: '信用评级机构申请查询企业限制公开信息（E14(3)）/ a rating agency asks to query an enterprise',
+  secured: true,
+  request: { body: json(RatingRequestBody) },
+  responses: { 202: { description: 'filed; staff decide by the deadline', ...json(z.object({ rating_request: RatingRequestSchema })) } },
+});
+const fileRatingRequest: Endpoint = ({ db, temporal, config }) => [
+  requireRole('rating_agency'),
+  jsonBody(),
+  async (req, res) => {
+    const p = principalOf(req);
+    const b = RatingRequestBody.parse(req.body);
+    checkSubjectId('enterprise', b.subject_uscc, 'subject_uscc');
+    const { id, workflowId } = await createRatingRequest(db, querierOf(p), {
+      subjectUscc: b.subject_uscc,
+      categories: [...new Set(b.categories)],
+      purpose: b.purpose,
+    });
+    await startRatingRequestProcess({ temporal, taskQueue: config.taskQueue }, workflowId, id);
+    res
+      .status(202)
+      .location(`/rating-requests/${id}`)
+      .json({ rating_request: await oneRating(db, p, id) });
+  },
+];
+
+// ─── GET /rating-requests ────────────────────────────────────────────────────────────────────────────────────
+
+const ListQuery = StatusQuery(RATING_REQUEST_STATUSES);
+document({
+  method: 'get',
+  path: '/rating-requests',
+  tags,
+  summary: '评级查询申请（机构：本机构的；工作人员：全部）/ rating requests',
+  secured: true,
+  request: { query: ListQuery },
+  responses: { 200: { description: 'list', ...json(z.object({ rating_requests: z.array(RatingRequestSchema) })) } },
+});
+const listRatingRequestsEndpoint: Endpoint = ({ db }) => [
+  requireRole('rating_agency', 'staff', 'admin', 'supervisor'),
+  async (req, res) => {
+    const p = principalOf(req);
+    const q = ListQuery.parse(req.query);
+    const rows = await listRatingRequests(db, {
+      agencyPrincipalId: p.role === 'rating_agency' ? p.id : undefined,
+      status: q.status,
+      limit: q.limit,
+      offset: q.offset,
+    });
+    res.json({ rating_requests: rows });
+  },
+];
+
+// ─── GET /rating-requests/{id} ───────────────────────────────────────────────────────────────────────────────
+
+document({
+  method: 'get',
+  path: '/rating-requests/{id}',
+  tags,
+  summary: '一项评级查询申请 / one rating request',
+  secured: true,
+  request: { params: IdParam },
+  responses: { 200: { description: 'it', ...json(z.object({ rating_request: RatingRequestSchema })) } },
+});
+const getRatingRequestEndpoint: Endpoint = ({ db }) => [
+  requireRole('rating_agency', 'staff', 'admin', 'supervisor'),
+  async (req, res) => {
+    const { id } = IdParam.parse(req.params);
+    res.json({ rating_request: await oneRating(db, principalOf(req), id) });
+  },
+];
+
+// ─── POST /rating-requests/{id}/decision ─────────────────────────────────────────────────────────────────────
+
+const DecisionBody = z.object({ approve: z.boolean(), reason: Reason }).strict();
+document({
+  method: 'post',
+  path: '/rating-requests/{id}/decision',
+  tags,
+  summary: '审批评级查询申请（工作人员，期限内）/ approve or reject (staff, before the deadline)',
+  secured: true,
+  request: { params: IdParam, body: json(DecisionBody) },
+  responses: {
+    200: { description: 'decided', ...json(z.object({ rating_request: RatingRequestSchema })) },
+    409: { description: 'decided, lapsed or past its deadline', ...json(ErrorBody) },
+  },
+});
+const decideRatingRequest: Endpoint = ({ db, temporal, config }) => [
+  requireRole('staff'),
+  jsonBody(),
+  async (req, res) => {
+    const p = principalOf(req);
+    const { id } = IdParam.parse(req.params);
+    const b = DecisionBody.parse(req.body);
+    const cur = await oneRating(db, p, id);
+    if (cur.status !== 'requested')
+      throw new HttpError(409, 'CONFLICT', `申请状态为 ${cur.status}，不能再审批 / the request is ${cur.status}`, [
+        { field: 'id', reason: `状态 / status: ${cur.status}`, article: 'E14(3)' },
+      ]);
+    await startRatingRequestProcess({ temporal, taskQueue: config.taskQueue }, cur.workflow_id, id);
+    const decision = { approve: b.approve, reason: b.reason, staffPrincipalId: p.id, staffActor: actorLabel(p) };
+    await orRefusal(
+      () => runUpdate(temporal, cur.workflow_id, decideRatingRequestUpdate, [decision]),
+      requestRefusals('不能审批 / cannot decide'),
+    );
+    res.json({ rating_request: await oneRating(db, p, id) });
+  },
+];
+
+// ─── Router ──────────────────────────────────────────────────────────────────────────────────────────────────
+
+export function ratingRequestsRouter(deps: AppDeps): Router {
+  const r = Router();
+  r.post('/rating-requests', ...fileRatingRequest(deps));
+  r.get('/rating-requests', ...listRatingRequestsEndpoint(deps));
+  r.get('/rating-requests/:id', ...getRatingRequestEndpoint(deps));
+  r.post('/rating-requests/:id/decision', ...decideRatingRequest(deps));
+  return r;
+}

@@ -1,0 +1,77 @@
+import type { Db } from './knex';
+import { recordAudit, systemActor } from './audit';
+
+/** Retention (P19): personal records go 5 years after their conclusion, in set-based batches. */
+
+/**
+ * Removes, in one statement, up to `batchSize` personal records (every version of each) whose 5 years of
+ * retention are over on `asOf` (P19): kept through the day 5 years after the concluded date (the period starts
+ * the day after the conclusion and ends on the corresponding day, Civil Code art. 201–202), removed from the
+ * next day on. Records without a concluded date are kept. Enterprise records, the query log and the audit log
+ * are untouched. Persons left without any record (and without an account) go with their last record.
+ */
+export async function purgeRetentionBatch(
+  db: Db,
+  asOf: string,
+  batchSize: number,
+): Promise<{ recordKeys: number; rows: number; persons: number }> {
+  return db.transaction(async (trx) => {
+    const { rows } = (await trx.raw(
+      `WITH doomed AS (
+         SELECT record_key FROM records
+          WHERE subject_type = 'person' AND is_current AND concluded_date IS NOT NULL
+            AND concluded_date < (?::date - interval '5 years')::date + 2
+            AND (concluded_date + interval '5 years')::date < ?::date
+          LIMIT ?
+       ), gone AS (
+         DELETE FROM records r USING doomed d WHERE r.record_key = d.record_key
+         RETURNING r.record_key, r.subject_id
+       )
+       SELECT count(DISTINCT record_key)::int AS keys, count(*)::int AS rows, coalesce(array_agg(DISTINCT subject_id), '{}') AS subjects FROM gone`,
+      [asOf, asOf, batchSize],
+    )) as { rows: { keys: number; rows: number; subjects: string[] }[] };
+    const { keys, rows: deleted, subjects } = rows[0];
+    let persons = 0;
+    if (subjects.length) {
+      try {
+        persons = await trx.transaction(async (sp) => {
+          const { rowCount } = (await sp.raw(
+            `DELETE FROM persons p WHERE p.citizen_id = ANY(string_to_array(?, ','))
+               AND NOT EXISTS (SELECT 1 FROM records r WHERE r.subject_type = 'person' AND r.subject_id = p.citizen_id AND r.is_current)
+               AND NOT EXISTS (SELECT 1 FROM principals pr WHERE pr.person_id = p.citizen_id)`,
+            [subjects.join(',')],
+          )) as { rowCount: number };
+          return rowCount;
+        });
+      } catch (e) {
+        // A person still named elsewhere (a foreign key) stays; their records are gone all the same.
+        if ((e as { code?: string }).code !== '23503') throw e;
+      }
+    }
+    return { recordKeys: keys, rows: deleted, persons };
+  });
+}
+
+/** Records one retention sweep once (by its run id) with one audit entry. */
+export async function recordRetentionRun(
+  db: Db,
+  run: { runId: string; asOf: string; recordKeys: number; rows: number; persons: number; batches: number },
+): Promise<boolean> {
+  return db.transaction(async (trx) => {
+    const inserted = await trx('retention_runs')
+      .insert({ run_id: run.runId, as_of: run.asOf, record_keys: run.recordKeys, rows_deleted: run.rows, batches: run.batches })
+      .onConflict('run_id')
+      .ignore()
+      .returning('run_id');
+    if (!inserted.length) return false;
+    await recordAudit(trx, {
+      actor: systemActor('retention'),
+      action: 'retention.purge',
+      entity: 'retention_run',
+      id: run.runId,
+      article: 'P19',
+      detail: { as_of: run.asOf, record_keys: run.recordKeys, rows_deleted: run.rows, persons_deleted: run.persons, batches: run.batches },
+    });
+    return true;
+  });
+}

@@ -1,0 +1,45 @@
+/** One-shot commands on the platform's database (`npm run migrate`, `npm run key`, `npm run verify:audit`). */
+import { createDb, type Db } from '../db/knex';
+import type { Config } from '../domain/config';
+import { PlatformError, describeError, loadSettings, type Log } from './platform';
+import { checkDatabase, migrateAndSeed, providePostgres } from './postgres';
+
+/**
+ * Runs a command (`npm run migrate`, `npm run key`, `npm run verify:audit`) against the platform's database,
+ * migrated and seeded first unless `migrate: false` (a check that must not change it): DATABASE_URL, or the
+ * embedded PostgreSQL — the running one when the platform is up, otherwise started for the command and stopped
+ * after it. Exits with the command's code; on a failure with `failureCode` if given, else PlatformError's own
+ * code or 1.
+ */
+export function runDatabaseCommand(
+  name: string,
+  say: Log,
+  body: (ctx: { db: Db; config: Config; location: string }) => Promise<number>,
+  options: { migrate?: boolean; failureCode?: number } = {},
+): void {
+  if (!process.env.TZ) process.env.TZ = 'Asia/Shanghai';
+  const main = async (): Promise<number> => {
+    const config = loadSettings();
+    const pg = await providePostgres(config, { join: true, log: say });
+    try {
+      const db = createDb(pg.url, 2);
+      try {
+        await checkDatabase(db, pg.location);
+        if (options.migrate !== false) await migrateAndSeed(db, say);
+        return await body({ db, config, location: pg.location });
+      } finally {
+        await db.destroy();
+      }
+    } finally {
+      await pg.stop();
+    }
+  };
+  main().then(
+    (code) => process.exit(code),
+    (e: unknown) => {
+      if (!(e instanceof PlatformError) && e instanceof Error && e.stack) console.error(e.stack);
+      console.error(`[${name}] ${e instanceof PlatformError ? e.message : `failed: ${describeError(e)}`}`);
+      process.exit(options.failureCode ?? (e instanceof PlatformError ? e.exitCode : 1));
+    },
+  );
+}
