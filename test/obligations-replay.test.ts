@@ -1,5 +1,5 @@
 /**
- * Determinism guard: the recorded histories of the obligation and compliance-case workflows (test/histories/,
+ * Determinism guard: the recorded histories of the obligation, compliance-case and submission workflows (test/histories/,
  * recorded with `RECORD_HISTORIES=1 npx jest test/obligations.test.ts test/provider-deactivation.test.ts test/calendar-platform.test.ts`) are replayed against today's workflow
  * code. A change that would break the running workflows (a new activity call in the middle, a timer moved, a
  * branch taken differently) fails here. A change made on purpose needs `patched()` in the workflow, not new
@@ -16,7 +16,7 @@ const files = fs
   .filter((f) => f.endsWith('.json'))
   .sort();
 
-test('every recorded history is here (on time, late, ordered, escalated, reminders, waived, awaiting the calendar, opener)', () => {
+test('every recorded history is here (on time, late, ordered, escalated, reminders, waived, awaiting the calendar, opener, submission)', () => {
   expect(files).toEqual(
     expect.arrayContaining([
       'obligation-on-time.json',
@@ -29,6 +29,10 @@ test('every recorded history is here (on time, late, ordered, escalated, reminde
       'case-ordered-resolved.json',
       'case-ordered-ignored-escalated.json',
       'opener.json',
+      // A batch published (stubbed activities); the first recorded before the submission workflow told the
+      // obligation itself, so the step behind patched('tell-obligation') must let it replay.
+      'submission-published-before-tell-step.json',
+      'submission-published.json',
     ]),
   );
 });
