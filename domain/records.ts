@@ -2,7 +2,7 @@ import type { ZodIssue, ZodType } from 'zod';
 import { z } from './z';
 import type { CatalogItem, FieldSpec } from './catalog';
 import { checkCitizenId, checkUscc } from './identifiers';
-import { findForbiddenFields, forbiddenKindOfField } from './forbidden';
+import { findForbiddenFields, forbiddenKindOfField, forbiddenReason } from './forbidden';
 import { isIsoDate } from './calendar';
 
 /** One problem with one row of a batch (rows count from 1; row 0 is a CSV header). */
@@ -150,17 +150,13 @@ export class RecordValidator {
     row: number,
     opts: { keysChecked?: boolean } = {},
   ): { ok: true; record: ValidRecord } | { ok: false; errors: RowError[] } {
-    // P7 first, whatever else is wrong: forbidden personal data anywhere in the row, under any name.
-    const forbidden = opts.keysChecked ? [] : findForbiddenFields(raw);
+    // P7 first, whatever else is wrong (before "not a field", P6): forbidden personal data anywhere in the row,
+    // under any name, or stated in any string value ("血型：A型"). A CSV row's keys were checked with its header.
+    const forbidden = findForbiddenFields(raw, '', { keys: !opts.keysChecked });
     if (forbidden.length) {
       return {
         ok: false,
-        errors: forbidden.map((h) => ({
-          row,
-          field: h.path,
-          reason: `禁止采集的个人信息（${h.kind.labelZh}）/ collecting ${h.kind.kind.replace(/_/g, ' ')} is forbidden`,
-          article: 'P7',
-        })),
+        errors: forbidden.map((h) => ({ row, field: h.path, reason: forbiddenReason(h.kind, h.where), article: 'P7' })),
       };
     }
     const base = RecordInput.safeParse(raw);
@@ -272,14 +268,9 @@ export function checkCsvHeader(columns: string[]): RowError[] {
   const errors: RowError[] = [];
   const seen = new Set<string>();
   for (const c of columns) {
+    // A forbidden column is refused as such, even when every cell under it is empty.
     const kind = forbiddenKindOfField(c);
-    if (kind)
-      errors.push({
-        row: 0,
-        field: c,
-        reason: `禁止采集的个人信息（${kind.labelZh}）/ collecting ${kind.kind.replace(/_/g, ' ')} is forbidden`,
-        article: 'P7',
-      });
+    if (kind) errors.push({ row: 0, field: c, reason: forbiddenReason(kind, 'name'), article: 'P7' });
     if (seen.has(c)) errors.push({ row: 0, field: c, reason: '列名重复 / duplicate column' });
     seen.add(c);
     if (c === 'payload')

@@ -2,6 +2,7 @@ import { Router } from 'express';
 import { z } from '../../domain/z';
 import { CADENCES, CATEGORIES, DISCLOSURE_LEVELS, FIELD_TYPES, PERIOD_RULES, SUBJECT_TYPES } from '../../domain/catalog';
 import { catalogRows, providerDirectory } from '../../db/catalog';
+import { STATEMENT_PATTERNS } from '../../domain/forbidden';
 import type { AppDeps } from '../app';
 import { document, registry } from '../openapi';
 
@@ -62,6 +63,50 @@ document({
   },
 });
 
+const ForbiddenCategorySchema = registry.register(
+  'ForbiddenPersonalDataCategory',
+  z.object({
+    kind: z.string().openapi({ example: 'blood_type' }),
+    label_zh: z.string().openapi({ example: '血型' }),
+    label_en: z.string().openapi({ example: 'blood type' }),
+    article: z.literal('P7'),
+    field_names: z.array(z.string()).openapi({ description: '字段名中出现即拒收的词 / words refused anywhere in a field name' }),
+    field_name_words: z
+      .array(z.string())
+      .openapi({ description: '作为字段名的完整单词时拒收 / English words refused as a whole word of a field name' }),
+    statement_labels_zh: z
+      .array(z.string())
+      .openapi({ description: '值中的标注词（后接：、是、为和取值）/ labels of a statement in a value' }),
+    statement_labels_en: z.array(z.string()).openapi({ description: 'labels of an English statement (followed by a colon and a value)' }),
+    statement_pattern: z
+      .string()
+      .openapi({ description: '在规范化文本上匹配的正则表达式 / the regular expression matched on normalized text' }),
+  }),
+);
+
+/** How names and values are normalized before matching (NFKC, zero-width removed, traditional → simplified, lower case). */
+const NORMALIZATION =
+  'Unicode NFKC；去除零宽字符 U+200B–U+200D、U+2060、U+00AD、U+FEFF；所列词的繁体转简体；转小写；字段名另去除空格和 _ - . : / \\ / NFKC, zero-width characters removed, traditional forms of the listed words simplified, lower case; field names also lose spaces and _ - . : / \\';
+
+document({
+  method: 'get',
+  path: '/catalog/forbidden-personal-data',
+  tags: ['目录 Catalog'],
+  summary: '禁止采集的个人信息词表（公开）/ the vocabulary of forbidden personal data (P7)',
+  description:
+    '平台拒收民族、家庭出身、宗教信仰、基因、指纹、血型、疾病和病史（P7）：字段名含所列词，或字符串值中出现“标注词 + 冒号/是/为 + 取值”的陈述，整批以 422 拒收。/ A field name with a listed word, or a string value stating such data, refuses the batch with 422, article P7.',
+  responses: {
+    200: {
+      description: 'categories',
+      content: {
+        'application/json': {
+          schema: z.object({ article: z.literal('P7'), normalization: z.string(), categories: z.array(ForbiddenCategorySchema) }),
+        },
+      },
+    },
+  },
+});
+
 export function catalogRouter({ db }: AppDeps): Router {
   const r = Router();
   r.get('/catalog', async (_req, res) => {
@@ -84,6 +129,23 @@ export function catalogRouter({ db }: AppDeps): Router {
           required: f.required,
           ...(f.values ? { values: f.values } : {}),
         })),
+      })),
+    });
+  });
+  r.get('/catalog/forbidden-personal-data', (_req, res) => {
+    res.json({
+      article: 'P7',
+      normalization: NORMALIZATION,
+      categories: STATEMENT_PATTERNS.map(({ kind: c, pattern }) => ({
+        kind: c.kind,
+        label_zh: c.labelZh,
+        label_en: c.labelEn,
+        article: c.article,
+        field_names: c.names,
+        field_name_words: c.nameWords,
+        statement_labels_zh: c.statementLabelsZh,
+        statement_labels_en: c.statementLabelsEn,
+        statement_pattern: pattern.source,
       })),
     });
   });
