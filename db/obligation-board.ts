@@ -129,10 +129,11 @@ const boardRow = (r: BoardSqlRow, workingDaysOverdue: number | null, pendingYear
  */
 export async function overdueBoard(db: Db, f: BoardFilter, on: string) {
   const { sql, bindings } = boardQuery(f);
-  const [rows, calendar, awaiting] = await Promise.all([
+  const [rows, calendar, awaiting, nilReturns] = await Promise.all([
     db.raw(sql, bindings as never[]),
     loadCalendar(db),
     obligationsAwaitingCalendar(db, f.providers),
+    nilReturnCount(db, f),
   ]);
   const found = rows.rows as BoardSqlRow[];
   const days = overdueDaysMany(
@@ -147,7 +148,24 @@ export async function overdueBoard(db: Db, f: BoardFilter, on: string) {
       return boardRow(r, d, d === null ? calendar.firstMissingYear(r.due_date, on) : null);
     }),
     awaiting,
+    nilReturns,
   };
+}
+
+/**
+ * The obligations fulfilled by a declaration that there was nothing to report (零报送, E7, P9) among the providers,
+ * kind and period of the board's filter: never overdue, so never rows of the board, but counted beside it.
+ */
+export async function nilReturnCount(db: Db, f: Pick<BoardFilter, 'providers' | 'kind' | 'period'>): Promise<number> {
+  const [{ n }] = await db('nil_returns as n')
+    .join('providers as p', 'p.id', 'n.provider_id')
+    .modify((b) => {
+      if (f.providers?.length) b.whereIn('p.code', f.providers);
+      if (f.kind) b.where('p.kind', f.kind);
+      if (f.period) b.where('n.period', f.period);
+    })
+    .count({ n: '*' });
+  return Number(n);
 }
 
 /** Working days overdue from the calendar; null when the calendar of a year involved is not loaded. */
@@ -204,7 +222,7 @@ export async function obligationsAwaitingCalendar(db: Db, providerCodes?: string
   return rows as Array<{ year: number; obligations: number }>;
 }
 
-/** Counts per period for the dashboard: open (not due yet), on time, late, overdue, escalated. */
+/** Counts per period for the dashboard: open (not due yet), on time, late (of which nil returns), overdue, escalated. */
 export async function obligationStats(db: Db, f: { from?: string; to?: string; providers?: string[] }) {
   const rows = await db.raw(
     `SELECT o.period, o.cadence, min(o.period_start) AS period_start,
@@ -212,6 +230,7 @@ export async function obligationStats(db: Db, f: { from?: string; to?: string; p
             count(*) FILTER (WHERE o.state = 'open') AS open,
             count(*) FILTER (WHERE o.state = 'fulfilled' AND o.on_time) AS on_time,
             count(*) FILTER (WHERE o.state = 'fulfilled' AND NOT o.on_time) AS late,
+            count(*) FILTER (WHERE o.state = 'fulfilled' AND n.obligation_id IS NOT NULL AND o.fulfilled_submission_id IS NULL) AS nil_returns,
             count(*) FILTER (WHERE o.state = 'overdue') AS overdue,
             count(*) FILTER (WHERE o.state = 'waived') AS waived,
             count(*) FILTER (WHERE c.state = 'ordered') AS ordered,
@@ -220,6 +239,7 @@ export async function obligationStats(db: Db, f: { from?: string; to?: string; p
        FROM obligations o
        JOIN providers p ON p.id = o.provider_id
        LEFT JOIN compliance_cases c ON c.id = o.case_id
+       LEFT JOIN nil_returns n ON n.obligation_id = o.id
       WHERE (?::date IS NULL OR o.period_start >= ?::date) AND (?::date IS NULL OR o.period_start <= ?::date)
         AND (?::text[] IS NULL OR p.code = ANY(?::text[]))
       GROUP BY o.period, o.cadence

@@ -5,7 +5,7 @@
  */
 import type { Knex } from 'knex';
 import type { Db } from './knex';
-import { isoColumn, type Conn } from './time';
+import { isoColumn, isoSql, type Conn } from './time';
 import { recordAudit, systemActor } from './audit';
 import { notify } from './notifications';
 import { loadCalendar } from './calendar';
@@ -131,16 +131,21 @@ export async function unstartedObligations(db: Db, limit = 1000): Promise<Array<
 
 /**
  * Obligations still waiting for a submission although the database holds one (its signal was lost: Temporal
- * unreachable when the batch came). Their workflows are told again.
+ * unreachable when the batch came). Their workflows are told again. So are those fulfilled in the past week by a
+ * nil return after they were overdue: their workflow waits for no timer any more, only for that signal.
  */
 export async function obligationsWithUnnoticedSubmissions(db: Db, limit = 1000): Promise<Array<{ id: number; workflowId: string }>> {
   const rows = await db.raw(
     `SELECT o.id, o.workflow_id FROM obligations o
-      WHERE o.state <> 'fulfilled' AND o.workflow_started_at IS NOT NULL
-        AND EXISTS (SELECT 1 FROM submissions s WHERE s.provider_id = o.provider_id AND s.period = o.period
-                     AND s.received_at < ?::timestamptz)
+      WHERE o.workflow_started_at IS NOT NULL
+        AND ((o.state <> 'fulfilled'
+              AND EXISTS (SELECT 1 FROM submissions s WHERE s.provider_id = o.provider_id AND s.period = o.period
+                           AND s.received_at < ?::timestamptz))
+          OR (o.overdue_at IS NOT NULL
+              AND EXISTS (SELECT 1 FROM nil_returns n WHERE n.obligation_id = o.id
+                           AND n.declared_at < ?::timestamptz AND n.declared_at > ?::timestamptz)))
       ORDER BY o.id LIMIT ?`,
-    [new Date(Date.now() - 60_000), limit],
+    [new Date(Date.now() - 60_000), new Date(Date.now() - 60_000), new Date(Date.now() - 7 * 86_400_000), limit],
   );
   return rows.rows.map((r: { id: number; workflow_id: string }) => ({ id: Number(r.id), workflowId: r.workflow_id }));
 }
@@ -179,6 +184,8 @@ export interface FulfilmentResult {
   waived: boolean;
   onTime: boolean | null;
   submissionId: string | null;
+  /** Fulfilled by a declaration that there was nothing to report (零报送), not by a batch. */
+  nilReturn?: boolean;
   /** The case this fulfilment resolved (its workflow is to be told), if any. */
   resolvedCase: { id: string; workflowId: string } | null;
 }
@@ -195,8 +202,9 @@ async function receivedInTime(trx: Knex.Transaction, o: ObligationRow, receivedA
 }
 
 /**
- * Records the obligation as fulfilled by the first submission of that provider and period, if there is one: on
- * time when received before its due date ended. A case still open without a missed rectification deadline is
+ * Records the obligation as fulfilled by the first submission of that provider and period, or by its declaration
+ * that there was nothing to report (零报送, `nil_returns`), whichever came first: on time when received (declared)
+ * before its due date ended. A case still open without a missed rectification deadline is
  * resolved with it (the provider rectified, E20, P24). Idempotent: the second call changes nothing.
  */
 export async function fulfilObligation(trx: Knex.Transaction, o: ObligationRow): Promise<FulfilmentResult> {
@@ -205,10 +213,13 @@ export async function fulfilObligation(trx: Knex.Transaction, o: ObligationRow):
     return { fulfilled: true, waived: false, onTime: row.on_time, submissionId: row.fulfilled_submission_id, resolvedCase: null };
   }
   if (o.state === 'waived') return { fulfilled: false, waived: true, onTime: null, submissionId: null, resolvedCase: null };
-  const sub = await trx('submissions')
+  const batch = await trx('submissions')
     .where({ provider_id: o.provider_id, period: o.period })
     .orderBy([{ column: 'received_at' }, { column: 'id' }])
     .first('id', 'received_at');
+  const nil = await trx('nil_returns').where('obligation_id', o.id).first('declared_at');
+  const byNil = !!nil && (!batch || new Date(nil.declared_at) < new Date(batch.received_at));
+  const sub: { id: string | null; received_at: Date } | undefined = byNil ? { id: null, received_at: nil.declared_at } : batch;
   if (!sub) return { fulfilled: false, waived: false, onTime: null, submissionId: null, resolvedCase: null };
   const receivedAt = new Date(sub.received_at);
   const onTime = await receivedInTime(trx, o, receivedAt);
@@ -217,9 +228,16 @@ export async function fulfilObligation(trx: Knex.Transaction, o: ObligationRow):
     .whereNot('state', 'fulfilled')
     .update({ state: 'fulfilled', fulfilled_at: receivedAt, fulfilled_submission_id: sub.id, on_time: onTime })
     .returning('id');
-  if (!updated.length) return { fulfilled: true, waived: false, onTime, submissionId: sub.id, resolvedCase: null };
+  if (!updated.length) return { fulfilled: true, waived: false, onTime, submissionId: sub.id, nilReturn: byNil, resolvedCase: null };
   const article = 'E7, P9';
-  const detail = { submissionId: sub.id, receivedAt: receivedAt.toISOString(), dueDate: o.due_date, onTime, article };
+  const detail = {
+    ...(byNil ? { nilReturn: true } : {}),
+    submissionId: sub.id,
+    receivedAt: receivedAt.toISOString(),
+    dueDate: o.due_date,
+    onTime,
+    article,
+  };
   const kind = onTime ? 'fulfilled_on_time' : onTime === null ? 'fulfilled' : 'fulfilled_late';
   await trx('obligation_events').insert({ obligation_id: o.id, kind, actor: SYSTEM_ACTOR, detail });
   await recordAudit(trx, { actor: SYSTEM_ACTOR, action: 'obligation.fulfilled', entity: 'obligation', id: o.id, article, detail });
@@ -230,8 +248,8 @@ export async function fulfilObligation(trx: Knex.Transaction, o: ObligationRow):
     if (inTime) {
       await resolveCaseRow(trx, c.id, {
         actor: SYSTEM_ACTOR,
-        resolution: 'submitted',
-        detail: { submissionId: sub.id, receivedAt: receivedAt.toISOString() },
+        resolution: byNil ? 'nil_return' : 'submitted',
+        detail: { submissionId: sub.id, receivedAt: receivedAt.toISOString(), ...(byNil ? { nilReturn: true } : {}) },
       });
       resolvedCase = { id: c.id, workflowId: c.workflow_id };
     } else {
@@ -239,11 +257,11 @@ export async function fulfilObligation(trx: Knex.Transaction, o: ObligationRow):
         case_id: c.id,
         kind: 'submitted_after_deadline',
         actor: SYSTEM_ACTOR,
-        detail: { submissionId: sub.id, receivedAt: receivedAt.toISOString(), state: c.state },
+        detail: { submissionId: sub.id, receivedAt: receivedAt.toISOString(), state: c.state, ...(byNil ? { nilReturn: true } : {}) },
       });
     }
   }
-  return { fulfilled: true, waived: false, onTime, submissionId: sub.id, resolvedCase };
+  return { fulfilled: true, waived: false, onTime, submissionId: sub.id, nilReturn: byNil, resolvedCase };
 }
 
 export interface OverdueResult {
@@ -332,10 +350,17 @@ const obligationsSeenBy = (db: Conn, p: Principal) =>
   db('obligations as o')
     .join('providers as p', 'p.id', 'o.provider_id')
     .leftJoin('compliance_cases as c', 'c.id', 'o.case_id')
+    .leftJoin('nil_returns as n', 'n.obligation_id', 'o.id')
     .modify((b) => {
       // A provider sees only its own obligations (E10, E23).
       if (p.role === 'provider') b.where('o.provider_id', p.providerId);
     });
+
+/** Its declaration that there was nothing to report (零报送, `nil_returns as n`): `{ at, note }` or null. */
+const nilReturnColumn = (db: Conn) =>
+  db.raw(
+    `CASE WHEN n.obligation_id IS NULL THEN NULL ELSE json_build_object('at', ${isoSql('n.declared_at')}, 'note', n.note) END AS nil_return`,
+  );
 
 /** A page of the obligations the caller may see, newest period first, and their total. */
 export async function listObligations(
@@ -353,13 +378,15 @@ export async function listObligations(
     .orderBy([{ column: 'o.period_start', order: 'desc' }, { column: 'p.code' }])
     .limit(q.limit)
     .offset(q.offset)
-    .select(obligationColumns(db));
+    .select([...obligationColumns(db), nilReturnColumn(db)]);
   return { total: Number(n), obligations: rows };
 }
 
 /** One obligation the caller may see (a provider its own), or undefined. */
 export async function visibleObligation(db: Db, p: Principal, id: number) {
-  return obligationsSeenBy(db, p).where('o.id', id).first(obligationColumns(db));
+  return obligationsSeenBy(db, p)
+    .where('o.id', id)
+    .first([...obligationColumns(db), nilReturnColumn(db)]);
 }
 
 /** The steps of an obligation, in order. */

@@ -12,6 +12,7 @@ import * as m0011 from './20261127_0011_provider_deactivation';
 import * as m0012 from './20261127_0012_public_rate_hits';
 import * as m0013 from './20261201_0013_calendar_gaps';
 import * as m0014 from './20261202_0014_one_file_store';
+import * as m0015 from './20261202_0015_nil_returns';
 
 /** Every migration, in order. Listed here (not discovered on disk) so that tsx, jest and bundles all run them. */
 const MIGRATIONS: Array<[string, { up(k: Knex): Promise<void>; down(k: Knex): Promise<void> }]> = [
@@ -28,6 +29,7 @@ const MIGRATIONS: Array<[string, { up(k: Knex): Promise<void>; down(k: Knex): Pr
   ['20261127_0012_public_rate_hits', m0012],
   ['20261201_0013_calendar_gaps', m0013],
   ['20261202_0014_one_file_store', m0014],
+  ['20261202_0015_nil_returns', m0015],
 ];
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -1,7 +1,9 @@
 /**
  * Reporting obligations (E7, P9) over HTTP: the overdue board and the dashboard counts (admin, supervisor), the
  * obligations (a provider its own; another's answer 404), a provider's reminders. Rectification orders are in
- * compliance-cases.ts, the providers' cadences and registration in providers.ts.
+ * compliance-cases.ts, the providers' cadences and registration in providers.ts. A provider with nothing to report
+ * for a period declares so (零报送, `POST /obligations/{id}/nil-return`), which fulfils its obligation like a batch.
+ * Longer than 400 lines: the obligation endpoints share their schemas here, and the nil return is one of them.
  */
 import { Router } from 'express';
 import { z } from '../../domain/z';
@@ -11,11 +13,13 @@ import { parsePeriod } from '../../domain/periods';
 import { BOARD_STATES, OBLIGATION_STATES } from '../../domain/obligations';
 import { BOARD_SORTS, obligationStats, overdueBoard } from '../../db/obligation-board';
 import { listObligations, obligationEvents, providerReminders, visibleObligation } from '../../db/obligations';
+import { declareNilReturn, listNilReturns, type NilReturnOutcome } from '../../db/nil-returns';
+import { tellCaseChanged, tellObligationOfSubmission } from '../../processes/client';
 import { caseEvents, visibleCase } from '../../db/compliance-cases';
 import type { AppDeps } from '../app';
-import { principalOf, requireRole } from '../auth';
-import { badRequest, notFound } from '../errors';
-import { document, registry } from '../openapi';
+import { actorLabel, principalOf, requireRole } from '../auth';
+import { HttpError, badRequest, notFound } from '../errors';
+import { ErrorBody, document, registry } from '../openapi';
 import {
   CaseSchema,
   EventSchema,
@@ -24,7 +28,9 @@ import {
   ObligationSchema,
   PROVIDER_KINDS,
   Paging,
+  conflict,
   json,
+  jsonBody,
   periodCode,
   providerList,
   tagO,
@@ -89,6 +95,10 @@ document({
         total: z.number().int(),
         today: z.string(),
         rows: z.array(BoardRow),
+        nil_returns: z.number().int().openapi({
+          description:
+            '筛选范围内以零报送履行的报送义务数（不逾期，不在看板行内）/ obligations of the filter fulfilled by a nil return (never overdue, not rows)',
+        }),
         awaiting_calendar: z.array(z.object({ year: z.number().int(), obligations: z.number().int(), message: z.string() })).openapi({
           description:
             '截止日期待工作日历载入的报送义务（尚未逾期，不在看板行内）/ obligations whose due date waits on a year (not overdue, not rows of the board)',
@@ -120,6 +130,7 @@ const getBoard: Endpoint = ({ db }) => [
       total: board.total,
       today: on,
       rows: board.rows,
+      nil_returns: board.nilReturns,
       awaiting_calendar: board.awaiting.map((a) => ({
         ...a,
         message: `${a.obligations} 项报送义务的截止日期待 ${a.year} 年工作日历载入后确定，载入前不认定逾期 / ${a.obligations} obligation(s) get their due date once ${a.year}'s calendar is loaded; none is overdue meanwhile`,
@@ -150,6 +161,9 @@ const StatsRow = registry.register(
     ordered: z.number().int(),
     escalation_due: z.number().int(),
     waived: z.number().int().openapi({ description: '单位停用，免于报送 / waived: the provider was deactivated' }),
+    nil_returns: z.number().int().openapi({
+      description: '其中以零报送履行（已计入按时或逾期后报送）/ of the fulfilled, those by a nil return (counted in on_time or late too)',
+    }),
     escalated: z.number().int(),
   }),
 );
@@ -175,6 +189,14 @@ const getStats: Endpoint = ({ db }) => [
   },
 ];
 
+// ─── The obligation as the views show it: with its nil return ─────────────────────────────────────────────────
+
+const NilReturnOfObligation = z
+  .object({ at: z.string(), note: z.string().nullable() })
+  .nullable()
+  .openapi({ description: '零报送声明（本期无新增信用信息）/ the declaration that there was nothing to report, or null' });
+const ObligationView = registry.register('ObligationWithNilReturn', ObligationSchema.extend({ nil_return: NilReturnOfObligation }));
+
 // ─── GET /obligations ────────────────────────────────────────────────────────────────────────────────────────
 
 const ListQuery = z
@@ -192,7 +214,7 @@ document({
   summary: '报送义务列表：信息提供单位只见本单位 / obligations: a provider sees its own, admin/supervisor/staff all',
   secured: true,
   request: { query: ListQuery },
-  responses: { 200: json(z.object({ total: z.number().int(), obligations: z.array(ObligationSchema) })) },
+  responses: { 200: json(z.object({ total: z.number().int(), obligations: z.array(ObligationView) })) },
 });
 const getObligations: Endpoint = ({ db }) => [
   requireRole('provider', 'admin', 'supervisor', 'staff'),
@@ -238,6 +260,138 @@ const getReminders: Endpoint = ({ db }) => [
   },
 ];
 
+// ─── POST /obligations/{id}/nil-return ───────────────────────────────────────────────────────────────────────
+
+const NilReturnBody = z
+  .object({
+    note: z
+      .string()
+      .trim()
+      .max(2000, { message: '说明不超过 2000 字 / the note is at most 2000 characters' })
+      .optional()
+      .openapi({ description: '说明 / a note, e.g. why there was nothing new', example: '本月无新增行政处罚信息' }),
+  })
+  .strict();
+const NilReturnAnswer = z.object({
+  obligation: ObligationView,
+  nil_return: z.object({ at: z.string(), note: z.string().nullable() }),
+});
+document({
+  method: 'post',
+  path: '/obligations/{id}/nil-return',
+  tags: tagO,
+  summary:
+    '零报送：本单位本期无新增信用信息，履行报送义务（E7、P9）/ declare nothing to report for the period: fulfils the own obligation (provider)',
+  secured: true,
+  request: { params: ObligationIdParam, body: { content: { 'application/json': { schema: NilReturnBody } } } },
+  responses: { 200: json(NilReturnAnswer), 404: json(ErrorBody, '报送义务不存在或非本单位 / not found or not yours'), ...conflict },
+});
+
+const NIL_ARTICLE = 'E7, P9';
+/** The refusals of a nil return, as HTTP answers (Chinese first). */
+function nilReturnRefusal(id: number, r: Exclude<NilReturnOutcome, { kind: 'declared' }>): HttpError {
+  switch (r.kind) {
+    case 'not_found':
+      return notFound(`报送义务 ${id}`);
+    case 'waived':
+      return new HttpError(
+        409,
+        'OBLIGATION_WAIVED',
+        '该报送义务已免除（单位停用），无需零报送 / the obligation is waived: nothing is owed',
+        [{ field: 'state', reason: '已免除 / waived', article: NIL_ARTICLE }],
+      );
+    case 'not_begun':
+      return new HttpError(
+        409,
+        'PERIOD_NOT_BEGUN',
+        `报送期自 ${r.periodStart} 起，尚未开始，不能声明零报送 / the period begins on ${r.periodStart}: it cannot be declared yet`,
+        [{ field: 'period', reason: `尚未开始 / not begun (${r.periodStart})`, article: NIL_ARTICLE }],
+      );
+    case 'already_declared':
+      return new HttpError(
+        409,
+        'NIL_RETURN_EXISTS',
+        `本期已于 ${r.declaredAt} 声明零报送，每期只能声明一次 / a nil return was declared for this period at ${r.declaredAt}`,
+        [{ field: 'id', reason: '每期一次 / once per period', article: NIL_ARTICLE }],
+      );
+    case 'batch_accepted':
+      return new HttpError(
+        409,
+        'BATCH_ALREADY_ACCEPTED',
+        `本期已报送批次 ${r.submissionId}，不能再声明零报送 / a batch (${r.submissionId}) was accepted for this period: nothing to declare`,
+        [{ field: 'id', reason: `已报送 / batch ${r.submissionId} accepted`, article: NIL_ARTICLE }],
+      );
+  }
+}
+
+const postNilReturn: Endpoint = ({ db, temporal }) => [
+  requireRole('provider'),
+  jsonBody(),
+  async (req, res) => {
+    const p = principalOf(req);
+    const { id } = ObligationIdParam.parse(req.params);
+    const b = NilReturnBody.parse(req.body ?? {});
+    const r = await declareNilReturn(db, {
+      obligationId: id,
+      principalId: p.id,
+      actor: actorLabel(p),
+      providerId: p.providerId!,
+      note: b.note || null,
+      today: shanghaiDate(new Date()),
+    });
+    if (r.kind !== 'declared') throw nilReturnRefusal(id, r);
+    // The database holds the fulfilment; the workflows read it again (a lost signal is found at their next timer).
+    try {
+      await tellObligationOfSubmission(temporal, r.workflowId, 'nil-return');
+      if (r.fulfilment.resolvedCase) await tellCaseChanged(temporal, r.fulfilment.resolvedCase.workflowId);
+    } catch (e) {
+      console.warn(`[api] nil return of obligation ${id}: Temporal not told:`, e instanceof Error ? e.message : e);
+    }
+    const obligation = await visibleObligation(db, p, id);
+    res.json({ obligation, nil_return: { at: r.declaredAt, note: b.note || null } });
+  },
+];
+
+// ─── GET /obligations/nil-returns ────────────────────────────────────────────────────────────────────────────
+
+const NilReturnsQuery = z
+  .object({
+    period: periodCode.optional().openapi({ example: '2026-10' }),
+    provider: providerList.optional().openapi({ description: '单位代码，逗号分隔 / provider codes, comma-separated' }),
+    ...Paging,
+  })
+  .strict();
+const NilReturnRow = registry.register(
+  'NilReturn',
+  z.object({
+    obligation_id: z.number().int(),
+    provider: z.string(),
+    provider_name: z.string(),
+    period: z.string(),
+    due_date: z.string().nullable(),
+    declared_at: z.string(),
+    declared_by: z.string(),
+    note: z.string().nullable(),
+    on_time: z.boolean().nullable(),
+  }),
+);
+document({
+  method: 'get',
+  path: '/obligations/nil-returns',
+  tags: tagO,
+  summary: '零报送声明列表（管理机构、督办）/ the nil returns declared, by period and provider (admin, supervisor)',
+  secured: true,
+  request: { query: NilReturnsQuery },
+  responses: { 200: json(z.object({ total: z.number().int(), nil_returns: z.array(NilReturnRow) })) },
+});
+const getNilReturns: Endpoint = ({ db }) => [
+  requireRole('admin', 'supervisor'),
+  async (req, res) => {
+    const q = NilReturnsQuery.parse(req.query);
+    res.json(await listNilReturns(db, { period: q.period, providers: q.provider, limit: q.limit, offset: q.offset }));
+  },
+];
+
 // ─── GET /obligations/{id} ───────────────────────────────────────────────────────────────────────────────────
 
 document({
@@ -250,7 +404,7 @@ document({
   responses: {
     200: json(
       z.object({
-        obligation: ObligationSchema,
+        obligation: ObligationView,
         events: z.array(EventSchema),
         case: CaseSchema.nullable(),
         case_events: z.array(EventSchema),
@@ -285,6 +439,8 @@ export function obligationsRouter(deps: AppDeps): Router {
   r.get('/obligations/stats', ...getStats(deps));
   r.get('/obligations', ...getObligations(deps));
   r.get('/obligations/reminders', ...getReminders(deps));
+  r.get('/obligations/nil-returns', ...getNilReturns(deps));
+  r.post('/obligations/:id/nil-return', ...postNilReturn(deps));
   r.get('/obligations/:id', ...getObligation(deps));
   return r;
 }
