@@ -1,3 +1,7 @@
+/**
+ * Intake of one batch in one transaction (over 400 lines: its steps — decode, parse, validate, COPY, idempotency,
+ * audit — share the transaction and its connection and read best in one place; decoding is in db/decoding.ts).
+ */
 import crypto from 'node:crypto';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -6,10 +10,12 @@ import { from as copyFrom } from 'pg-copy-streams';
 import type { Client as PgClient } from 'pg';
 import type { Db } from './knex';
 import { auditRow } from './audit';
+import { decodeWhole, decodingStage, tooDeep, UndecodableBody, type Charset } from './decoding';
 import { loadCatalog, providerItems } from './catalog';
 import { shanghaiDate } from '../domain/calendar';
 import type { Cadence } from '../domain/catalog';
 import { parsePeriod, PERIOD_FORMAT_ZH } from '../domain/periods';
+import { findForbiddenOutside, forbiddenReason } from '../domain/forbidden';
 import { RecordValidator, checkCsvHeader, csvRowMapper, type RowError, type ValidRecord } from '../domain/records';
 import { submissionWorkflowId } from '../domain/workflow-ids';
 import { z } from '../domain/z';
@@ -49,7 +55,13 @@ export interface IntakeRequest {
   /** The period given in the query string (CSV: required; JSON: or in the body). */
   queryPeriod?: string;
   body: Readable;
+  /** The body's charset (from the Content-Type; `declared` false when it named none and UTF-8 is assumed). */
+  charset?: { charset: Charset; declared: boolean };
   jsonLimitBytes: number;
+  /** The longest CSV record read (bytes); a longer one refuses the batch. */
+  csvMaxLineBytes?: number;
+  /** How deeply arrays and objects may nest in one JSON record. */
+  jsonMaxDepth?: number;
   maxReportedErrors: number;
 }
 
@@ -63,8 +75,11 @@ export interface StoredSubmission {
   workflow_id: string;
 }
 
-/** Why a batch is refused as a whole: not readable (bad JSON), too large for JSON, or rows that break the rules. */
-export type RejectionReason = 'malformed' | 'too_large' | 'invalid';
+/**
+ * Why a batch is refused as a whole: not readable (bad JSON), too large (a JSON body, a CSV line), bytes that are
+ * not text in its charset, or rows that break the rules.
+ */
+export type RejectionReason = 'malformed' | 'too_large' | 'undecodable' | 'invalid';
 
 /** What became of a batch; the route makes the HTTP answer. */
 export type IntakeOutcome =
@@ -89,6 +104,11 @@ function copyLine(submissionId: string, providerId: number, createdBy: string, r
   const json = JSON.stringify(r.payload).replace(/\\/g, '\\\\');
   const n = (v: string | null) => (v === null ? '\\N' : v);
   return `${submissionId}\t${providerId}\t${r.itemCode}\t${r.subjectType}\t${r.subjectId}\t${json}\t${r.eventDate}\t${n(r.concludedDate)}\t${n(r.validUntil)}\t${n(r.liftedDate)}\t${createdBy}\n`;
+}
+
+/** Bytes not in the body's charset; `row` is the CSV row on that line (0: the header, or a JSON body). */
+function undecodable(e: UndecodableBody, row: number): RejectedBatch {
+  return new RejectedBatch('undecodable', e.message, [{ row, field: '(encoding)', reason: e.message }]);
 }
 
 class RejectedBatch extends Error {
@@ -219,20 +239,44 @@ export async function intakeBatch(db: Db, req: IntakeRequest): Promise<IntakeOut
 
     let period = req.queryPeriod;
     let source: Readable;
-    let csvStages: [Transform] | null = null;
+    let csvStages: [Transform, Transform] | null = null;
+    const { charset, declared } = req.charset ?? { charset: 'utf-8', declared: false };
+    const mediaType = req.format === 'json' ? 'application/json' : 'text/csv';
+    const maxDepth = req.jsonMaxDepth ?? 32;
+    const maxLine = req.csvMaxLineBytes ?? 4 * 1024 * 1024;
     if (req.format === 'json') {
       const chunks: Buffer[] = [];
       for await (const c of detach(req.body, hashTap(hash, req.jsonLimitBytes))) chunks.push(c as Buffer);
       let parsed: unknown;
       try {
-        parsed = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+        parsed = JSON.parse(decodeWhole(Buffer.concat(chunks), charset, declared, mediaType));
       } catch (e) {
+        if (e instanceof UndecodableBody) throw undecodable(e, 0);
         throw new RejectedBatch('malformed', '请求体不是有效的 JSON / the body is not valid JSON', [
           { row: 0, field: '(body)', reason: (e as Error).message },
         ]);
       }
+      // Nothing recursive may run on what is nested too deeply: beside `records` here, each record below.
+      const envelope = parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? { ...parsed, records: null } : null;
+      const deepAt = tooDeep(envelope, maxDepth);
+      if (deepAt !== null)
+        throw new RejectedBatch('malformed', '批次嵌套过深 / the batch is nested too deeply', [
+          {
+            row: 0,
+            field: deepAt,
+            reason: `数组和对象嵌套不得超过 ${maxDepth} 层 / arrays and objects may nest at most ${maxDepth} levels deep`,
+          },
+        ]);
       const env = JsonBatch.safeParse(parsed);
       if (!env.success) {
+        // P7 before "unknown key": forbidden personal data beside `records` is refused as such.
+        const p7 = findForbiddenOutside(parsed, ['period', 'records']);
+        if (p7.length)
+          throw new RejectedBatch(
+            'invalid',
+            '批次载有禁止采集的个人信息 / the batch carries forbidden personal data',
+            p7.map((h) => ({ row: 0, field: h.path, reason: forbiddenReason(h.kind, h.where), article: 'P7' })),
+          );
         throw new RejectedBatch(
           'malformed',
           '批次格式错误 / malformed batch',
@@ -256,8 +300,9 @@ export async function intakeBatch(db: Db, req: IntakeRequest): Promise<IntakeOut
       }
       source = detach(req.body, hashTap(hash));
       csvStages = [
+        decodingStage(charset, declared, mediaType),
         // Rows come as arrays; the first is the header (its length is the length every row must have).
-        csvParse({ bom: true, skip_empty_lines: true }),
+        csvParse({ bom: true, skip_empty_lines: true, max_record_size: maxLine }),
       ];
     }
 
@@ -279,6 +324,16 @@ export async function intakeBatch(db: Db, req: IntakeRequest): Promise<IntakeOut
           continue;
         }
         rowsRead++;
+        const deep = toInput ? null : tooDeep(raw, maxDepth);
+        if (deep !== null) {
+          throw new RejectedBatch('malformed', `第 ${rowsRead} 条记录嵌套过深 / record ${rowsRead} is nested too deeply`, [
+            {
+              row: rowsRead,
+              field: deep,
+              reason: `数组和对象嵌套不得超过 ${maxDepth} 层 / arrays and objects may nest at most ${maxDepth} levels deep`,
+            },
+          ]);
+        }
         // A CSV row's keys are the header's columns, checked for forbidden personal data (P7) once, above.
         const v = toInput
           ? validator.validate(toInput(raw as string[]), rowsRead, { keysChecked: true })
@@ -300,10 +355,25 @@ export async function intakeBatch(db: Db, req: IntakeRequest): Promise<IntakeOut
 
     try {
       const copy = conn.query(copyFrom(COPY_SQL));
-      if (csvStages) await pipeline(source, csvStages[0], validateRows, copy);
+      if (csvStages) await pipeline(source, csvStages[0], csvStages[1], validateRows, copy);
       else await pipeline(source, validateRows, copy);
     } catch (e) {
       if (e instanceof RejectedBatch) throw e;
+      if (e instanceof UndecodableBody) throw undecodable(e, e.line - 1);
+      if (e instanceof CsvError && e.code === 'CSV_MAX_RECORD_SIZE') {
+        const line = Number((e as CsvError & { lines?: number }).lines ?? 0);
+        throw new RejectedBatch(
+          'too_large',
+          `第 ${line} 行超过 ${maxLine} 字节，整批未入库 / line ${line} is longer than ${maxLine} bytes: nothing was stored`,
+          [
+            {
+              row: Math.max(0, line - 1),
+              field: '(csv)',
+              reason: `一行（一条记录）最长 ${maxLine} 字节 / a line (record) may be at most ${maxLine} bytes`,
+            },
+          ],
+        );
+      }
       if (e instanceof CsvError) {
         // `records` counts the records parsed before the bad one, the header among them: the bad row's number.
         const row = Math.max(0, Number((e as CsvError & { records?: number }).records ?? rowsRead + 1));

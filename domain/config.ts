@@ -160,6 +160,21 @@ export function objectionSettings(): ObjectionSettings {
   };
 }
 
+/** Intake of batches: settings read when the API app is made. */
+export interface IntakeSettings {
+  /** CSV_MAX_LINE_BYTES (4194304): the longest CSV record (one line, or more with quoted line breaks) read; a longer one refuses the batch (413) and reading stops, so memory stays bounded. */
+  csvMaxLineBytes: number;
+  /** JSON_MAX_DEPTH (32): how deeply arrays and objects may nest in one JSON record; a deeper one refuses the batch (422). */
+  jsonMaxDepth: number;
+}
+
+export function intakeSettings(): IntakeSettings {
+  return {
+    csvMaxLineBytes: int('CSV_MAX_LINE_BYTES', 4 * 1024 * 1024),
+    jsonMaxDepth: int('JSON_MAX_DEPTH', 32),
+  };
+}
+
 /** Authentication: settings read when an API app is made. */
 export interface AuthSettings {
   /**

@@ -1,6 +1,8 @@
 import { Router, type Request } from 'express';
 import { z } from '../../domain/z';
 import { intakeBatch, intakeProvider, JsonBatch, ClientAborted, type RejectionReason } from '../../db/intake';
+import { charsetOf } from '../../db/decoding';
+import { intakeSettings } from '../../domain/config';
 import { RecordInput } from '../../domain/records';
 import { listSubmissions, submissionVisibleTo, submittingProvider } from '../../db/submissions';
 import type { AppDeps } from '../app';
@@ -48,6 +50,7 @@ registry.register('RecordInput', RecordInput);
 const REJECTION: Record<RejectionReason, { status: 400 | 413 | 422; code: string }> = {
   malformed: { status: 400, code: 'BAD_REQUEST' },
   too_large: { status: 413, code: 'PAYLOAD_TOO_LARGE' },
+  undecodable: { status: 422, code: 'INVALID_ENCODING' },
   invalid: { status: 422, code: 'INVALID_BATCH' },
 };
 
@@ -59,7 +62,7 @@ document({
   tags: ['征集 Collection'],
   summary: '报送一批信用记录 / submit a batch of records for a reporting period',
   description:
-    'JSON (`application/json`, `{period, records:[RecordInput]}`) or CSV (`text/csv`, period in the query; columns item_code, subject_id, event_date, concluded_date, valid_until, lifted_date, then one column per payload field). All-or-nothing: any invalid row rejects the batch with 422 and nothing is stored. Requires `Idempotency-Key`.',
+    'JSON (`application/json`, `{period, records:[RecordInput]}`) or CSV (`text/csv`, period in the query; columns item_code, subject_id, event_date, concluded_date, valid_until, lifted_date, then one column per payload field). All-or-nothing: any invalid row rejects the batch with 422 and nothing is stored. Requires `Idempotency-Key`. Text is UTF-8 unless the Content-Type declares `charset=gb18030` (or `gbk`, `gb2312`: what Excel on Chinese Windows saves); bytes that do not decode are refused (422, naming the line), an unknown charset 415, a CSV line over CSV_MAX_LINE_BYTES 413.',
   secured: true,
   request: {
     headers: z.object({ 'idempotency-key': IdempotencyKey.openapi({ example: '2026-10-batch-1' }) }),
@@ -82,7 +85,10 @@ document({
       description: '同一 Idempotency-Key 的请求仍在处理 / a request with this key is still running',
       content: { 'application/json': { schema: ErrorBody } },
     },
-    413: { description: 'JSON 请求体过大 / JSON body too large', content: { 'application/json': { schema: ErrorBody } } },
+    413: {
+      description: 'JSON 请求体或 CSV 单行过大 / JSON body or a CSV line too large',
+      content: { 'application/json': { schema: ErrorBody } },
+    },
     415: { description: '不支持的格式 / unsupported content type', content: { 'application/json': { schema: ErrorBody } } },
     422: { description: '批次无效，未入库 / invalid batch, nothing stored', content: { 'application/json': { schema: ErrorBody } } },
   },
@@ -110,6 +116,19 @@ document({
   },
 });
 
+/** The charset the Content-Type declares (UTF-8 when none); one not supported is answered 415, naming it. */
+function charsetFrom(req: Request) {
+  const c = charsetOf(req.get('content-type'));
+  if ('unknown' in c)
+    throw new HttpError(
+      415,
+      'UNSUPPORTED_MEDIA_TYPE',
+      `不支持的字符集 ${c.unknown}，请使用 utf-8 或 gb18030（gbk、gb2312）/ charset ${c.unknown} is not supported: use utf-8 or gb18030 (gbk, gb2312)`,
+      [{ field: 'content-type', reason: `不支持的字符集 ${c.unknown} / unsupported charset ${c.unknown}` }],
+    );
+  return c;
+}
+
 function formatOf(req: Request): 'json' | 'csv' {
   const type = (req.get('content-type') ?? '').split(';')[0].trim().toLowerCase();
   if (type === 'application/json') return 'json';
@@ -136,6 +155,7 @@ function parseLimit(raw: string): number {
 export function submissionsRouter({ db, temporal, config }: AppDeps): Router {
   const r = Router();
   const jsonLimit = parseLimit(config.jsonBodyLimit);
+  const limits = intakeSettings();
 
   r.post('/submissions', requireRole('provider'), async (req, res) => {
     const principal = principalOf(req);
@@ -158,8 +178,10 @@ export function submissionsRouter({ db, temporal, config }: AppDeps): Router {
         ]),
       );
     let format: 'json' | 'csv' = 'json';
+    let charset: ReturnType<typeof charsetFrom> = { charset: 'utf-8', declared: false };
     try {
       format = formatOf(req);
+      charset = charsetFrom(req);
     } catch (e) {
       drainAnd(e as HttpError);
     }
@@ -179,7 +201,10 @@ export function submissionsRouter({ db, temporal, config }: AppDeps): Router {
         format,
         queryPeriod: query.data!.period,
         body: req,
+        charset,
         jsonLimitBytes: jsonLimit,
+        csvMaxLineBytes: limits.csvMaxLineBytes,
+        jsonMaxDepth: limits.jsonMaxDepth,
         maxReportedErrors: config.maxReportedErrors,
       });
     } catch (e) {
