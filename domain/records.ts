@@ -29,6 +29,18 @@ export const RECORD_COLUMNS = ['item_code', 'subject_id', 'event_date', 'conclud
 
 export const isoDate = z.string().refine(isIsoDate, { message: '日期格式应为 YYYY-MM-DD / date must be a real date written YYYY-MM-DD' });
 
+/** What a correction of a record may change (a provider's correction, E10, or its answer to an objection, E18): at least one thing. */
+export const RecordChanges = z
+  .object({
+    payload: z.record(z.string(), z.unknown()).optional(),
+    event_date: isoDate.optional(),
+    concluded_date: isoDate.nullable().optional(),
+    valid_until: isoDate.nullable().optional(),
+    lifted_date: isoDate.nullable().optional(),
+  })
+  .strict()
+  .refine((c) => Object.keys(c).length > 0, { message: '没有需要更正的内容 / nothing to change' });
+
 const noNul = (s: string) => !s.includes('\u0000');
 
 /** One record as a provider sends it (JSON). CSV rows are turned into this shape first. */

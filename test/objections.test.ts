@@ -22,6 +22,10 @@ const ENT2 = uscc(702);
 const ENT3 = uscc(703);
 const PER = citizenId(701);
 const PER2 = citizenId(702);
+// Today is the platform's own clock: these tests run the whole platform (API, worker, PostgreSQL, the Temporal test
+// server) and check behaviour relative to the present (the period in progress, a validity that includes today), so
+// the scenario is built from the same clock the platform reads, and every date under test is derived from it. The
+// clock is controlled for all of them at once with `npm run test:at -- YYYY-MM-DD` (README, "Tests on any day").
 const TODAY = shanghaiDate(new Date());
 const PDF = Buffer.from('%PDF-1.7\n行政处罚决定已撤销的证明 / proof the decision was revoked\n%%EOF');
 const PNG = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.from('png body')]);

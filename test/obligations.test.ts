@@ -30,6 +30,10 @@ let supervisor: string;
 let adminId: string;
 /** Waits for results without unlocking time skipping (other workflows' timers must not jump meanwhile). */
 let plain: Client;
+// Today is the platform's own clock: these tests run the whole platform (API, worker, PostgreSQL, the Temporal test
+// server) and check behaviour relative to the present (the period in progress, a validity that includes today), so
+// the scenario is built from the same clock the platform reads, and every date under test is derived from it. The
+// clock is controlled for all of them at once with `npm run test:at -- YYYY-MM-DD` (README, "Tests on any day").
 const TODAY = shanghaiDate(new Date());
 const HISTORIES = path.join(__dirname, 'histories');
 const recorded: Array<{ name: string; workflowId: string }> = [];

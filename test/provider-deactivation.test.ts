@@ -25,6 +25,10 @@ import { loadCalendar } from '../db/calendar';
 let p: TestPlatform;
 let plain: Client;
 let admin: { id: string; auth: string };
+// Today is the platform's own clock: these tests run the whole platform (API, worker, PostgreSQL, the Temporal test
+// server) and check behaviour relative to the present (the period in progress, a validity that includes today), so
+// the scenario is built from the same clock the platform reads, and every date under test is derived from it. The
+// clock is controlled for all of them at once with `npm run test:at -- YYYY-MM-DD` (README, "Tests on any day").
 const TODAY = shanghaiDate(new Date());
 const CURRENT = periodContaining(TODAY, 'monthly').code;
 

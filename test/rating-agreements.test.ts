@@ -14,6 +14,10 @@ const ENT = uscc(701);
 const ENT2 = uscc(702);
 const ENT3 = uscc(703);
 const PER = citizenId(701);
+// Today is the platform's own clock: these tests run the whole platform (API, worker, PostgreSQL, the Temporal test
+// server) and check behaviour relative to the present (the period in progress, a validity that includes today), so
+// the scenario is built from the same clock the platform reads, and every date under test is derived from it. The
+// clock is controlled for all of them at once with `npm run test:at -- YYYY-MM-DD` (README, "Tests on any day").
 const TODAY = shanghaiDate(new Date());
 const PDF = Buffer.from('%PDF-1.7\n评级查询协议 / rating agreement\n%%EOF');
 

@@ -1,6 +1,6 @@
 import express, { Router } from 'express';
 import { z } from '../../domain/z';
-import { isoDate } from '../../domain/records';
+import { RecordChanges } from '../../domain/records';
 import { OBJECTION_STATE_ZH, type ObjectionState } from '../../domain/objections';
 import type { Db } from '../../db/knex';
 import { ObjectionStateError, acceptObjection, refuseObjection } from '../../db/objections';
@@ -102,18 +102,8 @@ const refuseRoute: Route = (r, { db, view }) =>
 
 // ─── POST /objections/{id}/verification: the provider's verification ─────────────────────────────────────────
 
-const Changes = z
-  .object({
-    payload: z.record(z.string(), z.unknown()).optional(),
-    event_date: isoDate.optional(),
-    concluded_date: isoDate.nullable().optional(),
-    valid_until: isoDate.nullable().optional(),
-    lifted_date: isoDate.nullable().optional(),
-  })
-  .strict()
-  .refine((c) => Object.keys(c).length > 0, { message: '没有需要更正的内容 / nothing to change' });
 const CorrectionSchema = z.discriminatedUnion('action', [
-  z.object({ record_key: Uuid('记录编号'), action: z.literal('correct'), changes: Changes }).strict(),
+  z.object({ record_key: Uuid('记录编号'), action: z.literal('correct'), changes: RecordChanges }).strict(),
   z.object({ record_key: Uuid('记录编号'), action: z.literal('delete') }).strict(),
 ]);
 const VerificationBody = registry.register(

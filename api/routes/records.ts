@@ -1,6 +1,6 @@
 import express, { Router } from 'express';
 import { z } from '../../domain/z';
-import { isoDate } from '../../domain/records';
+import { RecordChanges } from '../../domain/records';
 import { changeRecord, listRecords, recordVersions, type ChangeOutcome, type RecordScope } from '../../db/records';
 import type { Principal } from '../../domain/roles';
 import type { AppDeps } from '../app';
@@ -43,16 +43,7 @@ const CorrectionBody = z
   .object({
     base_version: z.number().int().min(1).openapi({ description: '所更正的版本（防止重复提交）/ the version being corrected' }),
     reason: Reason,
-    changes: z
-      .object({
-        payload: z.record(z.string(), z.unknown()).optional(),
-        event_date: isoDate.optional(),
-        concluded_date: isoDate.nullable().optional(),
-        valid_until: isoDate.nullable().optional(),
-        lifted_date: isoDate.nullable().optional(),
-      })
-      .strict()
-      .refine((c) => Object.keys(c).length > 0, { message: '没有需要更正的内容 / nothing to change' }),
+    changes: RecordChanges,
   })
   .strict();
 const RetractionBody = z.object({ base_version: z.number().int().min(1), reason: Reason }).strict();
