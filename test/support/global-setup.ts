@@ -5,6 +5,7 @@ import { startEmbeddedPostgres } from '../../db/embedded';
 import { createDb } from '../../db/knex';
 import { migrate, seedIfEmpty } from '../../db/setup';
 import { ROOT } from '../../domain/config';
+import { startPostgresOnThisClock, underFakedClock } from './clocked-postgres';
 
 /**
  * Starts the test PostgreSQL (embedded, or the server of TEST_DATABASE_URL / DATABASE_URL) and builds a migrated,
@@ -18,7 +19,7 @@ export default async function globalSetup(): Promise<void> {
     // A server of its own per run (its own folder and a free port), so two runs never meet.
     const port = Number(process.env.TEST_PG_PORT) || (await freePort());
     const dir = path.join(ROOT, `.data/test-postgres-${process.pid}`);
-    const pg = await startEmbeddedPostgres({ dir, port, fresh: true });
+    const pg = underFakedClock() ? await startPostgresOnThisClock({ dir, port }) : await startEmbeddedPostgres({ dir, port, fresh: true });
     process.env.QZ_TEST_PG_DIR = dir;
     (globalThis as Record<string, unknown>).__QZ_TEST_PG__ = pg;
     adminUrl = pg.url('postgres');
