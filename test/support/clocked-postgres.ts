@@ -83,11 +83,11 @@ export async function startPostgresOnThisClock(opts: { dir: string; port: number
       });
       await c.end();
     },
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (server.exitCode !== null) return resolve();
-        server.once('exit', () => resolve());
-        server.kill('SIGINT');
-      }),
+    // pg_ctl stops the server itself (a signal to `runuser` would not reach it), then the child is awaited.
+    stop: async () => {
+      const exited = new Promise<void>((resolve) => (server.exitCode !== null ? resolve() : server.once('exit', () => resolve())));
+      execFileSync(...run(path.join(bin, 'pg_ctl'), ['stop', '-D', data, '-m', 'fast', '-w']), { stdio: 'ignore', env: process.env });
+      await exited;
+    },
   };
 }
