@@ -11,6 +11,7 @@ import { errorHandler, notFound } from './errors';
 import { document, openApiDocument } from './openapi';
 import { z } from '../domain/z';
 import { catalogRouter } from './routes/catalog';
+import { templatesRouter } from './routes/templates';
 import { calendarRouter } from './routes/calendar';
 import { submissionsRouter } from './routes/submissions';
 import { recordsRouter } from './routes/records';
@@ -145,6 +146,7 @@ export function createApp(deps: AppDeps): Express {
 
   app.use(authenticate(deps.db));
   app.use(catalogRouter(deps));
+  app.use(templatesRouter(deps));
   app.use(calendarRouter(deps));
   app.use(submissionsRouter(deps));
   app.use(recordsRouter(deps));

@@ -164,14 +164,20 @@ export function objectionSettings(): ObjectionSettings {
 export interface IntakeSettings {
   /** CSV_MAX_LINE_BYTES (4194304): the longest CSV record (one line, or more with quoted line breaks) read; a longer one refuses the batch (413) and reading stops, so memory stays bounded. */
   csvMaxLineBytes: number;
-  /** JSON_MAX_DEPTH (32): how deeply arrays and objects may nest in one JSON record; a deeper one refuses the batch (422). */
+  /** JSON_MAX_DEPTH (32): how deeply arrays and objects may nest in one JSON record; a deeper one refuses the batch (400). */
   jsonMaxDepth: number;
+  /** XLSX_MAX_UNZIPPED_BYTES (1073741824): what an uploaded workbook may unzip to in all (its sheets are spooled to a temp folder); more refuses it (413). */
+  xlsxMaxUnzippedBytes: number;
+  /** XLSX_MAX_SHARED_BYTES (134217728): what a workbook's shared strings, styles and workbook parts may unzip to (held in memory while its sheet is read); more refuses it (413). */
+  xlsxMaxSharedBytes: number;
 }
 
 export function intakeSettings(): IntakeSettings {
   return {
     csvMaxLineBytes: int('CSV_MAX_LINE_BYTES', 4 * 1024 * 1024),
     jsonMaxDepth: int('JSON_MAX_DEPTH', 32),
+    xlsxMaxUnzippedBytes: int('XLSX_MAX_UNZIPPED_BYTES', 1024 * 1024 * 1024),
+    xlsxMaxSharedBytes: int('XLSX_MAX_SHARED_BYTES', 128 * 1024 * 1024),
   };
 }
 
