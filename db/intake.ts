@@ -10,13 +10,16 @@ import { from as copyFrom } from 'pg-copy-streams';
 import type { Client as PgClient } from 'pg';
 import type { Db } from './knex';
 import { auditRow } from './audit';
+import { duplicateError, findDuplicates } from './duplicates';
 import { decodeWhole, decodingStage, tooDeep, UndecodableBody, type Charset } from './decoding';
 import { loadCatalog, providerItems } from './catalog';
 import { shanghaiDate } from '../domain/calendar';
 import type { Cadence } from '../domain/catalog';
 import { parsePeriod, PERIOD_FORMAT_ZH } from '../domain/periods';
 import { findForbiddenOutside, forbiddenReason } from '../domain/forbidden';
-import { RecordValidator, checkCsvHeader, csvRowMapper, type RowError, type ValidRecord } from '../domain/records';
+import { RecordValidator, type RowError, type ValidRecord } from '../domain/records';
+import { readTabularHeader, tabularRows, type TabularRow, type TabularRows } from '../domain/tabular';
+import { UnreadableWorkbook, WorkbookTooLarge, xlsxRows } from './xlsx';
 import { submissionWorkflowId } from '../domain/workflow-ids';
 import { z } from '../domain/z';
 
@@ -51,15 +54,18 @@ export interface IntakeRequest {
   principalId: string;
   actor: string;
   idempotencyKey: string;
-  format: 'json' | 'csv';
+  format: 'json' | 'csv' | 'xlsx';
   /** The period given in the query string (CSV: required; JSON: or in the body). */
   queryPeriod?: string;
   body: Readable;
   /** The body's charset (from the Content-Type; `declared` false when it named none and UTF-8 is assumed). */
   charset?: { charset: Charset; declared: boolean };
   jsonLimitBytes: number;
-  /** The longest CSV record read (bytes); a longer one refuses the batch. */
+  /** The longest CSV record read (bytes); a longer one refuses the batch. An Excel row has the same cap. */
   csvMaxLineBytes?: number;
+  /** Excel: the most a workbook may unzip to, and to what its parts held in memory (shared strings, styles) may (db/xlsx.ts). */
+  xlsxMaxUnzippedBytes?: number;
+  xlsxMaxSharedBytes?: number;
   /** How deeply arrays and objects may nest in one JSON record. */
   jsonMaxDepth?: number;
   maxReportedErrors: number;
@@ -69,7 +75,7 @@ export interface StoredSubmission {
   id: string;
   provider: string;
   period: string;
-  format: 'json' | 'csv';
+  format: 'json' | 'csv' | 'xlsx';
   row_count: number;
   received_at: string;
   workflow_id: string;
@@ -77,9 +83,9 @@ export interface StoredSubmission {
 
 /**
  * Why a batch is refused as a whole: not readable (bad JSON), too large (a JSON body, a CSV line), bytes that are
- * not text in its charset, or rows that break the rules.
+ * not text in its charset, rows that break the rules, or rows that repeat a stored record exactly.
  */
-export type RejectionReason = 'malformed' | 'too_large' | 'undecodable' | 'invalid';
+export type RejectionReason = 'malformed' | 'too_large' | 'undecodable' | 'invalid' | 'duplicate';
 
 /** What became of a batch; the route makes the HTTP answer. */
 export type IntakeOutcome =
@@ -240,6 +246,7 @@ export async function intakeBatch(db: Db, req: IntakeRequest): Promise<IntakeOut
     let period = req.queryPeriod;
     let source: Readable;
     let csvStages: [Transform, Transform] | null = null;
+    let xlsxStage: ReturnType<typeof xlsxRows> | null = null;
     const { charset, declared } = req.charset ?? { charset: 'utf-8', declared: false };
     const mediaType = req.format === 'json' ? 'application/json' : 'text/csv';
     const maxDepth = req.jsonMaxDepth ?? 32;
@@ -299,11 +306,18 @@ export async function intakeBatch(db: Db, req: IntakeRequest): Promise<IntakeOut
         throw new RejectedBatch('invalid', '报送期无效 / invalid reporting period', periodErrors);
       }
       source = detach(req.body, hashTap(hash));
-      csvStages = [
-        decodingStage(charset, declared, mediaType),
-        // Rows come as arrays; the first is the header (its length is the length every row must have).
-        csvParse({ bom: true, skip_empty_lines: true, max_record_size: maxLine }),
-      ];
+      if (req.format === 'xlsx')
+        xlsxStage = xlsxRows({
+          maxLineBytes: maxLine,
+          maxUnzippedBytes: req.xlsxMaxUnzippedBytes ?? 1024 * 1024 * 1024,
+          maxSharedBytes: req.xlsxMaxSharedBytes ?? 128 * 1024 * 1024,
+        });
+      else
+        csvStages = [
+          decodingStage(charset, declared, mediaType),
+          // Rows come as arrays; the first is the header (its length is the length every row must have).
+          csvParse({ bom: true, skip_empty_lines: true, max_record_size: maxLine }),
+        ];
     }
 
     await q(
@@ -312,19 +326,31 @@ export async function intakeBatch(db: Db, req: IntakeRequest): Promise<IntakeOut
       [submissionId, req.provider.id, period, req.idempotencyKey, req.format, receivedAt, workflowId, req.principalId],
     );
 
-    let toInput: ((cells: string[]) => Record<string, unknown>) | null = null;
+    // CSV and Excel: the first row is the header (domain/tabular.ts); note rows and blank rows are skipped, still numbered.
+    let table: TabularRows | null = null;
+    let skipped = 0;
+    const skippedRows: number[] = []; // ascending: turns a stored row's ordinal back into its row number
     const validateRows = async function* (rows: AsyncIterable<unknown>) {
       let buf = '';
       for await (const raw of rows) {
-        if (req.format === 'csv' && !toInput) {
-          const header = (raw as string[]).map((h) => h.trim());
-          const headerErrors = checkCsvHeader(header);
-          if (headerErrors.length) throw new RejectedBatch('invalid', 'CSV 表头无效 / invalid CSV header', headerErrors);
-          toInput = csvRowMapper(header);
+        if (req.format !== 'json' && !table) {
+          const header = readTabularHeader(raw as string[]);
+          if (header.errors.length)
+            throw new RejectedBatch(
+              'invalid',
+              req.format === 'csv' ? 'CSV 表头无效 / invalid CSV header' : 'Excel 表头无效 / invalid Excel header',
+              header.errors,
+            );
+          table = tabularRows(header.columns);
           continue;
         }
         rowsRead++;
-        const deep = toInput ? null : tooDeep(raw, maxDepth);
+        if (table?.skip(raw as string[])) {
+          skipped++;
+          skippedRows.push(rowsRead);
+          continue;
+        }
+        const deep = table ? null : tooDeep(raw, maxDepth);
         if (deep !== null) {
           throw new RejectedBatch('malformed', `第 ${rowsRead} 条记录嵌套过深 / record ${rowsRead} is nested too deeply`, [
             {
@@ -334,10 +360,7 @@ export async function intakeBatch(db: Db, req: IntakeRequest): Promise<IntakeOut
             },
           ]);
         }
-        // A CSV row's keys are the header's columns, checked for forbidden personal data (P7) once, above.
-        const v = toInput
-          ? validator.validate(toInput(raw as string[]), rowsRead, { keysChecked: true })
-          : validator.validate(raw, rowsRead);
+        const v = table ? table.validate(validator, raw as TabularRow, rowsRead) : validator.validate(raw, rowsRead);
         if (!v.ok) {
           note(v.errors);
           continue;
@@ -356,9 +379,13 @@ export async function intakeBatch(db: Db, req: IntakeRequest): Promise<IntakeOut
     try {
       const copy = conn.query(copyFrom(COPY_SQL));
       if (csvStages) await pipeline(source, csvStages[0], csvStages[1], validateRows, copy);
+      else if (xlsxStage) await pipeline(source, xlsxStage, validateRows, copy);
       else await pipeline(source, validateRows, copy);
     } catch (e) {
       if (e instanceof RejectedBatch) throw e;
+      if (e instanceof UnreadableWorkbook) throw new RejectedBatch('malformed', e.message, [{ row: 0, field: '(xlsx)', reason: e.reason }]);
+      if (e instanceof WorkbookTooLarge)
+        throw new RejectedBatch('too_large', e.message, [{ row: e.row, field: '(xlsx)', reason: e.reason }]);
       if (e instanceof UndecodableBody) throw undecodable(e, e.line - 1);
       if (e instanceof CsvError && e.code === 'CSV_MAX_RECORD_SIZE') {
         const line = Number((e as CsvError & { lines?: number }).lines ?? 0);
@@ -384,7 +411,7 @@ export async function intakeBatch(db: Db, req: IntakeRequest): Promise<IntakeOut
       throw e;
     }
 
-    if (rowsRead === 0)
+    if (rowsRead === skipped)
       throw new RejectedBatch('invalid', '批次为空 / the batch holds no records', [
         { row: 0, field: 'records', reason: '至少需要一条记录 / at least one record is required' },
       ]);
@@ -396,6 +423,25 @@ export async function intakeBatch(db: Db, req: IntakeRequest): Promise<IntakeOut
         message: `批次有 ${errorCount} 处错误，整批未入库 / ${errorCount} problems: nothing was stored`,
         errors,
         errorCount,
+        rowsRead,
+      };
+    }
+
+    // An exact duplicate of a record already stored (or of an earlier row) is refused, naming what it repeats.
+    const rowOf = (ordinal: number) => {
+      let row = ordinal;
+      for (const s of skippedRows) if (s <= row) row++;
+      return row;
+    };
+    const duplicates = await findDuplicates(q, submissionId, req.provider.id, req.maxReportedErrors, rowOf);
+    if (duplicates.length) {
+      await q('ROLLBACK');
+      return {
+        kind: 'rejected',
+        reason: 'duplicate',
+        message: `批次中有 ${duplicates.length} 条完全重复的记录，整批未入库 / ${duplicates.length} rows repeat a stored record or an earlier row: nothing was stored`,
+        errors: duplicates.map(duplicateError),
+        errorCount: duplicates.length,
         rowsRead,
       };
     }

@@ -59,6 +59,12 @@ export const RecordInput = z
   .strict();
 export type RecordInput = z.infer<typeof RecordInput>;
 
+/** A value given for a field of `kind`, of the wrong type or missing (the alternatives of a union all failed). */
+const unionError = (kind: { zh: string; en: string }) => (iss: { input?: unknown }) =>
+  iss.input === undefined
+    ? '缺少必填字段 / required field is missing'
+    : `应为${kind.zh}，收到的是 ${JSON.stringify(iss.input)?.slice(0, 40)} / must be ${kind.en}`;
+
 function fieldSchema(f: FieldSpec): ZodType {
   let s: ZodType;
   switch (f.type) {
@@ -78,30 +84,33 @@ function fieldSchema(f: FieldSpec): ZodType {
     }
     case 'number':
       s = z
-        .union([
-          z.number(),
-          z
-            .string()
-            .trim()
-            .regex(/^-?\d+(\.\d+)?$/, { message: '应为数字 / must be a number' })
-            .transform(Number),
-        ])
+        .union(
+          [
+            z.number(),
+            z
+              .string()
+              .trim()
+              .regex(/^-?\d+(\.\d+)?$/, { message: '应为数字 / must be a number' })
+              .transform(Number),
+          ],
+          { error: unionError({ zh: '数字', en: 'a number' }) },
+        )
         .pipe(z.number().finite());
       break;
     case 'date':
       s = isoDate;
       break;
     case 'boolean':
-      s = z.union([z.boolean(), z.enum(['true', 'false', '是', '否']).transform((v) => v === 'true' || v === '是')]);
+      s = z.union([z.boolean(), z.enum(['true', 'false', '是', '否']).transform((v) => v === 'true' || v === '是')], {
+        error: unionError({ zh: '是或否（true/false、是/否）', en: 'true or false (是/否)' }),
+      });
       break;
   }
   return f.required ? s : s.optional();
 }
 
 function reasonOf(issue: ZodIssue): string {
-  if (issue.code === 'invalid_type' && (issue as { input?: unknown }).input === undefined)
-    return '缺少必填字段 / required field is missing';
-  if (issue.code === 'invalid_type') return `类型错误，应为 ${issue.expected} / expected ${issue.expected}`;
+  // Missing and wrong-type reasons come from the platform's error map (domain/z.ts), which sees the input.
   if (issue.code === 'unrecognized_keys')
     return `目录项未定义的字段：${issue.keys.join('、')} / not a field of this catalog item: ${issue.keys.join(', ')}`;
   if (issue.code === 'too_big') return `超出长度或大小上限 ${String(issue.maximum)} / longer than ${String(issue.maximum)}`;
@@ -121,11 +130,10 @@ function issuesToErrors(row: number, issues: ZodIssue[], base: string, article?:
         });
       continue;
     }
-    // A union's alternatives (number or numeric string) all failed: one clear reason.
     out.push({
       row,
       field: [base, ...i.path.map(String)].filter(Boolean).join('.') || base || '(row)',
-      reason: i.code === 'invalid_union' ? '应为数字 / must be a number' : reasonOf(i),
+      reason: reasonOf(i),
       article,
     });
   }
@@ -231,8 +239,15 @@ export class RecordValidator {
         errors.push({ row, field: 'lifted_date', reason: '只有警示信息有解除日 / only warnings can be lifted', article: 'E15' });
       else if (r.lifted_date < r.event_date)
         errors.push({ row, field: 'lifted_date', reason: '解除日早于事件日期 / lifted before the event date', article: 'E15' });
-      else if (r.lifted_date > today)
-        errors.push({ row, field: 'lifted_date', reason: `解除日晚于今天 ${today} / lifted date is in the future`, article: 'E15' });
+      // A warning with a fixed term (E15(3) "至警示解除日"): its lifting date may be ahead, where publication ends at
+      // lifting; the daily sweep ends it on that day, and a correction may move the date.
+      else if (r.lifted_date > today && item.periodRule !== 'until_lifted_or_default')
+        errors.push({
+          row,
+          field: 'lifted_date',
+          reason: `该信息项的解除日不能晚于今天 ${today} / this item's lifting date cannot be in the future`,
+          article: 'E15',
+        });
     }
 
     const payload = this.payloadSchemas.get(item.code)!.safeParse(r.payload);

@@ -13,6 +13,8 @@ import * as m0012 from './20261127_0012_public_rate_hits';
 import * as m0013 from './20261201_0013_calendar_gaps';
 import * as m0014 from './20261202_0014_one_file_store';
 import * as m0015 from './20261202_0015_nil_returns';
+import * as m0016 from './20261202_0016_xlsx_format';
+import * as m0017 from './20261202_0017_short_name_search';
 
 /** Every migration, in order. Listed here (not discovered on disk) so that tsx, jest and bundles all run them. */
 const MIGRATIONS: Array<[string, { up(k: Knex): Promise<void>; down(k: Knex): Promise<void> }]> = [
@@ -30,6 +32,8 @@ const MIGRATIONS: Array<[string, { up(k: Knex): Promise<void>; down(k: Knex): Pr
   ['20261201_0013_calendar_gaps', m0013],
   ['20261202_0014_one_file_store', m0014],
   ['20261202_0015_nil_returns', m0015],
+  ['20261202_0016_xlsx_format', m0016],
+  ['20261202_0017_short_name_search', m0017],
 ];
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -114,9 +114,10 @@ beforeAll(async () => {
   const penalty = CATALOG.find((i) => i.code === 'E-PENALTY')!;
   const honor = CATALOG.find((i) => i.code === 'E-HONOR')!;
   const reviewed = await submit('QZ-GSJ', [
-    recordOf(penalty, ENT),
-    recordOf(penalty, ENT),
-    recordOf(penalty, ENT),
+    // Each its own event (an exact repeat of a stored record is refused as a duplicate, E10).
+    recordOf(penalty, ENT, { event_date: '2026-09-02' }),
+    recordOf(penalty, ENT, { event_date: '2026-09-03' }),
+    recordOf(penalty, ENT, { event_date: '2026-09-04' }),
     recordOf(honor, ENT, { event_date: '2020-01-01', valid_until: '2021-01-01' }),
   ]);
   const [held, rejected, retracted, expired] = reviewed.keys;
@@ -137,7 +138,7 @@ beforeAll(async () => {
     .set('Authorization', await auth('QZ-GSJ'))
     .send({ base_version: 1, reason: '报送错误' })
     .expect(201);
-  const pending = await submit('QZ-GSJ', [recordOf(penalty, ENT)]);
+  const pending = await submit('QZ-GSJ', [recordOf(penalty, ENT, { event_date: '2026-09-07' })]);
   await waitInReview(pending.workflowId);
   for (const k of [held, rejected, retracted, expired, ...pending.keys]) expected.hidden.add(k);
 

@@ -23,7 +23,7 @@ const SubmissionSchema = registry.register(
     id: z.string().uuid(),
     provider: z.string(),
     period: z.string(),
-    format: z.enum(['json', 'csv']),
+    format: z.enum(['json', 'csv', 'xlsx']),
     row_count: z.number().int(),
     received_at: z.string(),
     workflow_id: z.string(),
@@ -52,7 +52,11 @@ const REJECTION: Record<RejectionReason, { status: 400 | 413 | 422; code: string
   too_large: { status: 413, code: 'PAYLOAD_TOO_LARGE' },
   undecodable: { status: 422, code: 'INVALID_ENCODING' },
   invalid: { status: 422, code: 'INVALID_BATCH' },
+  duplicate: { status: 422, code: 'DUPLICATE_RECORDS' },
 };
+
+/** The media type of an Excel workbook (.xlsx). */
+const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 
 const SubmitQuery = z.object({ period: z.string().optional().openapi({ example: '2026-10' }) });
 
@@ -62,7 +66,7 @@ document({
   tags: ['征集 Collection'],
   summary: '报送一批信用记录 / submit a batch of records for a reporting period',
   description:
-    'JSON (`application/json`, `{period, records:[RecordInput]}`) or CSV (`text/csv`, period in the query; columns item_code, subject_id, event_date, concluded_date, valid_until, lifted_date, then one column per payload field). All-or-nothing: any invalid row rejects the batch with 422 and nothing is stored. Requires `Idempotency-Key`. Text is UTF-8 unless the Content-Type declares `charset=gb18030` (or `gbk`, `gb2312`: what Excel on Chinese Windows saves); bytes that do not decode are refused (422, naming the line), an unknown charset 415, a CSV line over CSV_MAX_LINE_BYTES 413.',
+    'JSON (`application/json`, `{period, records:[RecordInput]}`) or CSV (`text/csv`, period in the query; columns item_code, subject_id, event_date, concluded_date, valid_until, lifted_date, then one column per payload field; a header cell may be a template label `*事件日期（event_date）`; a row whose item_code begins with # is a note row and a row of empty cells is blank: both skipped, still numbered) or Excel (`application/vnd.openxmlformats-officedocument.spreadsheetml.sheet`, period in the query; the first worksheet, the same columns and rules, its first row with a value the header; the data row N is the Nth Excel row after the header; a file that is not a readable .xlsx is 400). All-or-nothing: any invalid row rejects the batch with 422 and nothing is stored. Requires `Idempotency-Key`. Text is UTF-8 unless the Content-Type declares `charset=gb18030` (or `gbk`, `gb2312`: what Excel on Chinese Windows saves); bytes that do not decode are refused (422, naming the line), an unknown charset 415, a CSV line or an Excel row over CSV_MAX_LINE_BYTES 413, a workbook that unzips to more than XLSX_MAX_UNZIPPED_BYTES (or its shared strings and styles to more than XLSX_MAX_SHARED_BYTES) 413.',
   secured: true,
   request: {
     headers: z.object({ 'idempotency-key': IdempotencyKey.openapi({ example: '2026-10-batch-1' }) }),
@@ -72,6 +76,13 @@ document({
         'application/json': { schema: JsonBatch },
         'text/csv': {
           schema: z.string().openapi({ example: 'item_code,subject_id,event_date,decision_no,violation,penalty,authority\n' }),
+        },
+        [XLSX_TYPE]: {
+          schema: z.string().openapi({
+            format: 'binary',
+            description:
+              'Excel 工作簿（.xlsx，可用 GET /catalog/items/{code}/template.xlsx 模板），读第一个工作表 / an Excel workbook (the template of GET /catalog/items/{code}/template.xlsx will do); its first worksheet is read',
+          }),
         },
       },
     },
@@ -86,7 +97,8 @@ document({
       content: { 'application/json': { schema: ErrorBody } },
     },
     413: {
-      description: 'JSON 请求体或 CSV 单行过大 / JSON body or a CSV line too large',
+      description:
+        'JSON 请求体、CSV 单行或 Excel 单行过大，或工作簿解压后过大 / JSON body, a CSV line or an Excel row too large, or a workbook that unzips to too much',
       content: { 'application/json': { schema: ErrorBody } },
     },
     415: { description: '不支持的格式 / unsupported content type', content: { 'application/json': { schema: ErrorBody } } },
@@ -129,13 +141,17 @@ function charsetFrom(req: Request) {
   return c;
 }
 
-function formatOf(req: Request): 'json' | 'csv' {
+function formatOf(req: Request): 'json' | 'csv' | 'xlsx' {
   const type = (req.get('content-type') ?? '').split(';')[0].trim().toLowerCase();
   if (type === 'application/json') return 'json';
   if (type === 'text/csv') return 'csv';
-  throw new HttpError(415, 'UNSUPPORTED_MEDIA_TYPE', '请以 application/json 或 text/csv 提交 / send application/json or text/csv', [
-    { field: 'content-type', reason: `不支持 ${type || '(none)'} / not supported` },
-  ]);
+  if (type === XLSX_TYPE) return 'xlsx';
+  throw new HttpError(
+    415,
+    'UNSUPPORTED_MEDIA_TYPE',
+    `请以 application/json、text/csv 或 ${XLSX_TYPE}（Excel .xlsx）提交 / send application/json, text/csv or ${XLSX_TYPE} (Excel .xlsx)`,
+    [{ field: 'content-type', reason: `不支持 ${type || '(none)'} / not supported` }],
+  );
 }
 
 const SubmissionId = z.object({ id: z.string().uuid({ message: '批次编号应为 UUID / submission id must be a UUID' }) });
@@ -177,7 +193,7 @@ export function submissionsRouter({ db, temporal, config }: AppDeps): Router {
           { field: 'Idempotency-Key', reason: keyCheck.error!.issues[0].message },
         ]),
       );
-    let format: 'json' | 'csv' = 'json';
+    let format: 'json' | 'csv' | 'xlsx' = 'json';
     let charset: ReturnType<typeof charsetFrom> = { charset: 'utf-8', declared: false };
     try {
       format = formatOf(req);
@@ -204,6 +220,8 @@ export function submissionsRouter({ db, temporal, config }: AppDeps): Router {
         charset,
         jsonLimitBytes: jsonLimit,
         csvMaxLineBytes: limits.csvMaxLineBytes,
+        xlsxMaxUnzippedBytes: limits.xlsxMaxUnzippedBytes,
+        xlsxMaxSharedBytes: limits.xlsxMaxSharedBytes,
         jsonMaxDepth: limits.jsonMaxDepth,
         maxReportedErrors: config.maxReportedErrors,
       });
