@@ -10,7 +10,8 @@
  *   Temporal    TEMPORAL_ADDRESS, or a Temporal CLI dev server (the API connects to it at start; the public
  *               endpoints never call it).
  *   API         `node --import tsx api/main.ts` as a child process, rate limit raised out of the way.
- *   measured    for each lookup — an enterprise's page, a search by part of a name, a search by code — autocannon
+ *   measured    for each lookup — an enterprise's page, a search by part of a name, by two characters (物流, in one
+ *               name of a hundred), by code — autocannon
  *               at `connections` for `seconds` (random enterprises), then the same lookups as bare SQL (the
  *               queries of db/public-pages.ts on a pool of `connections`) for the same time. p50/p95/p99 from every
  *               response time, requests/s, and the ratio API p95 / SQL p95. Target: p95 under 20 ms, within 3×.
@@ -56,7 +57,8 @@ const DISTRICTS = ['钦南', '钦北', '灵山', '浦北', '滨海', '港口', '
 const log = (m: string) => console.log(`[bench:public] ${m}`);
 
 const usccOf = (i: number) => withUsccCheck(`91450700MB${String(i).padStart(7, '0')}`);
-const nameOf = (i: number) => `钦州市${DISTRICTS[i % DISTRICTS.length]}测试企业${i}有限公司`;
+// One name in a hundred holds 物流 (what the 1–2-character search looks for), every name holds 测试企业{i}有限.
+const nameOf = (i: number) => `钦州市${DISTRICTS[i % DISTRICTS.length]}${i % 100 === 0 ? '海湾物流' : ''}测试企业${i}有限公司`;
 
 async function load(db: Db, enterprises: number): Promise<void> {
   const conn = (await db.client.acquireConnection()) as PgClient;
@@ -233,6 +235,11 @@ async function main(shutdown: Shutdown): Promise<void> {
       name: 'search: part of a name',
       path: () => `/public/enterprises?q=${encodeURIComponent(`测试企业${pick()}有限`)}`,
       sql: () => searchEnterprises(db, { name: `测试企业${pick()}有限`, limit: 20, offset: 0 }),
+    },
+    {
+      name: 'search: 2 characters',
+      path: () => `/public/enterprises?q=${encodeURIComponent('物流')}&page=${1 + Math.floor(Math.random() * 5)}&page_size=20`,
+      sql: () => searchEnterprises(db, { name: '物流', limit: 20, offset: 20 * Math.floor(Math.random() * 5) }),
     },
     {
       name: 'search: credit code',

@@ -151,7 +151,7 @@ export const NAME_SEARCH_SQL = `
 
 /**
  * Enterprises with something published, by unified social credit code (exact) or by name: a part of the name
- * (3 characters or more, trigram index on its rarest fragments), or its beginning (1–2 characters). One row more
+ * (3 characters or more, trigram index on its rarest fragments; 1–2 characters, the index of short pieces). One row more
  * than asked tells whether there is a next page.
  */
 export async function searchEnterprises(
@@ -171,11 +171,14 @@ export async function searchEnterprises(
     if ([...name].length >= 3) {
       rows = await prepared<SearchHit>(db, 'qz_public_search_part', NAME_SEARCH_SQL, [name, q.limit + 1, q.offset, `%${likeText(name)}%`]);
     } else {
+      // One or two characters: the index of every 1- and 2-character piece of a name (migration 0017).
       rows = await prepared<SearchHit>(
         db,
-        'qz_public_search_prefix',
-        `SELECT e.uscc, e.name FROM enterprises e WHERE e.name LIKE $1 AND ${HAS_PUBLIC} ORDER BY e.name, e.uscc LIMIT $2 OFFSET $3`,
-        [`${likeText(name)}%`, q.limit + 1, q.offset],
+        'qz_public_search_short',
+        `SELECT e.uscc, e.name FROM enterprises e
+          WHERE qz_name_grams(e.name) @> ARRAY[$1::text] AND strpos(e.name, $1) > 0 AND ${HAS_PUBLIC}
+          ORDER BY e.name, e.uscc LIMIT $2 OFFSET $3`,
+        [name, q.limit + 1, q.offset],
       );
     }
   }

@@ -18,6 +18,9 @@ beforeAll(async () => {
   names.push(
     [uscc(7200), '广西北部湾100%_港务（钦州）有限公司'],
     [uscc(7201), '钦州市A B贸易商行'],
+    [uscc(7203), '钦州港海湾物流有限公司'],
+    [uscc(7204), '广西北部湾国际物流集团'],
+    [uscc(7205), '海湾'],
     [uscc(7202), '钦州市无公开记录企业1有限公司'],
   );
   await t.db('enterprises').insert(names.map(([u, name]) => ({ uscc: u, name, status: '存续' })));
@@ -67,15 +70,48 @@ const TEXTS = [
   '无公开记录',
   '不存在的名称',
   '检索企业',
+  // One or two characters: found inside a name, not only at its beginning.
+  '海湾',
+  '物流',
+  '北部',
+  '湾',
+  '司',
+  '12',
+  '%',
+  '_',
+  ' ',
+  '无公',
+  '不在',
 ];
+
+test('a search of one or two characters finds the names containing it, not only those beginning with it', async () => {
+  const found = async (text: string) => (await searchEnterprises(t.db, { name: text, limit: 50, offset: 0 })).items.map((i) => i.name);
+  expect(await found('海湾')).toEqual(['海湾', '钦州港海湾物流有限公司']);
+  expect(await found('物流')).toEqual(['广西北部湾国际物流集团', '钦州港海湾物流有限公司']);
+  expect(await found('湾')).toEqual(['广西北部湾100%_港务（钦州）有限公司', '广西北部湾国际物流集团', '海湾', '钦州港海湾物流有限公司']);
+  // The index of short pieces answers it (no scan of every name).
+  const trx = await t.db.transaction();
+  let plan: { rows: Array<Record<string, string>> };
+  try {
+    await trx.raw('SET LOCAL enable_seqscan = off');
+    plan = await trx.raw(
+      `EXPLAIN SELECT uscc FROM enterprises e WHERE qz_name_grams(e.name) @> ARRAY['物流'] AND strpos(e.name, '物流') > 0`,
+    );
+  } finally {
+    await trx.rollback();
+  }
+  expect(plan.rows.map((r) => r['QUERY PLAN']).join('\n')).toMatch(/enterprises_name_short_grams/);
+});
 
 test('the refresh lists the fragments of at least COMMON_GRAM_MIN_NAMES names with their counts; again, the same', async () => {
   const first = await refreshNameSearchStatistics(t.db);
   expect(first).toMatchObject({ enterprises: names.length });
   const grams = new Map((await t.db('enterprise_name_grams').select('gram', 'names')).map((g) => [g.gram as string, g.names as number]));
   // In every name: the city and the legal form; in 120: the shared word; in 30: a district.
-  expect(grams.get('钦州市')).toBe(names.length - 1);
-  expect(grams.get('有限公')).toBe(names.length - 1);
+  const containing = (text: string) => names.filter(([, n]) => n.includes(text)).length;
+  expect(grams.get('钦州市')).toBe(containing('钦州市'));
+  expect(grams.get('有限公')).toBe(containing('有限公'));
+  expect(containing('钦州市')).toBeGreaterThan(120);
   expect(grams.get('检索企')).toBe(120);
   expect(grams.get('钦南检')).toBe(30);
   // Fragments of fewer names are not listed, nor fragments with a space or a sign.

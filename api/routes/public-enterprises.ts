@@ -76,7 +76,11 @@ const SearchQuery = z.object({
     .min(1, { message: '请输入企业名称或统一社会信用代码 / give a name or a unified social credit code' })
     .max(50, { message: '查询内容不超过50个字符 / at most 50 characters' })
     .regex(/^[^\u0000]*$/, { message: '含有非法字符 NUL / contains a NUL character' })
-    .openapi({ description: '企业名称（可部分，3个字及以上匹配任意位置，1–2个字匹配开头）或18位统一社会信用代码', example: '测试企业' }),
+    .openapi({
+      description:
+        '企业名称（可部分，1 个字起匹配名称中任意位置）或18位统一社会信用代码 / a part of the name (anywhere in it, from one character) or an 18-character credit code',
+      example: '测试企业',
+    }),
   page: z.coerce.number().int().min(1).max(50).default(1),
   page_size: z.coerce.number().int().min(1).max(50).default(20),
 });
