@@ -25,7 +25,6 @@ import { Readable } from 'node:stream';
 import type { Client as PgClient } from 'pg';
 import { Shutdown, loadSettings, redactUrl } from '../scripts/platform';
 import { migrateAndSeed } from '../scripts/postgres';
-import { connectTemporal } from '../scripts/temporal-dev';
 import { createDb, type Db } from '../db/knex';
 import { ROOT } from '../domain/config';
 import { withUsccCheck } from '../domain/identifiers';
@@ -197,18 +196,8 @@ async function main(shutdown: Shutdown): Promise<void> {
   const stats = await refreshNameSearchStatistics(db);
   log(`name search statistics: ${int(stats.grams)} common fragments of ${int(stats.enterprises)} names counted in ${secs(stats.ms)}`);
 
-  const { address: temporalAddress, exited } = await provideBenchTemporal({ config, shutdown, dir: TEMPORAL_DIR, log });
-  if (exited) {
-    // A fresh dev server: wait until it serves the namespace before the API connects to it.
-    const c = await connectTemporal({
-      address: temporalAddress,
-      namespace: config.temporalNamespace,
-      timeoutMs: 90_000,
-      namespaceMayAppear: true,
-      serverExited: exited,
-    });
-    await c.close();
-  }
+  // A fresh dev server: ready (serving the namespace) before the API connects to it.
+  const { address: temporalAddress } = await provideBenchTemporal({ config, shutdown, dir: TEMPORAL_DIR, log, ready: true });
 
   const port = await freePort();
   const api = spawnApi({

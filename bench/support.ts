@@ -15,7 +15,7 @@ import { withUsccCheck } from '../domain/identifiers';
 import { ROOT, TEMPORAL_CLI, type Config } from '../domain/config';
 import { Shutdown, describeError } from '../scripts/platform';
 import { providePostgres, type Postgres } from '../scripts/postgres';
-import { startTemporalDevServer } from '../scripts/temporal-dev';
+import { connectTemporal, startTemporalDevServer } from '../scripts/temporal-dev';
 
 // ─── Settings ────────────────────────────────────────────────────────────────────────────────────────────────
 
@@ -428,6 +428,8 @@ export async function provideBenchTemporal(opts: {
   shutdown: Shutdown;
   dir: string;
   log: (m: string) => void;
+  /** Wait until a fresh dev server serves the namespace (for a bench whose API connects to it at start). */
+  ready?: boolean;
 }): Promise<{ address: string; exited?: () => string | null }> {
   const { config, shutdown, dir, log } = opts;
   if (config.temporalAddress) return { address: config.temporalAddress };
@@ -439,6 +441,16 @@ export async function provideBenchTemporal(opts: {
     log,
   );
   shutdown.add('Temporal dev server', dev.stop, 30_000);
+  if (opts.ready) {
+    const c = await connectTemporal({
+      address: dev.address,
+      namespace: config.temporalNamespace,
+      timeoutMs: 90_000,
+      namespaceMayAppear: true,
+      serverExited: dev.exited,
+    });
+    await c.close();
+  }
   return { address: dev.address, exited: dev.exited };
 }
 

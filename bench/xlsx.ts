@@ -21,7 +21,6 @@ import { pipeline } from 'node:stream/promises';
 import ExcelJS from 'exceljs';
 import { loadSettings, redactUrl, type Shutdown } from '../scripts/platform';
 import { migrateAndSeed } from '../scripts/postgres';
-import { connectTemporal } from '../scripts/temporal-dev';
 import { createDb, type Db } from '../db/knex';
 import { createPrincipal, issueApiKey } from '../db/principals';
 import { ROOT } from '../domain/config';
@@ -115,17 +114,8 @@ async function main(shutdown: Shutdown): Promise<void> {
   const db = createDb(url, 2);
   shutdown.add('connection pool', () => db.destroy());
   await migrateAndSeed(db, log);
-  const { address: temporalAddress, exited } = await provideBenchTemporal({ config, shutdown, dir: TEMPORAL_DIR, log });
-  if (exited) {
-    const c = await connectTemporal({
-      address: temporalAddress,
-      namespace: config.temporalNamespace,
-      timeoutMs: 90_000,
-      namespaceMayAppear: true,
-      serverExited: exited,
-    });
-    await c.close();
-  }
+  // A fresh dev server: ready (serving the namespace) before the API connects to it.
+  const { address: temporalAddress } = await provideBenchTemporal({ config, shutdown, dir: TEMPORAL_DIR, log, ready: true });
   const principal = await createPrincipal(db, { name: '基准测试 / xlsx bench', role: 'provider', providerCode: 'QZ-GSJ' }, null, 'bench');
   const auth = `Bearer ${(await issueApiKey(db, principal.id, { label: 'bench:xlsx' }, null, 'bench')).token}`;
 
