@@ -359,7 +359,7 @@ const obligationsSeenBy = (db: Conn, p: Principal) =>
     });
 
 /** Its declaration that there was nothing to report (零报送, `nil_returns as n`): `{ at, note }` or null. */
-const nilReturnColumn = (db: Conn) =>
+export const nilReturnColumn = (db: Conn) =>
   db.raw(
     `CASE WHEN n.obligation_id IS NULL THEN NULL ELSE json_build_object('at', ${isoSql('n.declared_at')}, 'note', n.note) END AS nil_return`,
   );

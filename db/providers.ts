@@ -8,7 +8,7 @@ import { isoColumn } from './time';
 import { recordAudit } from './audit';
 import { missingPeriods, missingPeriodsSql, missingWorkflowIdSql } from './obligation-periods';
 import { cadenceHistory, cadenceState } from './provider-cadences';
-import { obligationColumns } from './obligations';
+import { nilReturnColumn, obligationColumns } from './obligations';
 import { casesOfProvider } from './compliance-cases';
 import type { Cadence } from '../domain/catalog';
 import { addCalendarDays } from '../domain/calendar';
@@ -208,9 +208,10 @@ export async function providerCompliance(db: Db, code: string, today: string) {
   const obligations = await db('obligations as o')
     .join('providers as p', 'p.id', 'o.provider_id')
     .leftJoin('compliance_cases as c', 'c.id', 'o.case_id')
+    .leftJoin('nil_returns as n', 'n.obligation_id', 'o.id')
     .where('o.provider_id', provider.id)
     .orderBy('o.period_start', 'desc')
-    .select(obligationColumns(db));
+    .select([...obligationColumns(db), nilReturnColumn(db)]);
   const cases = await casesOfProvider(db, provider.id);
   return { provider, state, changes, obligations, cases };
 }

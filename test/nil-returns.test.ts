@@ -215,5 +215,14 @@ describe('declaring nothing to report (零报送)', () => {
     expect(board.body).toMatchObject({ rows: [], nil_returns: 2 });
     const one = await request(p.app).get('/obligations/board?period=2026-10&provider=QZ-KJJ').set('Authorization', admin);
     expect(one.body.nil_returns).toBe(1);
+
+    // The provider's compliance history shows which periods were fulfilled by a nil return, and counts them.
+    const history = await request(p.app).get('/admin/providers/QZ-KJJ/compliance').set('Authorization', admin);
+    expect(history.status).toBe(200);
+    expect(history.body.summary.nil_returns).toBe(1);
+    const declared = history.body.obligations.filter((o: { nil_return: unknown }) => o.nil_return !== null);
+    expect(declared).toEqual([
+      expect.objectContaining({ period: '2026-10', state: 'fulfilled', nil_return: expect.objectContaining({ at: expect.any(String) }) }),
+    ]);
   });
 });

@@ -70,6 +70,16 @@ export const ObligationSchema = registry.register(
     }),
   }),
 );
+/** The obligation as the views show it: with its declaration that there was nothing to report (零报送), if any. */
+export const ObligationView = registry.register(
+  'ObligationWithNilReturn',
+  ObligationSchema.extend({
+    nil_return: z
+      .object({ at: z.string(), note: z.string().nullable() })
+      .nullable()
+      .openapi({ description: '零报送声明（本期无新增信用信息）/ the declaration that there was nothing to report, or null' }),
+  }),
+);
 export const EventSchema = z.object({ at: z.string(), kind: z.string(), actor: z.string(), detail: z.record(z.string(), z.unknown()) });
 export const CaseSchema = registry.register(
   'ComplianceCase',

@@ -25,7 +25,7 @@ import {
   EventSchema,
   Iso,
   ObligationIdParam,
-  ObligationSchema,
+  ObligationView,
   PROVIDER_KINDS,
   Paging,
   conflict,
@@ -188,14 +188,6 @@ const getStats: Endpoint = ({ db }) => [
     res.json({ periods: rows.map(({ period_start: _s, ...row }) => row) });
   },
 ];
-
-// ─── The obligation as the views show it: with its nil return ─────────────────────────────────────────────────
-
-const NilReturnOfObligation = z
-  .object({ at: z.string(), note: z.string().nullable() })
-  .nullable()
-  .openapi({ description: '零报送声明（本期无新增信用信息）/ the declaration that there was nothing to report, or null' });
-const ObligationView = registry.register('ObligationWithNilReturn', ObligationSchema.extend({ nil_return: NilReturnOfObligation }));
 
 // ─── GET /obligations ────────────────────────────────────────────────────────────────────────────────────────
 

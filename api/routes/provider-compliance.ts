@@ -15,7 +15,7 @@ import { document, registry } from '../openapi';
 import {
   CaseSchema,
   Iso,
-  ObligationSchema,
+  ObligationView,
   ProviderCodeParam,
   conflict,
   date,
@@ -76,8 +76,11 @@ document({
           open: z.number(),
           waived: z.number(),
           escalated: z.number(),
+          nil_returns: z
+            .number()
+            .openapi({ description: '其中以零报送履行（已计入按时或逾期后报送）/ of the fulfilled, those by a nil return' }),
         }),
-        obligations: z.array(ObligationSchema),
+        obligations: z.array(ObligationView),
         cases: z.array(CaseSchema),
       }),
     ),
@@ -114,6 +117,7 @@ const getCompliance: Endpoint = ({ db }) => [
         open: count((o) => o.state === 'open'),
         waived: count((o) => o.state === 'waived'),
         escalated: cases.filter((c) => c.state === 'escalated').length,
+        nil_returns: count((o) => o.state === 'fulfilled' && o.nil_return !== null && o.fulfilled_submission_id === null),
       },
       obligations,
       cases,
