@@ -107,9 +107,29 @@ const COPY_SQL =
 
 /** One line of COPY text format. Identifiers and dates are validated; JSON escapes control characters itself. */
 function copyLine(submissionId: string, providerId: number, createdBy: string, r: ValidRecord): string {
-  const json = JSON.stringify(r.payload).replace(/\\/g, '\\\\');
+  const text = JSON.stringify(r.payload);
+  const json = text.includes('\\') ? text.replace(/\\/g, '\\\\') : text;
   const n = (v: string | null) => (v === null ? '\\N' : v);
   return `${submissionId}\t${providerId}\t${r.itemCode}\t${r.subjectType}\t${r.subjectId}\t${json}\t${r.eventDate}\t${n(r.concludedDate)}\t${n(r.validUntil)}\t${n(r.liftedDate)}\t${createdBy}\n`;
+}
+
+/**
+ * What every row of a batch names, checked once and locked FOR KEY SHARE as a foreign key would lock it: the
+ * provider and each catalog item used (the submission is this transaction's own row). Either is missing only when it
+ * was removed while the batch streamed in, which the platform never does: the batch fails as a server error.
+ */
+async function checkReferences(
+  q: (sql: string, params?: unknown[]) => Promise<{ rows: Array<Record<string, unknown>> }>,
+  providerId: number,
+  itemCodes: string[],
+): Promise<void> {
+  const provider = await q('SELECT 1 FROM providers WHERE id = $1 FOR KEY SHARE', [providerId]);
+  if (!provider.rows.length) throw new Error(`provider ${providerId} does not exist`);
+  const found = await q('SELECT code FROM catalog_items WHERE code = ANY($1::text[]) FOR KEY SHARE', [itemCodes]);
+  if (found.rows.length !== itemCodes.length) {
+    const have = new Set(found.rows.map((r) => r.code));
+    throw new Error(`catalog items ${itemCodes.filter((c) => !have.has(c)).join(', ')} do not exist`);
+  }
 }
 
 /** Bytes not in the body's charset; `row` is the CSV row on that line (0: the header, or a JSON body). */
@@ -366,6 +386,7 @@ export async function intakeBatch(db: Db, req: IntakeRequest): Promise<IntakeOut
           continue;
         }
         if (errorCount) continue; // the batch is lost already: keep reading only to report every error
+        itemCodes.add(v.record.itemCode);
         buf += copyLine(submissionId, req.provider.id, req.principalId, v.record);
         stored++;
         if (buf.length >= 1 << 16) {
@@ -376,6 +397,9 @@ export async function intakeBatch(db: Db, req: IntakeRequest): Promise<IntakeOut
       if (buf && !errorCount) yield buf;
     };
 
+    // The batch's references are checked once, set-based, below (migration 0018): the per-row check skips its rows.
+    const itemCodes = new Set<string>();
+    await q("SELECT set_config('qz.checked_submission', $1, true)", [submissionId]);
     try {
       const copy = conn.query(copyFrom(COPY_SQL));
       if (csvStages) await pipeline(source, csvStages[0], csvStages[1], validateRows, copy);
@@ -426,6 +450,8 @@ export async function intakeBatch(db: Db, req: IntakeRequest): Promise<IntakeOut
         rowsRead,
       };
     }
+
+    await checkReferences(q, req.provider.id, [...itemCodes]);
 
     // An exact duplicate of a record already stored (or of an earlier row) is refused, naming what it repeats.
     const rowOf = (ordinal: number) => {

@@ -141,14 +141,14 @@ export async function unpublishExpired(db: Db, runDate: string, chunk: number, o
   let total = 0;
   for (;;) {
     const res = await db.raw(
-      `WITH c AS (
-         SELECT record_key FROM publications
-          WHERE state = 'published' AND period_end IS NOT NULL AND period_end < ?::date
-          ORDER BY period_end LIMIT ? FOR UPDATE SKIP LOCKED
-       )
-       UPDATE publications p SET state = 'archived', archive_reason = 'period_ended', archived_at = now(), archived_on = ?::date
-         FROM c WHERE p.record_key = c.record_key`,
-      [runDate, chunk, runDate],
+      // The chunk's rows are locked by their physical address and updated by it (a TID scan): no join back
+      // through the key index, no scan of the table. The state is checked again on the locked row.
+      `UPDATE publications SET state = 'archived', archive_reason = 'period_ended', archived_at = now(), archived_on = ?::date
+        WHERE ctid = ANY (ARRAY(SELECT ctid FROM publications
+                                 WHERE state = 'published' AND period_end IS NOT NULL AND period_end < ?::date
+                                 LIMIT ? FOR UPDATE SKIP LOCKED))
+          AND state = 'published' AND period_end < ?::date`,
+      [runDate, runDate, chunk, runDate],
     );
     total += res.rowCount as number;
     onChunk?.();

@@ -38,12 +38,20 @@ export class UnknownCalendarYearError extends Error {
 
 const DATE_RE = /^(\d{4})-(\d{2})-(\d{2})$/;
 
+const MONTH_DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
 /** True for a real calendar date written YYYY-MM-DD. */
 export function isIsoDate(s: string): boolean {
   const m = DATE_RE.exec(s);
   if (!m) return false;
-  const d = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])));
-  return d.toISOString().slice(0, 10) === s;
+  // Arithmetic, not a Date: intake checks several dates on every row. Years 0000–0099 are refused (as Date.UTC
+  // would read them as 19xx).
+  const y = Number(m[1]);
+  const mo = Number(m[2]);
+  const d = Number(m[3]);
+  if (y < 100 || mo < 1 || mo > 12 || d < 1) return false;
+  const leap = y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0);
+  return d <= (mo === 2 && leap ? 29 : MONTH_DAYS[mo - 1]);
 }
 
 /** The date `n` calendar days after `date` (both YYYY-MM-DD), without any time zone. */

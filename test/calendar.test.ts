@@ -262,6 +262,23 @@ describe('dates', () => {
     expect(isIsoDate(s)).toBe(ok);
   });
 
+  test('isIsoDate agrees with the Gregorian calendar on every day of 1896–2104 and on every impossible day', () => {
+    const pad = (n: number, w: number) => String(n).padStart(w, '0');
+    let real = 0;
+    const wrong: string[] = [];
+    for (let y = 1896; y <= 2104; y++)
+      for (let m = 0; m <= 13; m++)
+        for (let d = 0; d <= 32; d++) {
+          const s = `${pad(y, 4)}-${pad(m, 2)}-${pad(d, 2)}`;
+          const t = new Date(Date.UTC(y, m - 1, d));
+          const expected = m >= 1 && m <= 12 && d >= 1 && t.getUTCMonth() === m - 1 && t.getUTCDate() === d;
+          if (isIsoDate(s) !== expected) wrong.push(s);
+          if (expected) real++;
+        }
+    expect(wrong).toEqual([]);
+    expect(real).toBe(76336); // 209 years of 365 days, and 51 leap days (1900 and 2100 are not leap years)
+  });
+
   test('Shanghai dates (UTC+8)', () => {
     expect(shanghaiDate(new Date('2026-09-29T15:59:59Z'))).toBe('2026-09-29');
     expect(shanghaiDate(new Date('2026-09-29T16:00:00Z'))).toBe('2026-09-30');
