@@ -10,7 +10,9 @@
  *   Data        N personal record keys (default 1,000,000) with a concluded date: half past their 5 years on the
  *               sweep's day, half not (the boundary day included); every 10th key has a second version; N/10
  *               enterprise records with old concluded dates (never purged); one persons row per subject.
- *               Rebuilt before every measurement (then VACUUM ANALYZE and CHECKPOINT), so both start equal.
+ *               The enterprise records are published (publications rows), as in the platform: each removed row
+ *               is checked against them. Rebuilt before every measurement (then VACUUM ANALYZE and CHECKPOINT),
+ *               so both start equal; odd runs measure the baseline first, even runs the platform first.
  *
  * Printed: rows removed, seconds, rows/s of each, their ratio, the longest single transaction of the batched
  * purge (what other writers may wait for), and a check that both leave exactly the same rows.
@@ -44,7 +46,7 @@ const AS_OF = '2026-11-27';
 const USAGE = `usage: npm run bench:retention -- [--records N] [--batch B] [--runs K]
   --records N   personal record keys (default 1000000; env BENCH_RECORDS)
   --batch B     record keys per batch of the platform's purge (default RETENTION_BATCH_SIZE, 5000)
-  --runs K      measurements of each kind, the best is kept (default 1)`;
+  --runs K      measurements of each kind, the best is kept; the order alternates (default 2)`;
 
 const log = (m: string) => console.log(`[bench] ${m}`);
 const logError = (m: string) => console.error(`[bench] ${m}`);
@@ -68,7 +70,7 @@ function parseArgs(argv: string[]): { records: number; batch: number; runs: numb
   };
   let records = process.env.BENCH_RECORDS ? num(process.env.BENCH_RECORDS, 'BENCH_RECORDS') : 1_000_000;
   let batch = querySettings().retentionBatchSize;
-  let runs = 1;
+  let runs = 2;
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i].includes('=') ? argv[i].split('=', 2) : [argv[i], undefined];
     const value = () => inline ?? argv[++i];
@@ -83,7 +85,7 @@ function parseArgs(argv: string[]): { records: number; batch: number; runs: numb
 
 /** The data set, rebuilt from nothing: every measurement starts from the same rows. */
 async function build(db: Db, n: number): Promise<{ rows: number }> {
-  await db.raw('TRUNCATE records, persons CASCADE');
+  await db.raw('TRUNCATE records, publications, persons CASCADE');
   const provider = (await db('providers').where('code', 'QZ-COURT').first('id')).id as number;
   const payload = JSON.stringify({ case_no: '(2018)桂07执1号', court: '钦州市中级人民法院', obligation: '给付货款' });
   // key i: expired when odd (1..1000 days past the end of its 5 years), kept when even (0..999 days before it)
@@ -107,11 +109,18 @@ async function build(db: Db, n: number): Promise<{ rows: number }> {
        FROM generate_series(1, ?) i`,
     [provider, Math.max(1, Math.floor(n / 10))],
   );
+  // the enterprise records are published: every removed row is checked against publications (its foreign key)
+  await db.raw(
+    `INSERT INTO publications (record_key, record_id, provider_id, subject_id, item_code, category, state, due_date, publication_date, period_end)
+     SELECT record_key, id, provider_id, subject_id, item_code, 'warning', 'published', DATE '2015-01-08', DATE '2015-01-08', DATE '2030-01-01'
+       FROM records WHERE subject_type = 'enterprise'`,
+  );
   await db.raw(`INSERT INTO persons (citizen_id, name) SELECT '4507001985' || lpad(i::text, 8, '0'), '张某' FROM generate_series(1, ?) i`, [
     n,
   ]);
   await db.raw('VACUUM ANALYZE records');
   await db.raw('VACUUM ANALYZE persons');
+  await db.raw('VACUUM ANALYZE publications');
   await db.raw('CHECKPOINT');
   const [{ c }] = (await db.raw('SELECT count(*)::int AS c FROM records')).rows;
   return { rows: c };
@@ -186,19 +195,34 @@ async function main(): Promise<void> {
   let best = { base: Infinity, plat: Infinity };
   let last: { base?: Awaited<ReturnType<typeof baseline>>; plat?: Awaited<ReturnType<typeof platform>>; fb?: string; fp?: string } = {};
   for (let run = 1; run <= args.runs; run++) {
-    const t0 = performance.now();
-    const built = await build(db, args.records);
-    log(`run ${run}: data built: ${int(built.rows)} rows in ${secs(performance.now() - t0)}`);
-    const base = await baseline(db);
-    const fb = await fingerprint(db);
-    log(`run ${run}: baseline, one DELETE: ${int(base.rows)} rows in ${secs(base.ms)} (${int(base.rows / (base.ms / 1000))} rows/s)`);
-
-    await build(db, args.records);
-    const plat = await platform(db, args.batch);
-    const fp = await fingerprint(db);
-    log(
-      `run ${run}: platform, ${plat.batches} batches: ${int(plat.rows)} rows in ${secs(plat.ms)} (${int(plat.rows / (plat.ms / 1000))} rows/s), longest transaction ${secs(plat.longestMs)}`,
-    );
+    // odd runs measure the baseline first, even runs the platform first: each on data rebuilt the same way
+    const measureBase = async () => {
+      const t0 = performance.now();
+      const built = await build(db, args.records);
+      log(`run ${run}: data built: ${int(built.rows)} rows in ${secs(performance.now() - t0)}`);
+      const base = await baseline(db);
+      log(`run ${run}: baseline, one DELETE: ${int(base.rows)} rows in ${secs(base.ms)} (${int(base.rows / (base.ms / 1000))} rows/s)`);
+      return { base, fb: await fingerprint(db) };
+    };
+    const measurePlatform = async () => {
+      await build(db, args.records);
+      const plat = await platform(db, args.batch);
+      log(
+        `run ${run}: platform, ${plat.batches} batches: ${int(plat.rows)} rows in ${secs(plat.ms)} (${int(plat.rows / (plat.ms / 1000))} rows/s), longest transaction ${secs(plat.longestMs)}`,
+      );
+      return { plat, fp: await fingerprint(db) };
+    };
+    let b: Awaited<ReturnType<typeof measureBase>>;
+    let p: Awaited<ReturnType<typeof measurePlatform>>;
+    if (run % 2 === 1) {
+      b = await measureBase();
+      p = await measurePlatform();
+    } else {
+      p = await measurePlatform();
+      b = await measureBase();
+    }
+    const { base, fb } = b;
+    const { plat, fp } = p;
     if (fb !== fp || base.rows !== plat.rows)
       throw new BenchFailure(
         `the two purges left different data: baseline ${fb} (${base.rows} removed), platform ${fp} (${plat.rows} removed)`,

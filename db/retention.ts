@@ -16,15 +16,19 @@ export async function purgeRetentionBatch(
   batchSize: number,
 ): Promise<{ recordKeys: number; rows: number; persons: number }> {
   return db.transaction(async (trx) => {
+    // The keys come from the partial index records_person_concluded in its order (rows removed by earlier batches
+    // are skipped there, not read again from the heap); every version of each key is then found through
+    // records_key_version: a batch costs its own rows, never a pass over the table (a join could hash it whole).
     const { rows } = (await trx.raw(
-      `WITH doomed AS (
-         SELECT record_key FROM records
-          WHERE subject_type = 'person' AND is_current AND concluded_date IS NOT NULL
-            AND concluded_date < (?::date - interval '5 years')::date + 2
-            AND (concluded_date + interval '5 years')::date < ?::date
-          LIMIT ?
-       ), gone AS (
-         DELETE FROM records r USING doomed d WHERE r.record_key = d.record_key
+      `WITH gone AS (
+         DELETE FROM records r
+          WHERE r.record_key = ANY(ARRAY(
+                  SELECT record_key FROM records
+                   WHERE subject_type = 'person' AND is_current AND concluded_date IS NOT NULL
+                     AND concluded_date < (?::date - interval '5 years')::date + 2
+                     AND (concluded_date + interval '5 years')::date < ?::date
+                   ORDER BY concluded_date
+                   LIMIT ?))
          RETURNING r.record_key, r.subject_id
        )
        SELECT count(DISTINCT record_key)::int AS keys, count(*)::int AS rows, coalesce(array_agg(DISTINCT subject_id), '{}') AS subjects FROM gone`,
@@ -36,10 +40,12 @@ export async function purgeRetentionBatch(
       try {
         persons = await trx.transaction(async (sp) => {
           const { rowCount } = (await sp.raw(
-            `DELETE FROM persons p WHERE p.citizen_id = ANY(string_to_array(?, ','))
-               AND NOT EXISTS (SELECT 1 FROM records r WHERE r.subject_type = 'person' AND r.subject_id = p.citizen_id AND r.is_current)
+            // OFFSET 0 keeps the record check a probe of records_subject per person of this batch: as an anti-join
+            // the planner may hash every current personal record of the table for a few thousand persons.
+            `DELETE FROM persons p WHERE p.citizen_id = ANY(?::text[])
+               AND NOT EXISTS (SELECT 1 FROM records r WHERE r.subject_type = 'person' AND r.subject_id = p.citizen_id AND r.is_current OFFSET 0)
                AND NOT EXISTS (SELECT 1 FROM principals pr WHERE pr.person_id = p.citizen_id)`,
-            [subjects.join(',')],
+            [subjects],
           )) as { rowCount: number };
           return rowCount;
         });

@@ -148,6 +148,44 @@ describe('the retention boundary and what is kept (P19, P20)', () => {
     expect(await purgeRetentionBatch(t.db, '2025-03-01', 100)).toMatchObject({ rows: 1 });
     expect(await remaining(t.db, leap)).toBe(0);
   });
+
+  test('batch by batch, the longest concluded first; a published enterprise record stays', async () => {
+    const asOf = '2026-11-27';
+    const add = (n: number, concluded: string, opts: { subjectType?: 'enterprise'; item?: string } = {}) =>
+      personRecord(t.db, opts.subjectType ? uscc(300 + n) : citizenId(300 + n), concluded, opts);
+    const due: string[] = [];
+    const kept: string[] = [];
+    for (let i = 0; i < 24; i++)
+      (i % 3 === 2 ? kept : due).push(await add(i, i % 3 === 2 ? '2022-01-01' : addCalendarDays('2021-11-26', -i)));
+    // a published enterprise record: the removal of personal rows is checked against publications and leaves it
+    const published = await add(50, '2010-01-01', { subjectType: 'enterprise', item: 'E-TAX' });
+    const pub = await t.db('records').where('record_key', published).first('id', 'provider_id', 'subject_id', 'item_code');
+    await t.db('publications').insert({
+      record_key: published,
+      record_id: pub.id,
+      provider_id: pub.provider_id,
+      subject_id: pub.subject_id,
+      item_code: pub.item_code,
+      category: 'warning',
+      state: 'published',
+      due_date: '2015-01-08',
+      publication_date: '2015-01-08',
+    });
+
+    const batches: number[] = [];
+    for (;;) {
+      const b = await purgeRetentionBatch(t.db, asOf, 3);
+      if (!b.rows) break;
+      batches.push(b.recordKeys);
+      // the longest concluded go first: after the first batch, the three oldest of the due are gone
+      if (batches.length === 1) for (const [i, k] of due.entries()) expect(await remaining(t.db, k)).toBe(i >= due.length - 3 ? 0 : 1);
+    }
+    expect(batches).toEqual([3, 3, 3, 3, 3, 1]);
+    for (const k of due) expect(await remaining(t.db, k)).toBe(0);
+    for (const k of kept) expect(await remaining(t.db, k)).toBe(1);
+    expect(await remaining(t.db, published)).toBe(1);
+    expect(await t.db('publications').where('record_key', published).first('state')).toEqual({ state: 'published' });
+  });
 });
 
 describe('the retention sweep workflow', () => {
