@@ -71,6 +71,13 @@ export async function startTemporalDevServer(
     config.temporalNamespace,
     '--log-level',
     'warn',
+    // A write-ahead log, synced at every commit: as durable as SQLite's default rollback journal (nothing
+    // acknowledged is lost to a crash or a power cut) with one sync per commit instead of several. Measured with
+    // 500 workflow starts (bench:obligations' opening): 7.5 s → 4.8–5.5 s on a 2-core machine.
+    '--sqlite-pragma',
+    'journal_mode=wal',
+    '--sqlite-pragma',
+    'synchronous=full',
   ];
   logFn(`starting the Temporal dev server (state in ${config.temporalDevDb})`);
   const child = spawn(cli, args, { stdio: ['ignore', 'pipe', 'pipe'] });
