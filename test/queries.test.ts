@@ -651,6 +651,8 @@ describe('fees (E16): a report of chargeable queries per period', () => {
 
 describe('access monitoring (P11, E19) and API keys', () => {
   test('expired and revoked keys are refused and counted as failed authentications of their principal', async () => {
+    // the days the refusals fall on (Asia/Shanghai): from before the first to after the last, midnight may come between
+    const firstDay = shanghaiDate(new Date());
     const { id } = await createPrincipal(p.db, { name: '过期密钥机构', role: 'government', organization: '某局' }, null, 'test');
     const expired = await issueApiKey(p.db, id, { label: 'old', expiresAt: new Date(Date.now() - 1000) }, null, 'test');
     const live = await issueApiKey(p.db, id, { label: 'live', expiresAt: new Date(Date.now() + 86400_000) }, null, 'test');
@@ -659,7 +661,9 @@ describe('access monitoring (P11, E19) and API keys', () => {
     const rev = await request(p.app).post(`/admin/keys/${live.id}/revoke`).set('Authorization', who.admin.auth);
     expect(rev.status).toBe(200);
     expect((await request(p.app).get('/queries/mine').set('Authorization', `Bearer ${live.token}`)).status).toBe(401);
-    const mon = await request(p.app).get(`/admin/access-monitoring?from=${TODAY}&to=${TODAY}`).set('Authorization', who.admin.auth);
+    const mon = await request(p.app)
+      .get(`/admin/access-monitoring?from=${firstDay}&to=${shanghaiDate(new Date())}`)
+      .set('Authorization', who.admin.auth);
     expect(mon.status).toBe(200);
     const row = mon.body.principals.find((r: { principal_id: string }) => r.principal_id === id);
     expect(row).toMatchObject({ failed_auth: 2, queries: 0 });
