@@ -144,6 +144,8 @@ export function createApp(deps: AppDeps): Express {
   });
   app.use('/docs', swaggerUi.serve, swaggerUi.setup(doc, { customSiteTitle: '钦州市信用信息共享平台 API' }));
 
+  // The public side (no login) first: it needs no key, and a citizen's request walks no other route to reach it.
+  app.use(publicEnterprisesRouter(deps));
   app.use(authenticate(deps.db));
   app.use(catalogRouter(deps));
   app.use(templatesRouter(deps));
@@ -155,7 +157,6 @@ export function createApp(deps: AppDeps): Express {
   app.use(complianceCasesRouter(deps));
   app.use(providerComplianceRouter(deps));
   app.use(providersRouter(deps));
-  app.use(publicEnterprisesRouter(deps));
   app.use(publicationRouter(deps));
   app.use(voluntaryDisclosuresRouter(deps));
   app.use(objectionsRouter(deps));

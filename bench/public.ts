@@ -1,5 +1,5 @@
 /**
- * `npm run bench:public [-- --rows 1000000 --connections 10 --seconds 10 --explain]`: the public API (no login) under a
+ * `npm run bench:public [-- --rows 1000000 --connections 10 --seconds 10 --rate 100 --explain --only TEXT --profile [DIR]]`: the public API (no login) under a
  * fixed concurrency with autocannon, next to the bare SQL of the same lookups in the same run.
  *
  *   PostgreSQL  DATABASE_URL: a fresh database qz_bench_public on that server, dropped at the end; otherwise a
@@ -12,14 +12,20 @@
  *   API         `node --import tsx api/main.ts` as a child process, rate limit raised out of the way.
  *   names       Chinese enterprise names built from Qinzhou's places, common trade-name characters, 20 lines of
  *               business and 5 legal forms (see nameOf), one in twenty in logistics.
- *   measured    for each lookup — an enterprise's page, a search by part of a name (trade name and trade, as
- *               people type it), by two characters (物流, in one name of twenty), by code — autocannon
- *               at `connections` for `seconds` (random enterprises), then the same lookups as bare SQL (the
- *               queries of db/public-pages.ts on a pool of `connections`) for the same time. p50/p95/p99 from every
- *               response time, requests/s, and the ratio API p95 / SQL p95, and the API process's resident memory (peak and at the end).
+ *   measured    for each lookup — the floor (GET /health next to SELECT 1: one HTTP hop against one round trip to
+ *               PostgreSQL), an enterprise's page, a search by part of a name (trade name and trade, as people type
+ *               it), by two characters (物流, in one name of twenty), by code — at a fixed rate (`rate` requests/s,
+ *               open loop, as people arrive: what a person waits) and at saturation (autocannon at `connections` for
+ *               `seconds`, random enterprises), then the same lookups as bare SQL (the queries of db/public-pages.ts on
+ *               a pool of `connections`) the same two ways. p50/p95/p99 from every response time, requests/s, the
+ *               ratio API p95 / SQL p95, at saturation the CPU per answer of the API process, PostgreSQL and the load
+ *               generator (on 2 cores a closed loop is bound by their sum), and the API process's resident memory.
  *               Targets: p95 within 1.5× of the bare SQL's and p99 under 20 ms.
  *   --explain   prints EXPLAIN (ANALYZE, BUFFERS) of a page and a name search first.
+ *   --only TEXT measures only the lookups whose name contains TEXT (e.g. `page`, `code`).
+ *   --profile   writes a CPU profile of the API process to DIR (default .data/bench-profiles) when it stops.
  */
+import http from 'node:http';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import { from as copyFrom } from 'pg-copy-streams';
@@ -49,6 +55,8 @@ import {
   loadAverage,
   machine,
   procStatusKb,
+  procCpuMs,
+  postgresCpuMs,
   secs,
   spawnApi,
 } from './support';
@@ -244,10 +252,43 @@ async function bare(connections: number, seconds: number, lookup: () => Promise<
   return figures(latencies, performance.now() - started);
 }
 
+/**
+ * A lookup at a fixed rate (open loop: one starts every 1000/rate ms whatever the others do, as people arrive) for
+ * `seconds`: through the API (an HTTP GET on a keep-alive agent) or as bare SQL.
+ */
+async function atRate(rate: number, seconds: number, lookup: () => Promise<unknown>): Promise<Figures> {
+  const latencies: number[] = [];
+  const started = performance.now();
+  const inFlight: Promise<void>[] = [];
+  for (let i = 0; i < rate * seconds; i++) {
+    const at = started + (i * 1000) / rate;
+    const wait = at - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    const t = performance.now();
+    inFlight.push(lookup().then(() => void latencies.push(performance.now() - t)));
+  }
+  await Promise.all(inFlight);
+  return figures(latencies, performance.now() - started);
+}
+
+const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+/** One GET through the API; anything but 200 fails the bench. */
+function get(port: number, urlPath: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    http
+      .get({ host: '127.0.0.1', port, path: urlPath, agent }, (res) => {
+        res.resume();
+        res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`${urlPath}: ${res.statusCode}`))));
+      })
+      .on('error', reject);
+  });
+}
+
 async function main(shutdown: Shutdown): Promise<void> {
   const rows = positiveArg('rows', 1_000_000);
   const connections = positiveArg('connections', 10);
   const seconds = positiveArg('seconds', 10);
+  const rate = positiveArg('rate', 100);
   const enterprises = Math.max(1, Math.floor(rows / 5));
   const config = loadSettings();
   log(
@@ -271,18 +312,32 @@ async function main(shutdown: Shutdown): Promise<void> {
   const { address: temporalAddress } = await provideBenchTemporal({ config, shutdown, dir: TEMPORAL_DIR, log, ready: true });
 
   const port = await freePort();
+  const profileAt = process.argv.indexOf('--profile');
+  const profileDir =
+    profileAt >= 0
+      ? path.resolve(
+          ROOT,
+          process.argv[profileAt + 1] && !process.argv[profileAt + 1].startsWith('-')
+            ? process.argv[profileAt + 1]
+            : '.data/bench-profiles',
+        )
+      : null;
   const api = spawnApi({
+    nodeArgs: profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
     env: { DATABASE_URL: url, TEMPORAL_ADDRESS: temporalAddress, TEMPORAL_TASK_QUEUE: 'qz-bench-public', PUBLIC_RATE_LIMIT: '100000000' },
     port,
     log,
   });
   shutdown.add('API process', () => api.stop());
+  shutdown.add('HTTP agent', async () => agent.destroy());
   await api.ready(60_000);
   log(`API on port ${port} (pid ${api.pid})`);
 
   const today = shanghaiDate(new Date());
   const pick = () => 1 + Math.floor(Math.random() * enterprises);
   const lookups: Array<{ name: string; path: () => string; sql: () => Promise<unknown> }> = [
+    // The floor: what one HTTP hop to the API process costs on this machine next to one round trip to PostgreSQL.
+    { name: 'floor: /health, SELECT 1', path: () => '/health', sql: () => db.raw('SELECT 1') },
     {
       name: 'enterprise page',
       path: () => `/public/enterprises/${usccOf(pick())}`,
@@ -334,33 +389,84 @@ async function main(shutdown: Shutdown): Promise<void> {
     });
   }
 
-  const results: Array<{ name: string; api: Figures & { errors: number }; sql: Figures }> = [];
-  for (const l of lookups) {
+  const onlyAt = process.argv.indexOf('--only');
+  const only = onlyAt >= 0 ? (process.argv[onlyAt + 1] ?? '') : '';
+  // CPU per answer of each process in the measured window: on 2 cores a closed loop at `connections` is bound by
+  // the sum, so this says where an API answer's extra time goes (its process, PostgreSQL, the load generator).
+  type Cpu = { api: number; pg: number; bench: number };
+  const cpuNow = (): Cpu => ({
+    api: procCpuMs(api.pid) ?? NaN,
+    pg: postgresCpuMs(),
+    bench: process.cpuUsage().user / 1000 + process.cpuUsage().system / 1000,
+  });
+  const perAnswer = (a: Cpu, b: Cpu, n: number): Cpu => ({
+    api: (b.api - a.api) / n,
+    pg: (b.pg - a.pg) / n,
+    bench: (b.bench - a.bench) / n,
+  });
+  const results: Array<{
+    name: string;
+    api: Figures & { errors: number };
+    sql: Figures;
+    apiCpu: Cpu;
+    sqlCpu: Cpu;
+    apiRate: Figures;
+    sqlRate: Figures;
+  }> = [];
+  for (const l of lookups.filter((x) => x.name.includes(only))) {
     await cannon(port, connections, 2, l.path); // warm-up
+    const c0 = cpuNow();
     const apiFig = await cannon(port, connections, seconds, l.path);
+    const c1 = cpuNow();
     if (apiFig.errors) throw new Error(`${l.name}: ${apiFig.errors} answers were not 200`);
     await bare(connections, 1, l.sql);
+    const c2 = cpuNow();
     const sqlFig = await bare(connections, seconds, l.sql);
-    results.push({ name: l.name, api: apiFig, sql: sqlFig });
+    const c3 = cpuNow();
+    const apiRate = await atRate(rate, seconds, () => get(port, l.path()));
+    const sqlRate = await atRate(rate, seconds, l.sql);
+    results.push({
+      name: l.name,
+      api: apiFig,
+      sql: sqlFig,
+      apiCpu: perAnswer(c0, c1, apiFig.requests),
+      sqlCpu: perAnswer(c2, c3, sqlFig.requests),
+      apiRate,
+      sqlRate,
+    });
     log(`${l.name}: done`);
   }
 
   const ms = (v: number) => `${v.toFixed(2)} ms`.padStart(10);
-  console.log('');
-  console.log(
-    `  ${'lookup'.padEnd(24)} ${'path'.padEnd(9)} ${'p50'.padStart(10)} ${'p95'.padStart(10)} ${'p99'.padStart(10)} ${'req/s'.padStart(9)}`,
+  const verdict = (api: Figures, sql: Figures) => {
+    const ratio = api.p95 / sql.p95;
+    return `p95 API/SQL ${ratio.toFixed(2)}×  (targets: within 1.5× ${ratio <= 1.5 ? 'met' : 'NOT met'}, p99 < 20 ms ${api.p99 < 20 ? 'met' : 'NOT met'})`;
+  };
+  const row = (label: string, path: string, f: Figures) =>
+    console.log(`  ${label.padEnd(24)} ${path.padEnd(9)} ${ms(f.p50)} ${ms(f.p95)} ${ms(f.p99)} ${int(f.rps).padStart(9)}`);
+  const cpu = (c: Cpu, api: boolean) =>
+    `CPU per answer: ${api ? `API ${c.api.toFixed(2)} ms + ` : ''}PostgreSQL ${c.pg.toFixed(2)} ms + ${api ? 'load generator' : 'client'} ${c.bench.toFixed(2)} ms`;
+  const header = (title: string) => {
+    console.log(`\n  ${title}`);
+    console.log(
+      `  ${'lookup'.padEnd(24)} ${'path'.padEnd(9)} ${'p50'.padStart(10)} ${'p95'.padStart(10)} ${'p99'.padStart(10)} ${'req/s'.padStart(9)}`,
+    );
+  };
+  header(`at ${rate} requests/s (a fixed rate: what a person waits)`);
+  for (const r of results) {
+    row(r.name, 'API', r.apiRate);
+    row('', 'bare SQL', r.sqlRate);
+    console.log(`  ${''.padEnd(24)} ${verdict(r.apiRate, r.sqlRate)}`);
+  }
+  header(
+    `${connections} connections as fast as they go (saturation: the machine's CPU is shared by the API, PostgreSQL and the load generator)`,
   );
   for (const r of results) {
-    console.log(
-      `  ${r.name.padEnd(24)} ${'API'.padEnd(9)} ${ms(r.api.p50)} ${ms(r.api.p95)} ${ms(r.api.p99)} ${int(r.api.rps).padStart(9)}`,
-    );
-    console.log(
-      `  ${''.padEnd(24)} ${'bare SQL'.padEnd(9)} ${ms(r.sql.p50)} ${ms(r.sql.p95)} ${ms(r.sql.p99)} ${int(r.sql.rps).padStart(9)}`,
-    );
-    const ratio = r.api.p95 / r.sql.p95;
-    console.log(
-      `  ${''.padEnd(24)} p95 API/SQL ${ratio.toFixed(2)}×  (targets: within 1.5× ${ratio <= 1.5 ? 'met' : 'NOT met'}, p99 < 20 ms ${r.api.p99 < 20 ? 'met' : 'NOT met'})`,
-    );
+    row(r.name, 'API', r.api);
+    row('', 'bare SQL', r.sql);
+    console.log(`  ${''.padEnd(24)} API      ${cpu(r.apiCpu, true)}`);
+    console.log(`  ${''.padEnd(24)} bare SQL ${cpu(r.sqlCpu, false)}`);
+    console.log(`  ${''.padEnd(24)} ${verdict(r.api, r.sql)}`);
   }
   const mb = (kb: number | null) => (kb === null ? 'unknown' : `${(kb / 1024).toFixed(0)} MB`);
   console.log(

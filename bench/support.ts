@@ -165,6 +165,21 @@ export function procCpuMs(pid: number): number | null {
   }
 }
 
+/** CPU time (ms) used so far by every process named `postgres` on this machine (the server and its backends). */
+export function postgresCpuMs(): number {
+  let total = 0;
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (fs.readFileSync(`/proc/${entry}/comm`, 'utf8').trim() !== 'postgres') continue;
+    } catch {
+      continue;
+    }
+    total += procCpuMs(Number(entry)) ?? 0;
+  }
+  return total;
+}
+
 export function machine(): string {
   const cpus = os.cpus();
   const model = cpus[0]?.model?.replace(/\s+/g, ' ').trim() ?? 'unknown CPU';
