@@ -30,6 +30,41 @@ export function zodDetails(err: ZodError, base = ''): ErrorDetail[] {
   return err.issues.map((i) => ({ field: [base, ...i.path.map(String)].filter(Boolean).join('.') || '(body)', reason: i.message }));
 }
 
+/** Seconds a client is asked to wait after an outage answer (503). */
+export const OUTAGE_RETRY_AFTER_SECONDS = 5;
+
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EPIPE',
+  'EAI_AGAIN',
+]);
+// SQLSTATEs of a database that cannot serve now: connection exceptions (08…), shutting down or starting (57P01–03),
+// too many connections, a statement or lock wait past its bound, an idle transaction ended by the server.
+const DB_UNAVAILABLE = /^(08...|57P0[123]|53300|57014|55P03|25P03)$/;
+
+/**
+ * Whether an error means a part the platform depends on cannot serve now (not the request's fault): PostgreSQL
+ * unreachable, its connection pool or a statement timed out, a lock not granted in time; Temporal unavailable or
+ * past its deadline. Follows `cause` links (the Temporal client wraps gRPC errors).
+ */
+export function outageOf(err: unknown): 'database' | 'temporal' | null {
+  for (let e = err as Record<string, unknown> | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
+    const code = e.code;
+    if (typeof code === 'string' && (NETWORK_CODES.has(code) || DB_UNAVAILABLE.test(code))) return 'database';
+    if (e.name === 'KnexTimeoutError' || /^Connection terminated|timeout expired|the database system is/.test(String(e.message ?? '')))
+      return 'database';
+    // gRPC status of a Temporal call: 14 UNAVAILABLE, 4 DEADLINE_EXCEEDED.
+    if (typeof code === 'number' && (code === 14 || code === 4) && 'metadata' in e) return 'temporal';
+    if (e.name === 'ServiceError' && /UNAVAILABLE|DEADLINE_EXCEEDED|Failed to connect/i.test(String(e.message ?? ''))) return 'temporal';
+  }
+  return null;
+}
+
 /** Turns every error into a JSON answer; a user's mistake is a 4xx, only the platform's own failure is a 500. */
 export const errorHandler: ErrorRequestHandler = (err, req, res, _next) => {
   if (res.headersSent) return;
@@ -55,6 +90,20 @@ export const errorHandler: ErrorRequestHandler = (err, req, res, _next) => {
     res
       .status(e.status)
       .json({ error: { code: 'BAD_REQUEST', message: reason, details: [{ field: '(body)', reason: e.message ?? reason }] } });
+    return;
+  }
+  const outage = outageOf(err);
+  if (outage) {
+    // The database's transaction rolled back; a workflow's Update did not reach it: the client may try again.
+    console.error(`[api] ${req.method} ${req.path}: ${outage} unavailable: ${(err as Error)?.message ?? err}`);
+    const message =
+      outage === 'database'
+        ? '平台暂时无法处理请求（数据库不可用），未做任何更改，请稍后重试 / temporarily unavailable (database): nothing was changed, try again later'
+        : '平台暂时无法处理请求（流程引擎不可用），请求未完成，请稍后重试 / temporarily unavailable (process engine): the request was not completed, try again later';
+    res
+      .status(503)
+      .set('Retry-After', String(OUTAGE_RETRY_AFTER_SECONDS))
+      .json({ error: { code: 'SERVICE_UNAVAILABLE', message, details: [{ field: '(service)', reason: `${outage} unavailable` }] } });
     return;
   }
   console.error(`[api] ${req.method} ${req.path} failed:`, err instanceof Error ? err.stack : err);

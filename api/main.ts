@@ -13,29 +13,37 @@ import { startChangeFeed } from '../db/changes';
 import { createApp } from './app';
 import { startSubmissionReconciler } from '../processes/starts';
 
-runService('API', 'api/main.ts', async ({ config, databaseUrl, temporalAddress, db, shutdown, stopping, fail }) => {
-  const connection = await connectTemporal({
-    address: temporalAddress,
-    namespace: config.temporalNamespace,
-    timeoutMs: 30_000,
-    aborted: stopping,
-  });
-  shutdown.add('Temporal client connection', () => connection.close());
-  if (stopping()) return;
+runService(
+  'API',
+  'api/main.ts',
+  async ({ config, databaseUrl, temporalAddress, db, shutdown, stopping, fail }) => {
+    const connection = await connectTemporal({
+      address: temporalAddress,
+      namespace: config.temporalNamespace,
+      timeoutMs: 30_000,
+      aborted: stopping,
+      // A request waits at most about a second on an unavailable Temporal, then is answered 503 (api/errors.ts).
+      callAttempts: 4,
+    });
+    shutdown.add('Temporal client connection', () => connection.close());
+    if (stopping()) return;
 
-  // Caches of keys and the calendar follow changes made by any process (db/changes.ts).
-  const feed = await startChangeFeed(db, log);
-  shutdown.add('change feed', () => feed.stop());
-  const temporal = new Client({ connection, namespace: config.temporalNamespace });
-  const app = createApp({ db, temporal, config });
-  // Submissions stored while Temporal was unreachable get their workflow when it is back.
-  const stopReconciler = startSubmissionReconciler(db, temporal, config.taskQueue);
-  shutdown.add('submission workflow reconciler', async () => stopReconciler());
-  const server = await listen(app, config.apiHost, config.apiPort);
-  shutdown.add('HTTP server', () => closeServer(server), 15_000);
-  server.on('error', (e) => fail(`the HTTP server failed: ${describeError(e)}`));
-  log(
-    `API listening on ${httpUrl(config.apiHost, config.apiPort)} (docs ${httpUrl(config.apiHost, config.apiPort, '/docs')}); ` +
-      `PostgreSQL ${redactUrl(databaseUrl)}; Temporal ${temporalAddress}, namespace ${config.temporalNamespace}`,
-  );
-});
+    // Caches of keys and the calendar follow changes made by any process (db/changes.ts).
+    const feed = await startChangeFeed(db, log);
+    shutdown.add('change feed', () => feed.stop());
+    const temporal = new Client({ connection, namespace: config.temporalNamespace });
+    const app = createApp({ db, temporal, config });
+    // Submissions stored while Temporal was unreachable get their workflow when it is back.
+    const stopReconciler = startSubmissionReconciler(db, temporal, config.taskQueue);
+    shutdown.add('submission workflow reconciler', async () => stopReconciler());
+    const server = await listen(app, config.apiHost, config.apiPort);
+    shutdown.add('HTTP server', () => closeServer(server), 15_000);
+    server.on('error', (e) => fail(`the HTTP server failed: ${describeError(e)}`));
+    log(
+      `API listening on ${httpUrl(config.apiHost, config.apiPort)} (docs ${httpUrl(config.apiHost, config.apiPort, '/docs')}); ` +
+        `PostgreSQL ${redactUrl(databaseUrl)}; Temporal ${temporalAddress}, namespace ${config.temporalNamespace}`,
+    );
+  },
+  // The API's statements are bounded (PG_STATEMENT_TIMEOUT_MS): a stalled one is answered 503, not held.
+  { boundStatements: true },
+);

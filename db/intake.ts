@@ -228,6 +228,8 @@ export async function intakeBatch(db: Db, req: IntakeRequest): Promise<IntakeOut
   const q = (sql: string, params?: unknown[]) => conn.query(sql, params);
   try {
     await q('BEGIN');
+    // A large batch's COPY and checks may run longer than one request statement may (PG_STATEMENT_TIMEOUT_MS).
+    await q('SET LOCAL statement_timeout = 0');
     const lock = await q('SELECT pg_try_advisory_xact_lock($1, hashtext($2)) AS ok', [req.provider.id, req.idempotencyKey]);
     if (!lock.rows[0].ok) {
       await q('ROLLBACK');

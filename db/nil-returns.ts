@@ -5,6 +5,7 @@
  * no overdue, order or escalation follows for a department that simply had nothing new (E20, P24).
  */
 import type { Db } from './knex';
+import { queueSignals } from './signal-outbox';
 import { isoColumn } from './time';
 import { recordAudit } from './audit';
 import { fulfilObligation, obligationById, type FulfilmentResult } from './obligations';
@@ -31,6 +32,8 @@ export type NilReturnOutcome =
       workflowId: string;
       declaredAt: string;
       fulfilment: FulfilmentResult;
+      /** The obligation's workflow (and a resolved case's) are told: queued with the declaration. */
+      signalIds: string[];
     };
 
 /** Declares that there was nothing to report for the obligation's period, and fulfils the obligation with it. */
@@ -74,7 +77,11 @@ export async function declareNilReturn(db: Db, input: NilReturnInput): Promise<N
       detail: { period: o.period, dueDate: o.due_date, note: input.note },
     });
     const fulfilment = await fulfilObligation(trx, o);
-    return { kind: 'declared', workflowId: o.workflow_id, declaredAt: (row as { declared_at: string }).declared_at, fulfilment };
+    const signalIds = await queueSignals(trx, [
+      { workflowId: o.workflow_id, signal: 'submissionReceived', args: ['nil-return'] },
+      ...(fulfilment.resolvedCase ? [{ workflowId: fulfilment.resolvedCase.workflowId, signal: 'caseChanged' as const }] : []),
+    ]);
+    return { kind: 'declared', workflowId: o.workflow_id, declaredAt: (row as { declared_at: string }).declared_at, fulfilment, signalIds };
   });
 }
 

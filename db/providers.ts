@@ -4,6 +4,7 @@
  * db/provider-cadences.ts. Every change writes the audit log in the same transaction.
  */
 import type { Db } from './knex';
+import { queueSignals } from './signal-outbox';
 import { isoColumn } from './time';
 import { recordAudit } from './audit';
 import { missingPeriods, missingPeriodsSql, missingWorkflowIdSql } from './obligation-periods';
@@ -91,6 +92,8 @@ export interface ProviderDeactivation {
   overdueKept: string[];
   /** Periods open with a batch already received: fulfilled by it, as usual. */
   submittedKept: string[];
+  /** The waived obligations' signals, queued in the transaction (to deliver after the commit). */
+  signalIds: string[];
 }
 
 /**
@@ -135,7 +138,13 @@ export async function deactivateProvider(
       waived,
       overdueKept: kept.filter((k) => k.state === 'overdue').map((k) => k.period),
       submittedKept: kept.filter((k) => k.state === 'open').map((k) => k.period),
+      signalIds: [],
     };
+    // The waived obligations' workflows end when they hear of it (each reads the database): queued with the change.
+    result.signalIds = await queueSignals(
+      trx,
+      waived.map((w) => ({ workflowId: w.workflowId, signal: 'submissionReceived' as const, args: ['provider-deactivated'] })),
+    );
     await recordAudit(trx, {
       principalId: input.principalId,
       actor: input.actor,

@@ -7,6 +7,7 @@
  * activity or a repeated sweep changes nothing the first run did not.
  */
 import type { Db } from './knex';
+import { queueSignals, type QueuedSignal } from './signal-outbox';
 import { notify } from './notifications';
 import { recordAudit, systemActor } from './audit';
 import { isoColumn, type Conn } from './time';
@@ -237,14 +238,21 @@ export async function heldPublications(db: Db, q: { limit: number; offset: numbe
 }
 
 /** Staff finished reviewing a batch and asked for its publication now (the batch workflow is told). */
-export async function notePublishNow(db: Db, n: { submissionId: string; principalId: string; actor: string }): Promise<void> {
-  await recordAudit(db, {
-    principalId: n.principalId,
-    actor: n.actor,
-    action: 'publication.publish_now',
-    entity: 'submission',
-    id: n.submissionId,
-    article: 'E12',
+/** Staff are done reviewing: audited, and the batch workflow's signal queued in the same transaction (its ids). */
+export async function notePublishNow(
+  db: Db,
+  n: { submissionId: string; principalId: string; actor: string; workflowId: string },
+): Promise<string[]> {
+  return db.transaction(async (trx) => {
+    await recordAudit(trx, {
+      principalId: n.principalId,
+      actor: n.actor,
+      action: 'publication.publish_now',
+      entity: 'submission',
+      id: n.submissionId,
+      article: 'E12',
+    });
+    return queueSignals(trx, [{ workflowId: n.workflowId, signal: 'publishNow' }]);
   });
 }
 
@@ -254,7 +262,7 @@ const FROM_STATES: Record<ReviewAction, string[]> = { hold: ['pending'], release
 const TO_STATE: Record<ReviewAction, string> = { hold: 'held', release: 'pending', reject: 'rejected' };
 
 export type ReviewOutcome =
-  | { kind: 'ok'; changed: number; state: BatchPublicationState }
+  | { kind: 'ok'; changed: number; state: BatchPublicationState; signalIds: string[] }
   | { kind: 'not_found' }
   | { kind: 'conflict'; problems: { recordKey: string; state: string | null }[] };
 
@@ -265,7 +273,16 @@ export type ReviewOutcome =
  */
 export async function reviewRecords(
   db: Db,
-  r: { submissionId: string; recordKeys: string[]; action: ReviewAction; reason: string | null; principalId: string; actor: string },
+  r: {
+    submissionId: string;
+    recordKeys: string[];
+    action: ReviewAction;
+    reason: string | null;
+    principalId: string;
+    actor: string;
+    /** Queued with the decisions (the batch workflow publishes what was released). */
+    signals?: QueuedSignal[];
+  },
 ): Promise<ReviewOutcome> {
   return db.transaction(async (trx) => {
     const sub = await trx('submissions').where('id', r.submissionId).first('id');
@@ -311,7 +328,8 @@ export async function reviewRecords(
         detail: { submission_id: r.submissionId, from: found.get(k), to: TO_STATE[r.action], reason: r.reason },
       })),
     );
-    return { kind: 'ok', changed, state: await batchState(trx, r.submissionId) } as const;
+    const signalIds = await queueSignals(trx, r.signals ?? []);
+    return { kind: 'ok', changed, state: await batchState(trx, r.submissionId), signalIds } as const;
   });
 }
 

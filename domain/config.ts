@@ -217,3 +217,34 @@ export function trustProxySetting(raw: string | undefined = process.env.TRUST_PR
     );
   return list;
 }
+
+/**
+ * The platform's PostgreSQL sessions, so that an outage or a stalled transaction is answered 503 at once instead of
+ * holding requests: PG_CONNECT_TIMEOUT_MS (5000) to open a connection; PG_LOCK_TIMEOUT_MS (10000) a statement waits
+ * for a lock; PG_IDLE_IN_TRANSACTION_TIMEOUT_MS (60000) a transaction may sit idle before the server ends it;
+ * PG_STATEMENT_TIMEOUT_MS (60000) one statement of the API may run (the intake's COPY of a large batch is exempt;
+ * the worker's sweeps have none). 0 turns a bound off.
+ */
+export interface DbSessionSettings {
+  connectTimeoutMs: number;
+  lockTimeoutMs: number;
+  idleInTransactionTimeoutMs: number;
+  statementTimeoutMs: number;
+}
+
+function nonNegative(name: string, fallback: number, env: NodeJS.ProcessEnv): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`配置错误 / bad setting: ${name}=${raw} is not a whole number of milliseconds`);
+  return n;
+}
+
+export function dbSessionSettings(env: NodeJS.ProcessEnv = process.env): DbSessionSettings {
+  return {
+    connectTimeoutMs: nonNegative('PG_CONNECT_TIMEOUT_MS', 5_000, env),
+    lockTimeoutMs: nonNegative('PG_LOCK_TIMEOUT_MS', 10_000, env),
+    idleInTransactionTimeoutMs: nonNegative('PG_IDLE_IN_TRANSACTION_TIMEOUT_MS', 60_000, env),
+    statementTimeoutMs: nonNegative('PG_STATEMENT_TIMEOUT_MS', 60_000, env),
+  };
+}

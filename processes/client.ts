@@ -68,7 +68,7 @@ export async function startCalendarYearLoadedProcess(p: Processes, year: number,
 }
 
 /** Sends a signal; a workflow that has ended (or never ran) is no error: answers false then. */
-async function signalIfRunning<A extends unknown[]>(
+export async function signalIfRunning<A extends unknown[]>(
   temporal: Client,
   workflowId: string,
   signal: SignalDefinition<A>,

@@ -1,12 +1,14 @@
 /**
  * Starts that may have to wait: a batch or an objection is committed first, its workflow started after. When
  * Temporal cannot be reached then, the row stays without a start and the reconciler here starts it later (at API
- * start and every minute). Idempotent throughout: the workflow id is the business key.
+ * start and every minute), and delivers the signals requests queued (processes/outbox.ts). Idempotent throughout:
+ * the workflow id is the business key.
  */
 import type { Client } from '@temporalio/client';
 import type { Db } from '../db/knex';
 import { markObligationsStarted, markSubmissionStarted, objectionsAwaitingStart, submissionsAwaitingStart } from '../db/workflow-starts';
 import { unstartedObligations } from '../db/obligations';
+import { deliverPendingSignals } from './outbox';
 import {
   startCalendarYearLoadedProcess,
   startObjectionProcess,
@@ -77,7 +79,10 @@ export async function startPendingObligations(db: Db, p: Processes, onProgress?:
 /** The same, for a caller that holds the database and the processes apart (the API, the benchmark). */
 export const startPendingObligationWorkflows = (deps: { db: Db } & Processes): Promise<number> => startPendingObligations(deps.db, deps);
 
-/** Runs the reconcilers (submissions, objections) now and every `intervalMs`; returns a function that stops it. */
+/**
+ * Runs the reconcilers (submissions, objections, queued signals) now and every `intervalMs`; returns a function that
+ * stops it.
+ */
 export function startSubmissionReconciler(db: Db, temporal: Client, taskQueue: string, intervalMs = 60_000): () => void {
   let busy = false;
   const tick = async () => {
@@ -87,6 +92,9 @@ export function startSubmissionReconciler(db: Db, temporal: Client, taskQueue: s
       const n = await startPendingSubmissionWorkflows(db, temporal, taskQueue);
       const m = await startPendingObjectionWorkflows(db, temporal, taskQueue);
       if (n + m) console.log(`[api] started ${n} pending submission and ${m} pending objection workflow(s)`);
+      const s = await deliverPendingSignals(db, temporal);
+      if (s.delivered) console.log(`[api] delivered ${s.delivered} queued workflow signal(s)`);
+      if (s.failed) console.error(`[api] ${s.failed} queued workflow signal(s) wait for Temporal`);
     } catch (e) {
       console.error('[api] pending workflows not started yet:', (e as Error).message);
     } finally {

@@ -3,7 +3,7 @@
  * database whose schema is current, ordered shutdown on SIGTERM / SIGINT / SIGHUP, exit codes (0 stopped, 1
  * failed, 2 bad settings).
  */
-import type { Config } from '../domain/config';
+import { dbSessionSettings, type Config } from '../domain/config';
 import { createDb, type Db } from '../db/knex';
 import { PlatformError, Shutdown, describeError, log, logError, redactUrl, loadSettings } from './platform';
 import { checkDatabase, requireCurrentSchema } from './postgres';
@@ -20,7 +20,12 @@ export interface ServiceContext {
   fail(message: string): void;
 }
 
-export function runService(name: string, entry: string, start: (ctx: ServiceContext) => Promise<void>): void {
+export function runService(
+  name: string,
+  entry: string,
+  start: (ctx: ServiceContext) => Promise<void>,
+  opts: { boundStatements?: boolean } = {},
+): void {
   if (!process.env.TZ) process.env.TZ = 'Asia/Shanghai';
   const shutdown = new Shutdown();
   let stopping = false;
@@ -54,7 +59,7 @@ export function runService(name: string, entry: string, start: (ctx: ServiceCont
       );
     }
     const databaseUrl = config.databaseUrl!;
-    const db = createDb(databaseUrl, 20);
+    const db = createDb(databaseUrl, 20, opts.boundStatements ? { statementTimeoutMs: dbSessionSettings().statementTimeoutMs } : {});
     shutdown.add('database connection pool', () => db.destroy());
     await checkDatabase(db, redactUrl(databaseUrl));
     await requireCurrentSchema(db);

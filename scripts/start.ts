@@ -104,7 +104,9 @@ async function runPlatform(): Promise<void> {
     if (pg.embedded) shutdown.add('embedded PostgreSQL', () => pg.stop(), 60_000);
     interrupted();
     const { createDb } = await import('../db/knex');
-    const db = createDb(pg.url, 20);
+    // One pool for the worker and the API: statements bounded as the API's are (the worker's steps are chunked).
+    const { dbSessionSettings } = await import('../domain/config');
+    const db = createDb(pg.url, 20, { statementTimeoutMs: dbSessionSettings().statementTimeoutMs });
     shutdown.add('database connection pool', () => db.destroy());
     await postgres.checkDatabase(db, pg.location);
     await postgres.migrateAndSeed(db);

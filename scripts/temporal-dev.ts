@@ -141,15 +141,23 @@ export async function connectTemporal(opts: {
   /** Why the server process is gone, or null while it runs. */
   serverExited?: () => string | null;
   aborted?: () => boolean;
+  /**
+   * Attempts of each call while Temporal is unavailable (the client's default is 10, about 20 s): a request path
+   * takes few, so that an outage is answered 503 at once instead of after the retries.
+   */
+  callAttempts?: number;
 }): Promise<Connection> {
-  const { Connection, isGrpcServiceError } = await import('@temporalio/client');
+  const { Connection, isGrpcServiceError, defaultGrpcRetryOptions, makeGrpcRetryInterceptor } = await import('@temporalio/client');
+  const interceptors = opts.callAttempts
+    ? [makeGrpcRetryInterceptor(defaultGrpcRetryOptions({ maxAttempts: opts.callAttempts }))]
+    : undefined;
   const deadline = Date.now() + opts.timeoutMs;
   let lastError: unknown;
   for (;;) {
     if (opts.aborted?.()) throw new PlatformError('start interrupted', 0);
     const gone = opts.serverExited?.();
     if (gone) throw new PlatformError(`the Temporal dev server stopped while starting: ${gone}`);
-    const connection = Connection.lazy({ address: opts.address, connectTimeout: '2s' });
+    const connection = Connection.lazy({ address: opts.address, connectTimeout: '2s', ...(interceptors ? { interceptors } : {}) });
     try {
       await connection.ensureConnected();
       await connection.workflowService.describeNamespace({ namespace: opts.namespace });

@@ -9,7 +9,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import request from 'supertest';
 import { temporal } from '@temporalio/proto';
-import { Client } from '@temporalio/client';
+import { Client, Connection } from '@temporalio/client';
+import { createApp } from '../api/app';
+import { loadConfig } from '../domain/config';
+import { deliverPendingSignals } from '../processes/outbox';
 import { startTestPlatform, type TestPlatform } from './support/platform';
 import { principalWithKey } from './support/principals';
 import { penaltyRow } from './support/fixtures';
@@ -65,6 +68,48 @@ async function openVia(asOf: string, providerCodes: string[]) {
     args: [{ asOf, providerCodes }],
   });
 }
+
+test("deactivated while Temporal is down: answered, the workflow's signal queued with the change, delivered when Temporal is back", async () => {
+  expect(
+    (
+      await post('/admin/providers', {
+        code: 'QZ-KXJ',
+        name_zh: '钦州市科学技术局',
+        name_en: 'Science and Technology Bureau',
+        kind: 'administrative',
+        legal_basis: 'E7',
+        items: ['E-HONOR'],
+      })
+    ).status,
+  ).toBe(201);
+  const workflowId = `obligation-QZ-KXJ-${CURRENT}`;
+  await eventually(
+    async () => (await plain.workflow.getHandle(workflowId).query(obligationStateQuery)).stage === 'waiting',
+    'the workflow to wait',
+  );
+  // The same API on a Temporal nobody serves (no retry interceptor: nothing keeps calling after the test).
+  const down = new Client({ connection: Connection.lazy({ address: '127.0.0.1:1', connectTimeout: '1s', interceptors: [] }) });
+  try {
+    const offline = createApp({ db: p.db, temporal: down, config: { ...loadConfig(), taskQueue: p.taskQueue } });
+    const res = await request(offline)
+      .post('/admin/providers/QZ-KXJ/deactivation')
+      .set('Authorization', admin.auth)
+      .send({ reason: '机构改革' });
+    expect(res.status).toBe(200);
+    expect(res.body.waived).toEqual([CURRENT]);
+  } finally {
+    await down.connection.close().catch(() => undefined);
+  }
+  expect(await p.db('workflow_signals').where('workflow_id', workflowId).select('signal', 'args', 'delivered_at')).toEqual([
+    { signal: 'submissionReceived', args: ['provider-deactivated'], delivered_at: null },
+  ]);
+  expect((await plain.workflow.getHandle(workflowId).describe()).status.name).toBe('RUNNING');
+  expect(await deliverPendingSignals(p.db, p.env.client, 0)).toMatchObject({ failed: 0 });
+  expect(await plain.workflow.getHandle<typeof obligationWorkflow>(workflowId).result()).toMatchObject({
+    stage: 'waived',
+    period: CURRENT,
+  });
+});
 
 test('an open obligation is waived and its workflow ends at once; no reminder, never overdue; the provider may not submit', async () => {
   const reg = await post('/admin/providers', {

@@ -8,7 +8,10 @@
 import crypto from 'node:crypto';
 import { Readable } from 'node:stream';
 import request from 'supertest';
-import { Client } from '@temporalio/client';
+import { Client, Connection } from '@temporalio/client';
+import { createApp } from '../api/app';
+import { loadConfig } from '../domain/config';
+import { deliverPendingSignals } from '../processes/outbox';
 import { startTestPlatform, type TestPlatform } from './support/platform';
 import { principalWithKey } from './support/principals';
 import { penaltyRow, registrationRow, uscc, citizenId } from './support/fixtures';
@@ -264,6 +267,76 @@ describe('E12: a batch is published no later than the 5th working day after rece
     expect(
       (await request(p.app).post(`/publication/submissions/${state.submissionId}/publish`).set('Authorization', who.gsj.auth)).status,
     ).toBe(403);
+  });
+});
+
+describe('nothing acknowledged is dropped: Temporal unreachable when staff decide', () => {
+  test('"publish now" and a release answered while Temporal is down are queued with their audit entries and delivered when it is back', async () => {
+    const receivedAt = await serverNow();
+    const { handle, keys, submissionId } = await accept(
+      'QZ-COURT',
+      who.court,
+      [
+        {
+          item_code: 'E-DISHONEST',
+          subject_id: uscc(106),
+          event_date: '2026-09-02',
+          payload: { case_no: '(2026)桂07执6号', court: '钦州市中级人民法院', obligation: '给付货款' },
+        },
+        {
+          item_code: 'E-DISHONEST',
+          subject_id: uscc(107),
+          event_date: '2026-09-02',
+          payload: { case_no: '(2026)桂07执7号', court: '钦州市中级人民法院', obligation: '给付货款' },
+        },
+      ],
+      receivedAt,
+    );
+    await eventually(async () => (await stageOf(handle)) === 'in_review', 'in_review');
+    await request(p.app)
+      .post(`/publication/submissions/${submissionId}/holds`)
+      .set('Authorization', who.staff.auth)
+      .send({ record_keys: [keys[1]], reason: '核实中' })
+      .expect(200);
+    // The same API on a Temporal nobody serves (no retry interceptor: nothing keeps calling after the test).
+    const down = new Client({ connection: Connection.lazy({ address: '127.0.0.1:1', connectTimeout: '1s', interceptors: [] }) });
+    const offline = createApp({ db: p.db, temporal: down, config: { ...loadConfig(), taskQueue: p.taskQueue } });
+    try {
+      const t0 = Date.now();
+      const res = await request(offline).post(`/publication/submissions/${submissionId}/publish`).set('Authorization', who.staff.auth);
+      expect(res.status).toBe(202);
+      expect(Date.now() - t0).toBeLessThan(10_000);
+      const release = await request(offline)
+        .post(`/publication/submissions/${submissionId}/releases`)
+        .set('Authorization', who.staff.auth)
+        .send({ record_keys: [keys[1]] });
+      expect(release.status).toBe(200);
+    } finally {
+      await down.connection.close().catch(() => undefined);
+    }
+    expect(await p.db('audit_log').where({ action: 'publication.publish_now', entity_id: submissionId }).count({ n: '*' })).toEqual([
+      { n: 1 },
+    ]);
+    const queued = await p.db('workflow_signals').where('workflow_id', handle.workflowId).orderBy('id');
+    expect(queued.map((q) => [q.signal, q.delivered_at, q.attempts])).toEqual([
+      ['publishNow', null, 1],
+      ['publicationChanged', null, 1],
+    ]);
+    expect(queued[0].last_error).toBeTruthy();
+    // Not told: the batch waits in review.
+    expect(await stageOf(handle)).toBe('in_review');
+    expect((await pub(keys[0])).state).toBe('pending');
+
+    // Temporal is back: the reconciler delivers both, in order; the batch is published before its review window ends.
+    expect(await deliverPendingSignals(p.db, p.env.client, 0)).toEqual({ delivered: 2, failed: 0 });
+    expect(await deliverPendingSignals(p.db, p.env.client, 0)).toEqual({ delivered: 0, failed: 0 });
+    const state = await finished(handle);
+    expect((await pub(keys[0])).state).toBe('published');
+    expect((await pub(keys[1])).state).toBe('published');
+    expect(new Date((await pub(keys[0])).published_at).getTime()).toBeLessThan(Date.parse(state.plan!.publishAt));
+    expect(await p.db('workflow_signals').where('workflow_id', handle.workflowId).whereNull('delivered_at').count({ n: '*' })).toEqual([
+      { n: 0 },
+    ]);
   });
 });
 

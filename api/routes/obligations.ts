@@ -14,7 +14,7 @@ import { BOARD_STATES, OBLIGATION_STATES } from '../../domain/obligations';
 import { BOARD_SORTS, obligationStats, overdueBoard } from '../../db/obligation-board';
 import { listObligations, obligationEvents, providerReminders, visibleObligation } from '../../db/obligations';
 import { declareNilReturn, listNilReturns, type NilReturnOutcome } from '../../db/nil-returns';
-import { tellCaseChanged, tellObligationOfSubmission } from '../../processes/client';
+import { deliverQueuedSignals } from '../../processes/outbox';
 import { caseEvents, visibleCase } from '../../db/compliance-cases';
 import type { AppDeps } from '../app';
 import { actorLabel, principalOf, requireRole } from '../auth';
@@ -332,13 +332,8 @@ const postNilReturn: Endpoint = ({ db, temporal }) => [
       today: shanghaiDate(new Date()),
     });
     if (r.kind !== 'declared') throw nilReturnRefusal(id, r);
-    // The database holds the fulfilment; the workflows read it again (a lost signal is found at their next timer).
-    try {
-      await tellObligationOfSubmission(temporal, r.workflowId, 'nil-return');
-      if (r.fulfilment.resolvedCase) await tellCaseChanged(temporal, r.fulfilment.resolvedCase.workflowId);
-    } catch (e) {
-      console.warn(`[api] nil return of obligation ${id}: Temporal not told:`, e instanceof Error ? e.message : e);
-    }
+    // The declaration and its signals were committed together: told now, or by the reconciler once Temporal is back.
+    await deliverQueuedSignals(db, temporal, r.signalIds);
     const obligation = await visibleObligation(db, p, id);
     res.json({ obligation, nil_return: { at: r.declaredAt, note: b.note || null } });
   },

@@ -17,7 +17,7 @@ import {
   type ProviderDeactivation,
 } from '../../db/providers';
 import { openObligationsOfProvider } from '../../db/obligations';
-import { tellObligationOfSubmission } from '../../processes/client';
+import { deliverQueuedSignals } from '../../processes/outbox';
 import { startPendingObligationWorkflows } from '../../processes/starts';
 import type { Db } from '../../db/knex';
 import type { AppDeps } from '../app';
@@ -88,17 +88,9 @@ const postDeactivation: Endpoint = (deps) => [
       if (e instanceof ProviderStateError) throw new HttpError(409, e.code, e.message, [{ field: 'code', reason: e.message }]);
       throw e;
     }
-    // Wake the waived obligations' workflows so they end now (each reads the database; if one is not reached, it
-    // ends at its next reminder or due date all the same).
-    await Promise.all(
-      out.waived.map(async (w) => {
-        try {
-          await tellObligationOfSubmission(deps.temporal, w.workflowId, 'provider-deactivated');
-        } catch (e) {
-          console.error(`[api] could not wake ${w.workflowId}:`, (e as Error).message);
-        }
-      }),
-    );
+    // Wake the waived obligations' workflows so they end now (queued with the change: the reconciler delivers
+    // what Temporal does not take now).
+    await deliverQueuedSignals(db, deps.temporal, out.signalIds);
     res.json({
       provider: await providerActivity(db, code),
       waived: out.waived.map((w) => w.period),

@@ -18,7 +18,7 @@ import {
   type ReviewedBatch,
 } from '../../db/publication';
 import { listPeriodOverrides, periodItem, periodOverride, setPeriodOverride } from '../../db/publication-periods';
-import { tellPublicationChanged, tellPublishNow } from '../../processes/client';
+import { deliverQueuedSignals } from '../../processes/outbox';
 import type { AppDeps } from '../app';
 import type { Db } from '../../db/knex';
 import { actorLabel, principalOf, requireRole } from '../auth';
@@ -36,8 +36,8 @@ interface Ctx {
   /** The batch of `req.params.id`; 404 for a provider's request about another provider's batch. */
   batchOf: (req: Request) => Promise<ReviewedBatch>;
   /** Tells the batch workflow (best effort: the database holds the decision). */
-  /** Tells the batch's workflow: staff are done reviewing (`publish_now`), or held records were decided (`changed`). */
-  tell: (workflowId: string, what: 'publish_now' | 'changed') => Promise<void>;
+  /** Delivers the signals a request committed (what Temporal does not take now, the reconciler delivers later). */
+  deliver: (ids: string[]) => Promise<void>;
 }
 
 const SubmissionId = z.object({ id: z.string().uuid({ message: '批次编号应为 UUID / submission id must be a UUID' }) });
@@ -171,7 +171,7 @@ const conflictOf = (problems: { recordKey: string; state: string | null }[], act
       article: 'E12',
     })),
   );
-const reviewRoutes = (r: Router, { db, json, batchOf, tell }: Ctx) => {
+const reviewRoutes = (r: Router, { db, json, batchOf, deliver }: Ctx) => {
   const review = (action: ReviewAction, schema: typeof HoldBody | typeof ReleaseBody | typeof RejectBody) =>
     [
       requireRole('staff'),
@@ -187,10 +187,11 @@ const reviewRoutes = (r: Router, { db, json, batchOf, tell }: Ctx) => {
           reason: body.reason ?? null,
           principalId: principal.id,
           actor: actorLabel(principal),
+          signals: action === 'hold' ? [] : [{ workflowId: sub.workflow_id, signal: 'publicationChanged' }],
         });
         if (outcome.kind === 'not_found') throw notFound(`批次 ${sub.id}`);
         if (outcome.kind === 'conflict') throw conflictOf(outcome.problems, action);
-        if (action !== 'hold') await tell(sub.workflow_id, 'changed');
+        await deliver(outcome.signalIds);
         res.json({ changed: outcome.changed, state: outcome.state });
       },
     ] as const;
@@ -207,15 +208,23 @@ document({
   secured: true,
   request: { params: SubmissionId },
   responses: {
-    202: { description: 'the batch workflow was told', content: { 'application/json': { schema: z.object({ state: BatchStateSchema }) } } },
+    202: {
+      description: '已记录；批次流程立即或在 Temporal 恢复后收到通知 / recorded: the batch workflow is told now, or when Temporal is back',
+      content: { 'application/json': { schema: z.object({ state: BatchStateSchema }) } },
+    },
   },
 });
-const publishRoute = (r: Router, { db, batchOf, tell }: Ctx) =>
+const publishRoute = (r: Router, { db, batchOf, deliver }: Ctx) =>
   r.post('/publication/submissions/:id/publish', requireRole('staff'), async (req, res) => {
     const principal = principalOf(req);
     const sub = await batchOf(req);
-    await notePublishNow(db, { submissionId: sub.id, principalId: principal.id, actor: actorLabel(principal) });
-    await tell(sub.workflow_id, 'publish_now');
+    const ids = await notePublishNow(db, {
+      submissionId: sub.id,
+      principalId: principal.id,
+      actor: actorLabel(principal),
+      workflowId: sub.workflow_id,
+    });
+    await deliver(ids);
     res.status(202).json({ state: await batchState(db, sub.id) });
   });
 
@@ -345,16 +354,10 @@ export function publicationRouter({ db, temporal }: AppDeps): Router {
     if (!sub || (principal.role === 'provider' && sub.provider_id !== principal.providerId)) throw notFound(`批次 ${id}`);
     return sub;
   };
-  const tell = async (workflowId: string, what: 'publish_now' | 'changed') => {
-    try {
-      await (what === 'publish_now' ? tellPublishNow : tellPublicationChanged)(temporal, workflowId);
-    } catch (e) {
-      // The database holds the decision; the batch workflow reads it at its next step, the daily sweep at the deadline.
-      console.error(`[api] could not signal ${workflowId}:`, (e as Error).message);
-    }
-  };
+  // The decision and its signal are committed together; the signal goes now, or with the reconciler once Temporal is back.
+  const deliver = async (ids: string[]) => void (await deliverQueuedSignals(db, temporal, ids));
 
-  const ctx: Ctx = { db, json, batchOf, tell };
+  const ctx: Ctx = { db, json, batchOf, deliver };
   for (const route of [batchRoute, reviewRoutes, publishRoute, heldRoute, listOverridesRoute, setOverrideRoute, removeOverrideRoute])
     route(r, ctx);
   return r;
