@@ -3,7 +3,7 @@ import swaggerUi from 'swagger-ui-express';
 import type { Client } from '@temporalio/client';
 import type { Db } from '../db/knex';
 import { trustProxySetting, type Config } from '../domain/config';
-import { liveFeed } from '../db/changes';
+import { feedState } from '../db/changes';
 import { calendarWarnings, type CalendarWarning } from '../db/calendar-gaps';
 import { shanghaiDate } from '../domain/calendar';
 import { authenticate } from './auth';
@@ -59,9 +59,10 @@ const Readiness = z.object({
   status: z.enum(['ready', 'not_ready']),
   database: z.enum(['ok', 'down']),
   temporal: z.enum(['ok', 'down']),
-  change_feed: z
-    .enum(['listening', 'off'])
-    .openapi({ description: '是否在接收变更通知（密钥、日历缓存）/ whether the process hears change notices' }),
+  change_feed: z.enum(['listening', 'lost', 'off']).openapi({
+    description:
+      '变更通知（密钥、日历缓存）：listening 正在接收；lost 连接中断或无响应，缓存已停用、正在重连；off 未启用 / change notices (key and calendar caches): listening; lost (connection failed or stalled: caches off, reconnecting); off',
+  }),
   warnings: z.array(ReadinessWarning).openapi({
     description:
       '平台可用但须处理的事项（如工作日历未载入）；不影响就绪状态 / what needs attention without making the process unready (e.g. a calendar year not loaded)',
@@ -136,7 +137,7 @@ export function createApp(deps: AppDeps): Express {
     res
       .status(ready ? 200 : 503)
       .set('Cache-Control', 'no-store')
-      .json({ status: ready ? 'ready' : 'not_ready', database, temporal, change_feed: liveFeed(deps.db) ? 'listening' : 'off', warnings });
+      .json({ status: ready ? 'ready' : 'not_ready', database, temporal, change_feed: feedState(deps.db), warnings });
   });
   const doc = openApiDocument();
   app.get('/openapi.json', (_req, res) => {

@@ -10,8 +10,30 @@ import type { Db } from './knex';
  * A cache may only be used while its process is listening (`live`): from the moment LISTEN is in place until the
  * connection fails. A lost connection drops every cache (changes may have been missed) and is retried; meanwhile
  * the callers read the database on every use, as they would without a feed.
+ *
+ * A connection can also stall without failing (a network path that drops packets, a proxy that stops forwarding):
+ * so every `heartbeatMs` the feed sends a notice of its own on the channel through the listening connection and must
+ * hear it back within `heartbeatTimeoutMs`; if not, the connection counts as lost (caches off) and is replaced.
+ * TCP keepalive is on as well.
  */
 export const CHANGE_CHANNEL = 'qz_cache';
+/** Heartbeat notices start with this (no table is named so); every listener ignores the others' heartbeats. */
+const HEARTBEAT_PREFIX = '~heartbeat:';
+
+export interface ChangeFeedOptions {
+  /** CHANGE_FEED_HEARTBEAT_MS (5000): how often the listening connection is checked. */
+  heartbeatMs?: number;
+  /** CHANGE_FEED_HEARTBEAT_TIMEOUT_MS (3000): how long a heartbeat may take to come back before the feed is lost. */
+  heartbeatTimeoutMs?: number;
+}
+
+function msSetting(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`配置错误 / bad setting: ${name}=${raw} is not a positive number of milliseconds`);
+  return n;
+}
 
 export class ChangeFeed {
   private client: pg.Client | null = null;
@@ -22,15 +44,31 @@ export class ChangeFeed {
   private epochs = new Map<string, number>();
   private allEpoch = 0;
   live = false;
+  /** Why the feed is not live (null while it is, or before it started). */
+  lastLoss: string | null = null;
+  private heartbeatTimer: NodeJS.Timeout | null = null;
+  private heartbeatDeadline: NodeJS.Timeout | null = null;
+  private heartbeatSeq = 0;
+  private readonly heartbeatMs: number;
+  private readonly heartbeatTimeoutMs: number;
+  private readonly id = `${process.pid}.${Math.random().toString(36).slice(2, 10)}`;
 
   constructor(
     private readonly connectionString: string,
     private readonly log: (m: string) => void = () => undefined,
-  ) {}
+    opts: ChangeFeedOptions = {},
+  ) {
+    this.heartbeatMs = opts.heartbeatMs ?? msSetting('CHANGE_FEED_HEARTBEAT_MS', 5_000);
+    this.heartbeatTimeoutMs = opts.heartbeatTimeoutMs ?? msSetting('CHANGE_FEED_HEARTBEAT_TIMEOUT_MS', 3_000);
+  }
 
   /** Connects and listens; resolves once listening (or after the first failure, leaving a retry scheduled). */
   async start(): Promise<void> {
     await this.connect();
+  }
+
+  get isStopped(): boolean {
+    return this.stopped;
   }
 
   /** A number that changes whenever a change of `table` is heard or the feed was down: compare before reuse. */
@@ -46,6 +84,7 @@ export class ChangeFeed {
   async stop(): Promise<void> {
     this.stopped = true;
     this.live = false;
+    this.stopHeartbeat();
     if (this.retryTimer) clearTimeout(this.retryTimer);
     const c = this.client;
     this.client = null;
@@ -54,9 +93,22 @@ export class ChangeFeed {
 
   private async connect(): Promise<void> {
     if (this.stopped) return;
-    const client = new pg.Client({ connectionString: this.connectionString, application_name: 'qinzhou-credit-changes' });
+    const client = new pg.Client({
+      connectionString: this.connectionString,
+      application_name: 'qinzhou-credit-changes',
+      keepAlive: true,
+      keepAliveInitialDelayMillis: 10_000,
+    });
     client.on('notification', (n) => {
-      if (n.channel === CHANGE_CHANNEL && n.payload) this.touch(n.payload);
+      if (n.channel !== CHANGE_CHANNEL || !n.payload) return;
+      if (n.payload.startsWith(HEARTBEAT_PREFIX)) {
+        if (n.payload === `${HEARTBEAT_PREFIX}${this.id}:${this.heartbeatSeq}` && this.heartbeatDeadline) {
+          clearTimeout(this.heartbeatDeadline);
+          this.heartbeatDeadline = null;
+        }
+        return;
+      }
+      this.touch(n.payload);
     });
     client.on('error', (e) => this.lost(client, e));
     client.on('end', () => this.lost(client, new Error('connection closed')));
@@ -71,17 +123,43 @@ export class ChangeFeed {
       // Whatever changed while nobody listened is unknown: start from empty caches.
       this.allEpoch++;
       this.live = true;
+      this.lastLoss = null;
       if (this.attempt > 0) this.log('change feed: listening again');
       this.attempt = 0;
+      this.startHeartbeat(client);
     } catch (e) {
       this.lost(client, e as Error);
     }
+  }
+
+  /** Sends a heartbeat notice every heartbeatMs; one not heard back in time loses the connection. */
+  private startHeartbeat(client: pg.Client): void {
+    this.stopHeartbeat();
+    this.heartbeatTimer = setInterval(() => {
+      if (this.heartbeatDeadline) return; // the last one is still awaited
+      const seq = ++this.heartbeatSeq;
+      this.heartbeatDeadline = setTimeout(() => {
+        this.heartbeatDeadline = null;
+        this.lost(client, new Error(`no heartbeat heard back within ${this.heartbeatTimeoutMs} ms (the connection stalled)`));
+      }, this.heartbeatTimeoutMs);
+      client.query('SELECT pg_notify($1, $2)', [CHANGE_CHANNEL, `${HEARTBEAT_PREFIX}${this.id}:${seq}`]).catch(() => undefined);
+    }, this.heartbeatMs);
+    this.heartbeatTimer.unref();
+  }
+
+  private stopHeartbeat(): void {
+    if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+    if (this.heartbeatDeadline) clearTimeout(this.heartbeatDeadline);
+    this.heartbeatTimer = null;
+    this.heartbeatDeadline = null;
   }
 
   private lost(client: pg.Client, e: Error): void {
     if (this.client && this.client !== client) return;
     const wasLive = this.live;
     this.live = false;
+    this.lastLoss = e.message;
+    this.stopHeartbeat();
     this.client = null;
     this.allEpoch++;
     client.removeAllListeners('end');
@@ -99,12 +177,22 @@ export class ChangeFeed {
 const feeds = new WeakMap<Db, ChangeFeed>();
 
 /** Starts listening for changes for the processes' pool `db` (the API's caches use it); stop it before the pool. */
-export async function startChangeFeed(db: Db, log?: (m: string) => void): Promise<ChangeFeed> {
+export async function startChangeFeed(
+  db: Db,
+  log?: (m: string) => void,
+  opts: ChangeFeedOptions & { connectionString?: string } = {},
+): Promise<ChangeFeed> {
   const connection = (db.client.config as { connection: { connectionString: string } }).connection;
-  const feed = new ChangeFeed(connection.connectionString, log);
+  const feed = new ChangeFeed(opts.connectionString ?? connection.connectionString, log, opts);
   feeds.set(db, feed);
   await feed.start();
   return feed;
+}
+
+/** What `db`'s feed is doing: listening, lost (retrying; caches off) or off (none started). */
+export function feedState(db: Db): 'listening' | 'lost' | 'off' {
+  const f = feeds.get(db);
+  return !f || f.isStopped ? 'off' : f.live ? 'listening' : 'lost';
 }
 
 /** The live feed of `db`, or null when nothing listens (then nothing may be cached). */

@@ -5,12 +5,15 @@
  * until it is back. On PostgreSQL (LISTEN/NOTIFY through the triggers of migration 0007) with the whole
  * platform in process.
  */
+import net from 'node:net';
 import request from 'supertest';
 import { startTestPlatform, type TestPlatform } from './support/platform';
 import { principalWithKey } from './support/principals';
 import { eventually } from './support/wait';
 import { createDb, type Db } from '../db/knex';
-import { startChangeFeed, liveFeed, type ChangeFeed } from '../db/changes';
+import { startChangeFeed, liveFeed, feedState, type ChangeFeed } from '../db/changes';
+import { createApp } from '../api/app';
+import { loadConfig } from '../domain/config';
 import { loadCalendar } from '../db/calendar';
 
 let p: TestPlatform;
@@ -115,4 +118,72 @@ test('a lost listening connection turns the caches off until it is back', async 
   expect((await listing(admin.auth)).status).toBe(200);
   expect((await listing(admin.auth)).status).toBe(200);
   expect(selects.api_keys).toBe(m + 1);
+});
+
+/** A TCP relay to PostgreSQL whose open connections can be stalled (nothing forwarded, nothing closed). */
+async function stallableRelay(target: URL) {
+  const pairs: Array<[net.Socket, net.Socket]> = [];
+  const server = net.createServer((c) => {
+    const u = net.connect(Number(target.port), target.hostname);
+    for (const s of [c, u]) s.on('error', () => undefined);
+    c.pipe(u);
+    u.pipe(c);
+    pairs.push([c, u]);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = new URL(target.toString());
+  url.host = `127.0.0.1:${(server.address() as net.AddressInfo).port}`;
+  return {
+    url: url.toString(),
+    /** The connections open now stop forwarding either way (as a black-holed path would); new ones work. */
+    stall() {
+      for (const [c, u] of pairs.splice(0)) {
+        c.unpipe(u);
+        u.unpipe(c);
+        c.pause();
+        u.pause();
+        stalled.push(c, u);
+      }
+    },
+    async close() {
+      for (const [c, u] of pairs) stalled.push(c, u);
+      for (const s of stalled) s.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+const stalled: net.Socket[] = [];
+
+test('a listening connection that stalls without failing is found by its heartbeat: caches off, readiness says lost, a revocation in force at once; it listens again', async () => {
+  const relay = await stallableRelay(new URL(p.url));
+  const db2 = createDb(p.url, 4); // a second API process: its own pool, its feed through the relay
+  const feed2 = await startChangeFeed(db2, undefined, { connectionString: relay.url, heartbeatMs: 100, heartbeatTimeoutMs: 300 });
+  const app2 = createApp({ db: db2, temporal: p.env.client, config: { ...loadConfig(), taskQueue: p.taskQueue } });
+  try {
+    const admin = await principalWithKey(p.db, { name: '静默断线管理员', role: 'admin' });
+    const victim = await principalWithKey(p.db, { name: '静默断线期间吊销', role: 'admin' });
+    const list2 = (auth: string) => request(app2).get('/admin/principals').set('Authorization', auth);
+    expect((await list2(victim.auth)).status).toBe(200); // cached in the second process
+    // Heartbeats come back while the path works.
+    await new Promise((r) => setTimeout(r, 500));
+    expect(feedState(db2)).toBe('listening');
+    expect((await request(app2).get('/health/ready')).body.change_feed).toBe('listening');
+
+    relay.stall();
+    // Revoked through the first process: the second cannot hear it, and its heartbeat goes unanswered.
+    const key = await p.db('api_keys').where('principal_id', victim.id).first('id');
+    expect((await request(p.app).post(`/admin/keys/${key.id}/revoke`).set('Authorization', admin.auth)).status).toBe(200);
+    await eventually(async () => feedState(db2) === 'lost', 'the heartbeat to find the stall', 3000, 20);
+    expect(feed2.lastLoss).toMatch(/no heartbeat heard back/);
+    expect((await request(app2).get('/health/ready')).body.change_feed).toBe('lost');
+    expect((await list2(victim.auth)).status).toBe(401);
+
+    // A new connection through the relay works: the feed listens again, with empty caches.
+    await eventually(async () => feedState(db2) === 'listening', 'the feed to listen again', 10000, 50);
+    expect((await list2(admin.auth)).status).toBe(200);
+  } finally {
+    await feed2.stop();
+    await db2.destroy();
+    await relay.close();
+  }
 });
