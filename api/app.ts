@@ -1,4 +1,4 @@
-import express, { type Express } from 'express';
+import express, { type Express, type RequestHandler } from 'express';
 import swaggerUi from 'swagger-ui-express';
 import type { Client } from '@temporalio/client';
 import type { Db } from '../db/knex';
@@ -7,6 +7,7 @@ import { feedState } from '../db/changes';
 import { calendarWarnings, type CalendarWarning } from '../db/calendar-gaps';
 import { shanghaiDate } from '../domain/calendar';
 import { authenticate } from './auth';
+import { createPublicLimit } from './public-limit';
 import { errorHandler, notFound } from './errors';
 import { document, openApiDocument } from './openapi';
 import { z } from '../domain/z';
@@ -40,6 +41,11 @@ export interface AppDeps {
   db: Db;
   temporal: Client;
   config: Pick<Config, 'taskQueue' | 'jsonBodyLimit' | 'maxReportedErrors'>;
+}
+
+/** What the routers get: the app's parts and its one public rate limit. */
+export interface RouterDeps extends AppDeps {
+  publicLimit: RequestHandler;
 }
 
 const opsTags = ['运行 Operations'];
@@ -118,6 +124,8 @@ export function createApp(deps: AppDeps): Express {
     }
     return warningsCheck.result;
   };
+  // One public allowance per app, shared by every route a person reaches without a key (api/public-limit.ts).
+  const routed: RouterDeps = { ...deps, publicLimit: createPublicLimit(deps.db) };
   app.disable('x-powered-by');
   // No automatic ETag (a hash of every answer): the public answers, which caches may keep, set their own.
   app.set('etag', false);
@@ -146,32 +154,35 @@ export function createApp(deps: AppDeps): Express {
   app.use('/docs', swaggerUi.serve, swaggerUi.setup(doc, { customSiteTitle: '钦州市信用信息共享平台 API' }));
 
   // The public side (no login) first: it needs no key, and a citizen's request walks no other route to reach it.
-  app.use(publicEnterprisesRouter(deps));
+  app.use(publicEnterprisesRouter(routed));
   app.use(authenticate(deps.db));
-  app.use(catalogRouter(deps));
-  app.use(templatesRouter(deps));
-  app.use(calendarRouter(deps));
-  app.use(submissionsRouter(deps));
-  app.use(recordsRouter(deps));
-  app.use(adminRouter(deps));
-  app.use(obligationsRouter(deps));
-  app.use(complianceCasesRouter(deps));
-  app.use(providerComplianceRouter(deps));
-  app.use(providersRouter(deps));
-  app.use(publicationRouter(deps));
-  app.use(voluntaryDisclosuresRouter(deps));
-  app.use(objectionsRouter(deps));
-  app.use(objectionHandlingRouter(deps));
-  app.use(documentsRouter(deps));
-  app.use(authorizationsRouter(deps));
-  app.use(creditQueriesRouter(deps));
-  app.use(ratingRequestsRouter(deps));
-  app.use(judicialRequestsRouter(deps));
-  app.use(queryOversightRouter(deps));
-  app.use(auditRouter(deps));
-  app.use(ratingAgreementsRouter(deps));
-  app.use(notificationsRouter(deps));
-  app.use(dashboardRouter(deps));
+  // The catalog, its templates and the calendar are read without a key too: the same public allowance (a key's
+  // holder is not counted).
+  app.use(['/catalog', '/calendar'], routed.publicLimit);
+  app.use(catalogRouter(routed));
+  app.use(templatesRouter(routed));
+  app.use(calendarRouter(routed));
+  app.use(submissionsRouter(routed));
+  app.use(recordsRouter(routed));
+  app.use(adminRouter(routed));
+  app.use(obligationsRouter(routed));
+  app.use(complianceCasesRouter(routed));
+  app.use(providerComplianceRouter(routed));
+  app.use(providersRouter(routed));
+  app.use(publicationRouter(routed));
+  app.use(voluntaryDisclosuresRouter(routed));
+  app.use(objectionsRouter(routed));
+  app.use(objectionHandlingRouter(routed));
+  app.use(documentsRouter(routed));
+  app.use(authorizationsRouter(routed));
+  app.use(creditQueriesRouter(routed));
+  app.use(ratingRequestsRouter(routed));
+  app.use(judicialRequestsRouter(routed));
+  app.use(queryOversightRouter(routed));
+  app.use(auditRouter(routed));
+  app.use(ratingAgreementsRouter(routed));
+  app.use(notificationsRouter(routed));
+  app.use(dashboardRouter(routed));
 
   app.use((req, _res, next) => next(notFound(`${req.method} ${req.path}`)));
   app.use(errorHandler);

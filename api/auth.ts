@@ -1,7 +1,7 @@
 import type { RequestHandler, Request } from 'express';
 import type { Db } from '../db/knex';
 import { liveFeed } from '../db/changes';
-import { recordAudit } from '../db/audit';
+import { recordAuthFailure } from '../db/auth-failures';
 import { authSettings } from '../domain/config';
 import { parseApiKey, secretMatches } from '../domain/keys';
 import type { Principal, Role } from '../domain/roles';
@@ -30,7 +30,6 @@ const KEY_TABLES = ['api_keys', 'principals', 'providers'] as const;
 const KEY_CACHE_MAX = 10_000;
 const KEY_CACHE_MS = 60_000;
 /** Failed and throttled authentications are recorded for access monitoring (P11, E19). */
-const ACCESS_MONITORING = 'P11, E19';
 
 /**
  * Keys resolved recently, by prefix, while the process hears changes (db/changes.ts): a request with a known key
@@ -90,31 +89,49 @@ async function lookupKey(db: Db, prefix: string): Promise<KeyRow | null> {
   };
 }
 
-/** Failed authentications per client address in the current minute (this process). */
-class FailureCounter {
-  private minute = 0;
-  private counts = new Map<string, number>();
+/**
+ * Failures this process has seen from each address in the last minute: a lower bound of the platform's count (the
+ * audit log, db/auth-failures.ts), so an address over the limit here is refused without a query.
+ */
+class RecentFailures {
+  private times = new Map<string, number[]>();
 
-  hit(address: string, now: number): number {
-    const minute = Math.floor(now / 60_000);
-    if (minute !== this.minute) {
-      this.minute = minute;
-      this.counts.clear();
-    }
-    const n = (this.counts.get(address) ?? 0) + 1;
-    this.counts.set(address, n);
-    return n;
+  private recent(address: string, now: number): number[] {
+    const kept = (this.times.get(address) ?? []).filter((t) => t > now - 60_000);
+    if (kept.length) this.times.set(address, kept);
+    else this.times.delete(address);
+    return kept;
+  }
+
+  count(address: string, now: number): number {
+    return this.recent(address, now).length;
+  }
+
+  /** Seconds until the oldest failure seen leaves the minute. */
+  retryAfter(address: string, now: number): number {
+    const r = this.recent(address, now);
+    return r.length ? Math.max(1, Math.ceil((r[0] + 60_000 - now) / 1000)) : 60;
+  }
+
+  add(address: string, now: number, limit: number): void {
+    if (this.times.size > 10_000) for (const a of [...this.times.keys()]) this.recent(a, now);
+    const r = this.recent(address, now);
+    r.push(now);
+    this.times.set(address, r.slice(-limit - 1));
   }
 }
 
 /**
  * Resolves `Authorization: Bearer qzk_…` to a principal. Failed attempts are recorded, never the key itself: each
- * one up to AUTH_FAILURE_LIMIT a minute from one address; beyond, the address gets 429 and one record a minute
- * (a flood of bad keys must not flood the audit log, whose entries are chained one after another).
+ * one up to AUTH_FAILURE_LIMIT in any 60 seconds from one address, counted across every API process (the audit
+ * log's own entries, db/auth-failures.ts); beyond, the address gets 429 and one record a minute (a flood of bad keys
+ * must not flood the audit log, whose entries are chained one after another).
  */
 export function authenticate(db: Db): RequestHandler {
   const cache = new KeyCache();
-  const failures = new FailureCounter();
+  const recent = new RecentFailures();
+  /** When this process last found an address throttled (its auth.throttled notice of the minute exists then). */
+  const throttleNoticed = new Map<string, number>();
   const { authFailureLimit } = authSettings();
   return async (req, res, next) => {
     const header = req.get('authorization');
@@ -138,19 +155,9 @@ export function authenticate(db: Db): RequestHandler {
       row.active;
     if (!ok || !row) {
       const address = req.ip ?? 'unknown';
-      const n = failures.hit(address, now.getTime());
-      if (n > authFailureLimit) {
-        if (n === authFailureLimit + 1) {
-          await recordAudit(db, {
-            actor: 'anonymous',
-            action: 'auth.throttled',
-            entity: 'client_address',
-            id: address,
-            article: ACCESS_MONITORING,
-            detail: { ip: address, limit_per_minute: authFailureLimit, path: req.path },
-          });
-        }
-        res.set('Retry-After', String(60 - (Math.floor(now.getTime() / 1000) % 60)));
+      const t = now.getTime();
+      const tooMany = (retryAfter: number) => {
+        res.set('Retry-After', String(retryAfter));
         return next(
           new HttpError(
             429,
@@ -159,15 +166,23 @@ export function authenticate(db: Db): RequestHandler {
             [{ field: 'authorization', reason: '认证失败次数超限 / failed authentications over the limit' }],
           ),
         );
-      }
-      await recordAudit(db, {
-        actor: 'anonymous',
-        action: 'auth.failed',
-        entity: 'api_key',
-        id: parsed.prefix,
-        article: ACCESS_MONITORING,
-        detail: { ip: req.ip, path: req.path, reason: !row ? 'unknown' : row.revoked_at ? 'revoked' : 'expired_or_invalid' },
+      };
+      // Over the limit on this process's count alone: refused at once (the one notice a minute is written already).
+      if (recent.count(address, t) >= authFailureLimit && (throttleNoticed.get(address) ?? 0) > t - 60_000)
+        return tooMany(recent.retryAfter(address, t));
+      const outcome = await recordAuthFailure(db, {
+        address,
+        prefix: parsed.prefix,
+        path: req.path,
+        reason: !row ? 'unknown' : row.revoked_at ? 'revoked' : 'expired_or_invalid',
+        limit: authFailureLimit,
       });
+      if (outcome.kind === 'throttled') {
+        throttleNoticed.set(address, t);
+        if (throttleNoticed.size > 10_000) for (const [a, at] of throttleNoticed) if (at <= t - 60_000) throttleNoticed.delete(a);
+        return tooMany(outcome.retryAfterSeconds);
+      }
+      recent.add(address, t, authFailureLimit);
       return next(unauthorized('API 密钥无效、已过期或已吊销 / invalid, expired or revoked API key'));
     }
     // Last use to the minute: one write a minute per key, not one per request.

@@ -18,6 +18,7 @@ import * as m0017 from './20261202_0017_short_name_search';
 import * as m0018 from './20261203_0018_records_references';
 import * as m0019 from './20261203_0019_publication_record_index';
 import * as m0020 from './20261203_0020_signal_outbox';
+import * as m0021 from './20261203_0021_auth_failure_window';
 
 /** Every migration, in order. Listed here (not discovered on disk) so that tsx, jest and bundles all run them. */
 const MIGRATIONS: Array<[string, { up(k: Knex): Promise<void>; down(k: Knex): Promise<void> }]> = [
@@ -40,6 +41,7 @@ const MIGRATIONS: Array<[string, { up(k: Knex): Promise<void>; down(k: Knex): Pr
   ['20261203_0018_records_references', m0018],
   ['20261203_0019_publication_record_index', m0019],
   ['20261203_0020_signal_outbox', m0020],
+  ['20261203_0021_auth_failure_window', m0021],
 ];
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -119,24 +119,51 @@ test('a flood of bad keys from one address: each recorded up to the limit, then 
   const before = process.env.AUTH_FAILURE_LIMIT;
   process.env.AUTH_FAILURE_LIMIT = '3';
   try {
-    const app = createApp({ db: p.db, temporal: p.env.client, config: { ...loadConfig(), taskQueue: p.taskQueue } });
-    // Within one clock minute.
-    const left = 60_000 - (Date.now() % 60_000);
-    if (left < 5000) await new Promise((r) => setTimeout(r, left + 50));
+    // Two API processes behind one load balancer (each its own app and memory), one client address.
+    const config = { ...loadConfig(), taskQueue: p.taskQueue };
+    const a = createApp({ db: p.db, temporal: p.env.client, config });
+    const b = createApp({ db: p.db, temporal: p.env.client, config });
+    const client = '203.0.113.50';
     const bad = (i: number) => `Bearer qzk_${String(i).padStart(12, 'a')}_${'B'.repeat(32)}`;
-    const auditOf = async (action: string) => Number((await p.db('audit_log').where({ action }).count({ n: '*' }).first())?.n);
-    const failedBefore = await auditOf('auth.failed');
-    for (let i = 1; i <= 3; i++) expect((await request(app).get('/notifications').set('Authorization', bad(i))).status).toBe(401);
-    const over = await request(app).get('/notifications').set('Authorization', bad(4));
+    const via = (app: typeof a, i: number) =>
+      request(app).get('/notifications').set('X-Forwarded-For', client).set('Authorization', bad(i));
+    const auditOf = async (action: string) =>
+      Number((await p.db('audit_log').where({ action }).whereRaw(`detail->>'ip' = ?`, [client]).count({ n: '*' }).first())?.n);
+    expect((await via(a, 1)).status).toBe(401);
+    expect((await via(b, 2)).status).toBe(401);
+    expect((await via(a, 3)).status).toBe(401);
+    // The fourth, on the process that saw only one: the count is the platform's.
+    const over = await via(b, 4);
     expect(over.status).toBe(429);
     expect(over.body.error.code).toBe('TOO_MANY_FAILED_AUTHENTICATIONS');
     expect(over.body.error.message).toMatch(/认证失败次数过多/);
     expect(Number(over.headers['retry-after'])).toBeGreaterThan(0);
-    expect((await request(app).get('/notifications').set('Authorization', bad(5))).status).toBe(429);
-    expect(await auditOf('auth.failed')).toBe(failedBefore + 3);
+    expect(Number(over.headers['retry-after'])).toBeLessThanOrEqual(60);
+    expect((await via(a, 5)).status).toBe(429);
+    expect((await via(b, 6)).status).toBe(429);
+    expect(await auditOf('auth.failed')).toBe(3);
     expect(await auditOf('auth.throttled')).toBe(1);
+
+    // A sliding minute, not a clock minute: failures 59 seconds old still count (a flood across a minute boundary
+    // gets no fresh allowance), and leave the count once they are older than 60 seconds.
+    const edge = '203.0.113.51';
+    for (const prefix of ['edge00000001', 'edge00000002', 'edge00000003'])
+      await p.db('audit_log').insert({
+        actor: 'anonymous',
+        action: 'auth.failed',
+        entity: 'api_key',
+        entity_id: prefix,
+        at: p.db.raw(`now() - interval '58 seconds'`),
+        detail: { ip: edge, path: '/notifications', reason: 'unknown' },
+      });
+    const fromEdge = (i: number) => request(b).get('/notifications').set('X-Forwarded-For', edge).set('Authorization', bad(i));
+    const refused = await fromEdge(7);
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers['retry-after'])).toBeLessThanOrEqual(3);
+    await new Promise((r) => setTimeout(r, 2500));
+    expect((await fromEdge(8)).status).toBe(401);
     // A valid key from the same address is not refused.
-    expect((await request(app).get('/notifications').set('Authorization', admin.auth)).status).toBe(200);
+    expect((await request(a).get('/notifications').set('X-Forwarded-For', client).set('Authorization', admin.auth)).status).toBe(200);
   } finally {
     if (before === undefined) delete process.env.AUTH_FAILURE_LIMIT;
     else process.env.AUTH_FAILURE_LIMIT = before;

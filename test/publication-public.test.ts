@@ -308,8 +308,12 @@ describe('HTTP caching and rate limiting of the public endpoints', () => {
       expect(limited.status).toBe(429);
       expect(limited.body.error.code).toBe('TOO_MANY_REQUESTS');
       expect(limited.body.error.message).toMatch(/请求过于频繁/);
-      // Other endpoints are not limited by the public limit.
-      expect((await request(app).get('/catalog')).status).toBe(200);
+      // Every route a person reaches without a key shares the allowance: correction notices, the catalog and its
+      // templates, the calendar; a request with a key is not counted by address.
+      for (const path of ['/public/corrections', '/catalog', '/catalog/items/E-PENALTY/template.csv', '/calendar/years'])
+        expect([path, (await request(app).get(path)).status]).toEqual([path, 429]);
+      expect((await request(app).get('/catalog').set('Authorization', staff)).status).toBe(200);
+      expect((await request(app).get('/calendar/years').set('Authorization', staff)).status).toBe(200);
     } finally {
       if (before === undefined) delete process.env.PUBLIC_RATE_LIMIT;
       else process.env.PUBLIC_RATE_LIMIT = before;

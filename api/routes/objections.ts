@@ -1,9 +1,8 @@
-import express, { Router } from 'express';
-import { rateLimit } from 'express-rate-limit';
+import express, { Router, type RequestHandler } from 'express';
 import { z } from '../../domain/z';
 import { checkUscc } from '../../domain/identifiers';
 import { shanghaiDate } from '../../domain/calendar';
-import { objectionSettings, publicationSettings } from '../../domain/config';
+import { objectionSettings } from '../../domain/config';
 import { OBJECTION_STATES, OBJECTION_STATE_ZH, OBJECTOR_ROLES, workingDaysLeft, type ObjectionState } from '../../domain/objections';
 import type { Db } from '../../db/knex';
 import { loadCalendar } from '../../db/calendar';
@@ -19,7 +18,7 @@ import {
 import { addAttachment, attachmentContent } from '../../db/objection-attachments';
 import { recordDisagreement, requestSuspension } from '../../db/objection-suspension';
 import { publicCorrections } from '../../db/correction-notices';
-import type { AppDeps } from '../app';
+import type { RouterDeps } from '../app';
 import { actorLabel, principalOf, requireRole } from '../auth';
 import { HttpError, badRequest, notFound, type ErrorDetail } from '../errors';
 import { document, ErrorBody } from '../openapi';
@@ -51,6 +50,7 @@ import {
 
 interface Ctx {
   db: Db;
+  publicLimit: RequestHandler;
   view: ObjectionViewer;
   settings: ReturnType<typeof objectionSettings>;
 }
@@ -393,22 +393,8 @@ document({
   },
 });
 
-const publicCorrectionsRoute: Route = (r, { db }) => {
-  const publicLimit = rateLimit({
-    windowMs: 60_000,
-    limit: publicationSettings().publicRateLimit,
-    standardHeaders: 'draft-8',
-    legacyHeaders: false,
-    handler: (_req, res) => {
-      res.status(429).json({
-        error: {
-          code: 'TOO_MANY_REQUESTS',
-          message: '请求过于频繁，请稍后再试 / too many requests',
-          details: [{ field: '(request)', reason: '超出访问频率限制 / rate limit exceeded' }],
-        },
-      });
-    },
-  });
+const publicCorrectionsRoute: Route = (r, { db, publicLimit }) => {
+  // The same shared allowance as every public route (api/public-limit.ts).
   r.get('/public/corrections', publicLimit, async (req, res) => {
     const q = PublicQuery.parse(req.query);
     if (q.uscc) {
@@ -425,9 +411,9 @@ const publicCorrectionsRoute: Route = (r, { db }) => {
 
 // ─── The router ──────────────────────────────────────────────────────────────────────────────────────────────
 
-export function objectionsRouter({ db, temporal }: AppDeps): Router {
+export function objectionsRouter({ db, temporal, publicLimit }: RouterDeps): Router {
   const r = Router();
-  const ctx: Ctx = { db, view: objectionViewer({ db, temporal }), settings: objectionSettings() };
+  const ctx: Ctx = { db, publicLimit, view: objectionViewer({ db, temporal }), settings: objectionSettings() };
   for (const route of [
     fileRoute,
     uploadRoute,

@@ -5,16 +5,14 @@
  */
 import crypto from 'node:crypto';
 import express, { Router, type Request, type RequestHandler } from 'express';
-import { rateLimit } from 'express-rate-limit';
 import { z } from '../../domain/z';
 import { checkUscc } from '../../domain/identifiers';
 import { shanghaiDate } from '../../domain/calendar';
 import { publicationSettings } from '../../domain/config';
 import { PERIOD_BASES } from '../../domain/publication';
 import { enterprisePage, searchEnterprises } from '../../db/public-pages';
-import type { AppDeps } from '../app';
+import type { RouterDeps } from '../app';
 import type { Db } from '../../db/knex';
-import { SharedRateStore } from '../rate-store';
 import { badRequest, notFound } from '../errors';
 import { document, registry, ErrorBody } from '../openapi';
 
@@ -39,26 +37,6 @@ function sendCached(req: Request, res: express.Response, body: unknown, maxAge: 
     return;
   }
   res.type('application/json').send(json);
-}
-
-/** Per client IP and minute, counted across every API process (api/rate-store.ts). */
-function publicLimiter(db: Db, perMinute: number, syncMs: number): RequestHandler {
-  return rateLimit({
-    windowMs: 60_000,
-    limit: perMinute,
-    store: new SharedRateStore(db, syncMs),
-    standardHeaders: 'draft-8',
-    legacyHeaders: false,
-    handler: (_req, res) => {
-      res.status(429).json({
-        error: {
-          code: 'TOO_MANY_REQUESTS',
-          message: `请求过于频繁，请稍后再试（每分钟最多 ${perMinute} 次）/ too many requests: at most ${perMinute} a minute, try again later`,
-          details: [{ field: '(request)', reason: '超出访问频率限制 / rate limit exceeded' }],
-        },
-      });
-    },
-  });
 }
 
 interface Ctx {
@@ -196,12 +174,12 @@ const pageRoute = (r: Router, { db, limiter, cacheSeconds }: Ctx) =>
 
 // ─── Router ──────────────────────────────────────────────────────────────────────────────────────────────────
 
-export function publicEnterprisesRouter({ db }: AppDeps): Router {
+export function publicEnterprisesRouter({ db, publicLimit }: RouterDeps): Router {
   const r = Router();
   const settings = publicationSettings();
   const ctx: Ctx = {
     db,
-    limiter: publicLimiter(db, settings.publicRateLimit, settings.publicRateSyncMs),
+    limiter: publicLimit,
     cacheSeconds: settings.publicCacheSeconds,
   };
   for (const route of [searchRoute, pageRoute]) route(r, ctx);
