@@ -337,6 +337,10 @@ describe('HTTP caching and rate limiting of the public endpoints', () => {
       expect((await from('198.51.100.9')).status).toBe(200); // another client behind the same balancer
 
       process.env.TRUST_PROXY = 'false';
+      // The balancer's own address is the client now: the earlier apps of this file counted it too (shared counts).
+      // Let them exchange their last counts, then start this one from a clean minute.
+      await new Promise((r) => setTimeout(r, 1200));
+      await p.db('public_rate_hits').delete();
       const direct = createApp({ db: p.db, temporal: p.env.client, config });
       const via = (ip: string) => request(direct).get(`/public/enterprises/${ENT}`).set('X-Forwarded-For', ip);
       expect([(await via('192.0.2.1')).status, (await via('192.0.2.2')).status, (await via('192.0.2.3')).status]).toEqual([200, 200, 429]);
@@ -347,6 +351,33 @@ describe('HTTP caching and rate limiting of the public endpoints', () => {
       for (const [k, v] of [
         ['PUBLIC_RATE_LIMIT', before.limit],
         ['TRUST_PROXY', before.trust],
+      ] as const) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+    }
+  });
+
+  test('a burst across two API processes overshoots the shared limit by at most a tenth of it per process', async () => {
+    const before = { limit: process.env.PUBLIC_RATE_LIMIT, sync: process.env.PUBLIC_RATE_SYNC_MS };
+    process.env.PUBLIC_RATE_LIMIT = '20';
+    process.env.PUBLIC_RATE_SYNC_MS = '60000'; // no timed exchange within the test: only the per-slice one
+    try {
+      const config = { ...loadConfig(), taskQueue: p.taskQueue };
+      const a = createApp({ db: p.db, temporal: p.env.client, config });
+      const b = createApp({ db: p.db, temporal: p.env.client, config });
+      await awayFromMinuteEnd();
+      const client = '203.0.113.88';
+      let admitted = 0;
+      for (let i = 0; i < 30; i++)
+        for (const app of [a, b])
+          if ((await request(app).get(`/public/enterprises/${ENT}`).set('X-Forwarded-For', client)).status === 200) admitted++;
+      expect(admitted).toBeGreaterThanOrEqual(20);
+      expect(admitted).toBeLessThanOrEqual(20 + 2 * 2);
+    } finally {
+      for (const [k, v] of [
+        ['PUBLIC_RATE_LIMIT', before.limit],
+        ['PUBLIC_RATE_SYNC_MS', before.sync],
       ] as const) {
         if (v === undefined) delete process.env[k];
         else process.env[k] = v;
