@@ -4,6 +4,9 @@
  * is global to the environment.
  */
 import request from 'supertest';
+import { Client, Connection } from '@temporalio/client';
+import { createApp } from '../api/app';
+import { loadConfig } from '../domain/config';
 import { acceptObjection } from '../db/objections';
 import { startPendingObjectionWorkflows } from '../processes/starts';
 import { startTestPlatform, type TestPlatform } from './support/platform';
@@ -641,5 +644,42 @@ describe('an objection accepted while Temporal was unreachable', () => {
     await waitFor(async () => (await p.db('objections').where('id', id).first('verification_requested_at')).verification_requested_at);
     expect(await stateOf(id)).not.toBe('accepted');
     expect(await startPendingObjectionWorkflows(p.db, p.env.client, p.taskQueue)).toBe(0);
+  });
+
+  test("a provider's verification while Temporal is unreachable: 503 with Retry-After at once, nothing stored; answered when it is back", async () => {
+    const ENT5 = uscc(705);
+    await p.db('enterprises').insert({ uscc: ENT5, name: '钦州市异议测试戊有限公司' });
+    const key = await seedRecord('QZ-GSJ', 'E-PENALTY', 'enterprise', ENT5, penalty(5), true);
+    const filed = await file(who.gov.auth, { record_keys: [key], claim: '处罚对象有误', evidence_summary: '执法文书' });
+    const id = filed.body.objection.id as string;
+    expect((await attach(who.gov.auth, id)).status).toBe(201);
+    expect((await accept(id)).status).toBe(202);
+    // The provider has been asked (earlier tests moved the test server's clock: it may be overdue already).
+    await waitFor(async () => (await p.db('objections').where('id', id).first('verification_requested_at')).verification_requested_at);
+    const asked = await p.db('objections').where('id', id).first('state', 'provider_verdict');
+    expect(['verifying', 'overdue']).toContain(asked.state);
+    // The same API on a Temporal nobody serves (no retry interceptor: nothing keeps calling after the test).
+    const down = new Client({ connection: Connection.lazy({ address: '127.0.0.1:1', connectTimeout: '1s', interceptors: [] }) });
+    try {
+      const offline = createApp({ db: p.db, temporal: down, config: { ...loadConfig(), taskQueue: p.taskQueue } });
+      const t0 = Date.now();
+      const res = await request(offline)
+        .post(`/objections/${id}/verification`)
+        .set('Authorization', who.gsj.auth)
+        .send({ verdict: 'confirmed_right', reason: '经核对，信息无误' });
+      expect(res.status).toBe(503);
+      expect(res.headers['retry-after']).toBe('5');
+      expect(res.body.error.code).toBe('SERVICE_UNAVAILABLE');
+      expect(Date.now() - t0).toBeLessThan(10_000);
+    } finally {
+      await down.connection.close().catch(() => undefined);
+    }
+    // Nothing stored: no verdict, not answered (the deadline's timer may have made it overdue meanwhile).
+    const after = await p.db('objections').where('id', id).first('state', 'provider_verdict');
+    expect(after.provider_verdict).toBeNull();
+    expect(['verifying', 'overdue']).toContain(after.state);
+    const again = await verify(who.gsj.auth, id, { verdict: 'confirmed_right', reason: '经核对，信息无误' });
+    expect(again.status).toBe(200);
+    expect(again.body.objection).toMatchObject({ provider_verdict: 'confirmed_right' });
   });
 });
