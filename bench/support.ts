@@ -165,18 +165,31 @@ export function procCpuMs(pid: number): number | null {
   }
 }
 
-/** CPU time (ms) used so far by every process named `postgres` on this machine (the server and its backends). */
+/**
+ * CPU time (ms) used so far by PostgreSQL: every process named `postgres` (the server and its backends), plus what
+ * the server's exited backends used (its reaped children's time), so a connection closed between two readings still
+ * counts.
+ */
 export function postgresCpuMs(): number {
-  let total = 0;
+  const procs = new Map<number, { ppid: number; self: number; children: number }>();
   for (const entry of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      if (fs.readFileSync(`/proc/${entry}/comm`, 'utf8').trim() !== 'postgres') continue;
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (!stat.includes('(postgres)')) continue;
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      // ppid is field 4 of the full line; utime, stime, cutime, cstime fields 14–17 (USER_HZ 100).
+      procs.set(Number(entry), {
+        ppid: Number(f[1]),
+        self: (Number(f[11]) + Number(f[12])) * 10,
+        children: (Number(f[13]) + Number(f[14])) * 10,
+      });
     } catch {
       continue;
     }
-    total += procCpuMs(Number(entry)) ?? 0;
   }
+  let total = 0;
+  for (const p of procs.values()) total += p.self + (procs.has(p.ppid) ? 0 : p.children);
   return total;
 }
 
