@@ -90,38 +90,6 @@ async function lookupKey(db: Db, prefix: string): Promise<KeyRow | null> {
 }
 
 /**
- * Failures this process has seen from each address in the last minute: a lower bound of the platform's count (the
- * audit log, db/auth-failures.ts), so an address over the limit here is refused without a query.
- */
-class RecentFailures {
-  private times = new Map<string, number[]>();
-
-  private recent(address: string, now: number): number[] {
-    const kept = (this.times.get(address) ?? []).filter((t) => t > now - 60_000);
-    if (kept.length) this.times.set(address, kept);
-    else this.times.delete(address);
-    return kept;
-  }
-
-  count(address: string, now: number): number {
-    return this.recent(address, now).length;
-  }
-
-  /** Seconds until the oldest failure seen leaves the minute. */
-  retryAfter(address: string, now: number): number {
-    const r = this.recent(address, now);
-    return r.length ? Math.max(1, Math.ceil((r[0] + 60_000 - now) / 1000)) : 60;
-  }
-
-  add(address: string, now: number, limit: number): void {
-    if (this.times.size > 10_000) for (const a of [...this.times.keys()]) this.recent(a, now);
-    const r = this.recent(address, now);
-    r.push(now);
-    this.times.set(address, r.slice(-limit - 1));
-  }
-}
-
-/**
  * Resolves `Authorization: Bearer qzk_…` to a principal. Failed attempts are recorded, never the key itself: each
  * one up to AUTH_FAILURE_LIMIT in any 60 seconds from one address, counted across every API process (the audit
  * log's own entries, db/auth-failures.ts); beyond, the address gets 429 and one record a minute (a flood of bad keys
@@ -129,9 +97,11 @@ class RecentFailures {
  */
 export function authenticate(db: Db): RequestHandler {
   const cache = new KeyCache();
-  const recent = new RecentFailures();
-  /** When this process last found an address throttled (its auth.throttled notice of the minute exists then). */
-  const throttleNoticed = new Map<string, number>();
+  /**
+   * Until when an address is known to be over the limit (the platform's count said so; its auth.throttled notice of
+   * the minute exists): a flood is refused without a query, so it cannot queue on the audit chain's lock.
+   */
+  const throttledUntil = new Map<string, number>();
   const { authFailureLimit } = authSettings();
   return async (req, res, next) => {
     const header = req.get('authorization');
@@ -167,9 +137,9 @@ export function authenticate(db: Db): RequestHandler {
           ),
         );
       };
-      // Over the limit on this process's count alone: refused at once (the one notice a minute is written already).
-      if (recent.count(address, t) >= authFailureLimit && (throttleNoticed.get(address) ?? 0) > t - 60_000)
-        return tooMany(recent.retryAfter(address, t));
+      // Known to be over the limit: refused at once (the one notice a minute is written already).
+      const until = throttledUntil.get(address) ?? 0;
+      if (until > t) return tooMany(Math.max(1, Math.ceil((until - t) / 1000)));
       const outcome = await recordAuthFailure(db, {
         address,
         prefix: parsed.prefix,
@@ -178,11 +148,11 @@ export function authenticate(db: Db): RequestHandler {
         limit: authFailureLimit,
       });
       if (outcome.kind === 'throttled') {
-        throttleNoticed.set(address, t);
-        if (throttleNoticed.size > 10_000) for (const [a, at] of throttleNoticed) if (at <= t - 60_000) throttleNoticed.delete(a);
+        // Until the oldest failure of the window leaves it (a minute at most: the notice is written once a minute).
+        throttledUntil.set(address, t + Math.min(60, outcome.retryAfterSeconds) * 1000);
+        if (throttledUntil.size > 10_000) for (const [a, u] of throttledUntil) if (u <= t) throttledUntil.delete(a);
         return tooMany(outcome.retryAfterSeconds);
       }
-      recent.add(address, t, authFailureLimit);
       return next(unauthorized('API 密钥无效、已过期或已吊销 / invalid, expired or revoked API key'));
     }
     // Last use to the minute: one write a minute per key, not one per request.
