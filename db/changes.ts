@@ -1,5 +1,6 @@
 import pg from 'pg';
 import type { Db } from './knex';
+import { changeFeedSettings } from '../domain/config';
 
 /**
  * Changes of the tables that API processes cache (api_keys, principals, providers, calendar_years, calendar_days),
@@ -27,14 +28,6 @@ export interface ChangeFeedOptions {
   heartbeatTimeoutMs?: number;
 }
 
-function msSetting(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`配置错误 / bad setting: ${name}=${raw} is not a positive number of milliseconds`);
-  return n;
-}
-
 export class ChangeFeed {
   private client: pg.Client | null = null;
   private stopped = false;
@@ -58,8 +51,9 @@ export class ChangeFeed {
     private readonly log: (m: string) => void = () => undefined,
     opts: ChangeFeedOptions = {},
   ) {
-    this.heartbeatMs = opts.heartbeatMs ?? msSetting('CHANGE_FEED_HEARTBEAT_MS', 5_000);
-    this.heartbeatTimeoutMs = opts.heartbeatTimeoutMs ?? msSetting('CHANGE_FEED_HEARTBEAT_TIMEOUT_MS', 3_000);
+    const settings = changeFeedSettings();
+    this.heartbeatMs = opts.heartbeatMs ?? settings.heartbeatMs;
+    this.heartbeatTimeoutMs = opts.heartbeatTimeoutMs ?? settings.heartbeatTimeoutMs;
   }
 
   /** Connects and listens; resolves once listening (or after the first failure, leaving a retry scheduled). */

@@ -7,8 +7,7 @@ import type { Knex } from 'knex';
 import type { Db } from './knex';
 
 /** The signals a request may queue (the names of their definitions in processes/messages.ts). */
-export const QUEUED_SIGNALS = ['publishNow', 'publicationChanged', 'submissionReceived', 'caseChanged'] as const;
-export type QueuedSignalName = (typeof QUEUED_SIGNALS)[number];
+export type QueuedSignalName = 'publishNow' | 'publicationChanged' | 'submissionReceived' | 'caseChanged';
 
 export interface QueuedSignal {
   workflowId: string;
@@ -59,12 +58,4 @@ export async function noteSignalFailure(db: Db, id: string, error: string): Prom
   await db('workflow_signals')
     .where({ id })
     .update({ attempts: db.raw('attempts + 1'), last_error: error.slice(0, 500) });
-}
-
-/** How many signals wait for delivery, and since when (for the readiness answer and operators). */
-export async function signalBacklog(db: Db): Promise<{ pending: number; oldest: string | null }> {
-  const [row] = (
-    await db.raw(`SELECT count(*)::int AS pending, min(created_at) AS oldest FROM workflow_signals WHERE delivered_at IS NULL`)
-  ).rows as Array<{ pending: number; oldest: Date | null }>;
-  return { pending: row.pending, oldest: row.oldest ? row.oldest.toISOString() : null };
 }

@@ -248,3 +248,11 @@ export function dbSessionSettings(env: NodeJS.ProcessEnv = process.env): DbSessi
     statementTimeoutMs: nonNegative('PG_STATEMENT_TIMEOUT_MS', 60_000, env),
   };
 }
+
+/**
+ * The change feed's check of its listening connection (db/changes.ts): CHANGE_FEED_HEARTBEAT_MS (5000) how often,
+ * CHANGE_FEED_HEARTBEAT_TIMEOUT_MS (3000) how long a heartbeat may take to come back.
+ */
+export function changeFeedSettings(): { heartbeatMs: number; heartbeatTimeoutMs: number } {
+  return { heartbeatMs: int('CHANGE_FEED_HEARTBEAT_MS', 5_000), heartbeatTimeoutMs: int('CHANGE_FEED_HEARTBEAT_TIMEOUT_MS', 3_000) };
+}

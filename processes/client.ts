@@ -17,7 +17,7 @@ import type {
   submissionWorkflow,
 } from '../workflows';
 import { calendarLoadedWorkflowId } from '../domain/workflow-ids';
-import { caseChangedSignal, calendarLoadedSignal, publicationChangedSignal, publishNowSignal, submissionReceivedSignal } from './messages';
+import { caseChangedSignal, calendarLoadedSignal, submissionReceivedSignal } from './messages';
 
 /** Where processes run: the Temporal client and the task queue of the platform's worker. */
 export interface Processes {
@@ -89,13 +89,6 @@ export const tellObligationOfSubmission = (temporal: Client, workflowId: string,
 
 /** The case changed in the database: its workflow reads it again. */
 export const tellCaseChanged = (temporal: Client, workflowId: string) => signalIfRunning(temporal, workflowId, caseChangedSignal);
-
-/** Staff finished reviewing the batch: publish what is not held now. */
-export const tellPublishNow = (temporal: Client, workflowId: string) => signalIfRunning(temporal, workflowId, publishNowSignal);
-
-/** Staff released or rejected held records of the batch. */
-export const tellPublicationChanged = (temporal: Client, workflowId: string) =>
-  signalIfRunning(temporal, workflowId, publicationChangedSignal);
 
 /** A calendar year was loaded: a workflow waiting on it looks again. */
 export const tellCalendarLoaded = (temporal: Client, workflowId: string, year: number) =>
