@@ -135,5 +135,19 @@ export async function verifyAuditChain(
   if (prevSeq !== head.seq)
     return broken(null, prevSeq + 1, `第 ${prevSeq + 1} 至 ${head.seq} 条记录缺失 / entries ${prevSeq + 1}–${head.seq} are missing`);
   if (prevHash !== head.hash) return broken(null, head.seq, '链头哈希与最后一条记录不符 / the chain head does not match the last entry');
+  // A row past the head was not chained by the database (the chain moves the head in the inserting transaction, so a
+  // row committed since the walk began has a head at or beyond it by the time the head is read again below). The
+  // last row is the one looked at: a row written around the chain lies beyond every head.
+  const beyond = (await db('audit_log').where('seq', '>', head.seq).orderBy('seq', 'desc').first('id', 'seq')) as
+    { id: number; seq: number } | undefined;
+  if (beyond) {
+    const now = (await db('audit_chain_head').where('id', 1).first('seq')) as { seq: number } | undefined;
+    if (!now || beyond.seq > now.seq)
+      return broken(
+        beyond.id,
+        beyond.seq,
+        '记录位于链头之后，未经链接（被直接写入）/ the entry lies beyond the chain head: it was written around the chain',
+      );
+  }
   return { ok: true, checked, head, firstBroken: null, verifiedAt };
 }

@@ -130,6 +130,26 @@ describe('tampering is detected and the first broken entry named', () => {
     expect(report.firstBroken!.reason).toMatch(/missing/);
   });
 
+  test('a row written around the chain, past its head, is named (the head was not moved)', async () => {
+    const head = await t.db('audit_chain_head').where('id', 1).first('seq', 'hash');
+    await t.db.raw('ALTER TABLE audit_log DISABLE TRIGGER audit_log_chain');
+    try {
+      // Even with a well-formed link and hash, the row is not behind the head the database keeps.
+      await t.db.raw(
+        `INSERT INTO audit_log (actor, action, entity, entity_id, detail, seq, prev_hash, hash)
+         VALUES ('test', 'test.forged', 'test', 'forged', '{}', ?, ?, ?)`,
+        [head.seq + 1, head.hash, 'f'.repeat(64)],
+      );
+    } finally {
+      await t.db.raw('ALTER TABLE audit_log ENABLE TRIGGER audit_log_chain');
+    }
+    const forged = await entry('forged');
+    const report = await verifyAuditChain(t.db);
+    expect(report.ok).toBe(false);
+    expect(report.firstBroken).toMatchObject({ id: forged.id, seq: head.seq + 1 });
+    expect(report.firstBroken!.reason).toMatch(/beyond the chain head/);
+  });
+
   test('the last rows deleted: the chain head no longer matches', async () => {
     await tamper(t.db, `DELETE FROM audit_log WHERE entity_id IN ('e-8', 'e-9')`);
     const report = await verifyAuditChain(t.db);
