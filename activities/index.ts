@@ -7,6 +7,7 @@ import { ratingRequestActivities } from './rating-requests';
 import { judicialRequestActivities } from './judicial-requests';
 import { retentionActivities } from './retention';
 import { calendarActivities } from './calendar';
+import { sealActivities } from './seal';
 
 export type { ActivityDeps } from './deps';
 export type { ReceiptResult } from './submission';
@@ -24,6 +25,7 @@ export const createActivities = (deps: ActivityDeps) => ({
   ...judicialRequestActivities(deps),
   ...retentionActivities(deps),
   ...calendarActivities(deps),
+  ...sealActivities(deps),
 });
 
 export type Activities = ReturnType<typeof createActivities>;

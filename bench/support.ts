@@ -9,6 +9,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
+import { v7 as uuidv7 } from 'uuid';
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { createDb } from '../db/knex';
 import { withUsccCheck } from '../domain/identifiers';
@@ -238,12 +239,17 @@ export function csvLine(r: BenchRow, eventDate: string): string {
 
 /** The columns db/intake.ts copies, in its order. */
 export const COPY_SQL =
-  'COPY records (submission_id, provider_id, item_code, subject_type, subject_id, payload, event_date, concluded_date, valid_until, lifted_date, created_by) FROM STDIN';
+  'COPY records (record_key, submission_id, provider_id, item_code, subject_type, subject_id, payload, event_date, concluded_date, valid_until, lifted_date, created_by, hash) FROM STDIN';
 
-/** The payload the API stores for a CSV row (the catalog's field order; no backslashes to escape). */
+/**
+ * The line the API stores for a CSV row: a time-ordered key, the payload with its keys sorted (no backslashes to
+ * escape) and a content hash of the same length (not computed: the baselines measure PostgreSQL, the API's hashing
+ * is part of what the API costs).
+ */
 export function copyLine(r: BenchRow, eventDate: string, submissionId: string, providerId: number, createdBy: string): string {
-  const payload = JSON.stringify({ decision_no: r.decisionNo, violation: VIOLATION, penalty: PENALTY, authority: AUTHORITY });
-  return `${submissionId}\t${providerId}\t${ITEM_CODE}\tenterprise\t${r.subjectId}\t${payload}\t${eventDate}\t\\N\t\\N\t\\N\t${createdBy}\n`;
+  const payload = JSON.stringify({ authority: AUTHORITY, decision_no: r.decisionNo, penalty: PENALTY, violation: VIOLATION });
+  const hash = r.subjectId.padStart(64, '0');
+  return `${uuidv7()}\t${submissionId}\t${providerId}\t${ITEM_CODE}\tenterprise\t${r.subjectId}\t${payload}\t${eventDate}\t\\N\t\\N\t\\N\t${createdBy}\t${hash}\n`;
 }
 
 /**

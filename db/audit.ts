@@ -1,5 +1,6 @@
 import crypto from 'node:crypto';
 import type { Knex } from 'knex';
+import { entrySeal, processSeal, type SealedContent, type SealKey } from './seal';
 
 /**
  * The audit log is a hash chain (E19, E23, P11, P26): every entry carries the hash of the one before it and
@@ -31,7 +32,10 @@ export interface AuditEntry {
   detail?: Record<string, unknown>;
 }
 
-/** The row an entry is stored as; the article is kept in `detail.article`. */
+/**
+ * The row an entry is stored as; the article is kept in `detail.article`, the entry's seal (db/seal.ts: a MAC under
+ * a key the database never holds) in `detail.seal`.
+ */
 export function auditRow(e: AuditEntry): {
   principal_id: string | null;
   actor: string;
@@ -40,14 +44,16 @@ export function auditRow(e: AuditEntry): {
   entity_id: string | null;
   detail: Record<string, unknown>;
 } {
-  return {
+  const row = {
     principal_id: e.principalId ?? null,
     actor: e.actor,
     action: e.action,
     entity: e.entity,
     entity_id: e.id === undefined || e.id === null ? null : String(e.id),
-    detail: { ...(e.detail ?? {}), article: e.article },
+    detail: { ...(e.detail ?? {}), article: e.article } as Record<string, unknown>,
   };
+  row.detail.seal = entrySeal(processSeal(), row);
+  return row;
 }
 
 /**
@@ -83,9 +89,13 @@ const sha256 = (s: string) => crypto.createHash('sha256').update(s, 'utf8').dige
 
 export async function verifyAuditChain(
   db: Knex,
-  opts: { batchSize?: number; onProgress?: (checked: number) => void } = {},
+  opts: { batchSize?: number; onProgress?: (checked: number) => void; seal?: SealKey | null } = {},
 ): Promise<ChainReport> {
   const batchSize = opts.batchSize ?? 5000;
+  const seal = opts.seal === undefined ? processSeal() : opts.seal;
+  // From the first sealed entry on, every entry carries the platform's seal (the entries before it were written before
+  // entries were sealed).
+  let sealed = false;
   const verifiedAt = new Date().toISOString();
   const head = (await db('audit_chain_head').where('id', 1).first('seq', 'hash')) as { seq: number; hash: string } | undefined;
   if (!head) {
@@ -110,10 +120,11 @@ export async function verifyAuditChain(
 
   for (;;) {
     const { rows } = (await db.raw(
-      `SELECT a.id, a.seq, a.prev_hash, a.hash, audit_log_canonical(a) AS canonical
+      `SELECT a.id, a.seq, a.prev_hash, a.hash, audit_log_canonical(a) AS canonical,
+              a.principal_id, a.actor, a.action, a.entity, a.entity_id, a.detail
          FROM audit_log a WHERE a.seq > ? AND a.seq <= ? ORDER BY a.seq LIMIT ?`,
       [prevSeq, head.seq, batchSize],
-    )) as { rows: { id: number; seq: number; prev_hash: string; hash: string; canonical: string }[] };
+    )) as { rows: ({ id: number; seq: number; prev_hash: string; hash: string; canonical: string } & SealedContent)[] };
     for (const r of rows) {
       if (r.seq !== prevSeq + 1)
         return broken(
@@ -125,6 +136,16 @@ export async function verifyAuditChain(
         return broken(r.id, r.seq, '与前一条记录的哈希不符（前一条被改动或插入了记录）/ prev_hash does not match the entry before');
       if (sha256(r.prev_hash + r.canonical) !== r.hash)
         return broken(r.id, r.seq, '内容与其哈希不符（记录被篡改）/ the content does not match its hash: the entry was altered');
+      if (seal) {
+        const { seal: given, ...detail } = (r.detail ?? {}) as Record<string, unknown>;
+        sealed ||= given !== undefined;
+        if (sealed && given !== entrySeal(seal, { ...r, detail }))
+          return broken(
+            r.id,
+            r.seq,
+            '记录没有平台印章（未经平台写入，为伪造）/ the entry carries no valid seal of the platform: it was not written by the platform (forged)',
+          );
+      }
       prevSeq = r.seq;
       prevHash = r.hash;
       checked++;

@@ -5,6 +5,7 @@
 import crypto from 'node:crypto';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { v7 as uuidv7 } from 'uuid';
 import { parse as csvParse, CsvError } from 'csv-parse';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { Client as PgClient } from 'pg';
@@ -14,6 +15,7 @@ import { duplicateError, findDuplicates } from './duplicates';
 import { decodeWhole, decodingStage, tooDeep, UndecodableBody, type Charset } from './decoding';
 import { loadCatalog, providerItems } from './catalog';
 import { shanghaiDate } from '../domain/calendar';
+import { canonicalJson, RecordDigest, recordHashOf } from '../domain/record-hash';
 import type { Cadence } from '../domain/catalog';
 import { parsePeriod, PERIOD_FORMAT_ZH } from '../domain/periods';
 import { findForbiddenOutside, forbiddenReason } from '../domain/forbidden';
@@ -103,14 +105,41 @@ export const JsonBatch = z
   .strict();
 
 const COPY_SQL =
-  'COPY records (submission_id, provider_id, item_code, subject_type, subject_id, payload, event_date, concluded_date, valid_until, lifted_date, created_by) FROM STDIN';
+  'COPY records (record_key, submission_id, provider_id, item_code, subject_type, subject_id, payload, event_date, concluded_date, valid_until, lifted_date, created_by, hash) FROM STDIN';
 
-/** One line of COPY text format. Identifiers and dates are validated; JSON escapes control characters itself. */
-function copyLine(submissionId: string, providerId: number, createdBy: string, r: ValidRecord): string {
-  const text = JSON.stringify(r.payload);
+/**
+ * One line of COPY text format, with the record's key (time-ordered, as the table's default makes them) and content
+ * hash (domain/record-hash.ts), which the batch's digest takes in. Identifiers and dates are validated; JSON escapes
+ * control characters itself.
+ */
+function copyLine(submissionId: string, providerId: number, createdBy: string, r: ValidRecord, digest: RecordDigest): string {
+  const text = canonicalJson(r.payload);
+  const key = uuidv7();
+  const hash = recordHashOf(
+    '',
+    {
+      record_key: key,
+      version: 1,
+      status: 'active',
+      submission_id: submissionId,
+      provider_id: providerId,
+      item_code: r.itemCode,
+      subject_type: r.subjectType,
+      subject_id: r.subjectId,
+      payload: r.payload,
+      event_date: r.eventDate,
+      concluded_date: r.concludedDate,
+      valid_until: r.validUntil,
+      lifted_date: r.liftedDate,
+      change_reason: null,
+      created_by: createdBy,
+    },
+    text,
+  );
+  digest.add(hash);
   const json = text.includes('\\') ? text.replace(/\\/g, '\\\\') : text;
   const n = (v: string | null) => (v === null ? '\\N' : v);
-  return `${submissionId}\t${providerId}\t${r.itemCode}\t${r.subjectType}\t${r.subjectId}\t${json}\t${r.eventDate}\t${n(r.concludedDate)}\t${n(r.validUntil)}\t${n(r.liftedDate)}\t${createdBy}\n`;
+  return `${key}\t${submissionId}\t${providerId}\t${r.itemCode}\t${r.subjectType}\t${r.subjectId}\t${json}\t${r.eventDate}\t${n(r.concludedDate)}\t${n(r.validUntil)}\t${n(r.liftedDate)}\t${createdBy}\t${hash}\n`;
 }
 
 /**
@@ -260,6 +289,7 @@ export async function intakeBatch(db: Db, req: IntakeRequest): Promise<IntakeOut
     let errorCount = 0;
     let rowsRead = 0;
     let stored = 0;
+    const digest = new RecordDigest();
     const note = (errs: RowError[]) => {
       errorCount += errs.length;
       for (const e of errs) if (errors.length < req.maxReportedErrors) errors.push(e);
@@ -389,7 +419,7 @@ export async function intakeBatch(db: Db, req: IntakeRequest): Promise<IntakeOut
         }
         if (errorCount) continue; // the batch is lost already: keep reading only to report every error
         itemCodes.add(v.record.itemCode);
-        buf += copyLine(submissionId, req.provider.id, req.principalId, v.record);
+        buf += copyLine(submissionId, req.provider.id, req.principalId, v.record, digest);
         stored++;
         if (buf.length >= 1 << 16) {
           yield buf;
@@ -517,7 +547,7 @@ export async function intakeBatch(db: Db, req: IntakeRequest): Promise<IntakeOut
       entity: 'submission',
       id: submissionId,
       article: 'E10, E12',
-      detail: { period, format: req.format, rows: stored },
+      detail: { period, format: req.format, rows: stored, records: { count: digest.count, digest: digest.digest() } },
     });
     await q('INSERT INTO audit_log (principal_id, actor, action, entity, entity_id, detail) VALUES ($1, $2, $3, $4, $5, $6)', [
       entry.principal_id,

@@ -4,6 +4,7 @@ import { recordAudit } from './audit';
 import { isoColumn } from './time';
 import { loadCatalog, providerItems } from './catalog';
 import { shanghaiDate } from '../domain/calendar';
+import { canonicalJson, recordHashOf } from '../domain/record-hash';
 import { RecordValidator, type RowError } from '../domain/records';
 
 export interface RecordChange {
@@ -82,24 +83,27 @@ export async function changeRecord(
     }
     await trx('records').where('id', cur.id).update({ is_current: false });
     const version = cur.version + 1;
-    await trx('records').insert({
+    const row = {
       record_key: recordKey,
       version,
-      is_current: true,
       status: change.retract ? 'retracted' : 'active',
       submission_id: null,
       provider_id: providerId,
-      item_code: cur.item_code,
-      subject_type: cur.subject_type,
-      subject_id: cur.subject_id,
-      payload: JSON.stringify(next.payload),
+      item_code: cur.item_code as string,
+      subject_type: cur.subject_type as string,
+      subject_id: cur.subject_id as string,
+      payload: next.payload,
       event_date: next.event_date,
       concluded_date: next.concluded_date,
       valid_until: next.valid_until,
       lifted_date: next.lifted_date,
       change_reason: change.reason,
       created_by: principalId,
-    });
+    };
+    // The new version's hash chains to the one it replaces (domain/record-hash.ts); the audit entry commits to it.
+    const payloadJson = canonicalJson(next.payload);
+    const hash = recordHashOf((cur.hash as string | null) ?? '', row, payloadJson);
+    await trx('records').insert({ ...row, is_current: true, payload: payloadJson, hash });
     if (cur.item_code === 'E-BASIC-REG' && !change.retract) {
       // The registry follows the current registration record: a corrected name or state (a termination reported by
       // mistake and corrected) is the enterprise's state from now on.
@@ -114,7 +118,7 @@ export async function changeRecord(
       entity: 'record',
       id: recordKey,
       article: 'E10',
-      detail: { from_version: cur.version, to_version: version, reason: change.reason },
+      detail: { from_version: cur.version, to_version: version, reason: change.reason, record_hash: hash },
     });
     return { kind: 'ok', recordKey, version } as const;
   });

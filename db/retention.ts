@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import type { Db } from './knex';
 import { recordAudit, systemActor } from './audit';
 
@@ -19,6 +20,9 @@ export async function purgeRetentionBatch(
     // The keys come from the partial index records_person_concluded in its order (rows removed by earlier batches
     // are skipped there, not read again from the heap); every version of each key is then found through
     // records_key_version: a batch costs its own rows, never a pass over the table (a join could hash it whole).
+    // What is erased is remembered by its content hash alone (record_erasures, no personal data), and the batch
+    // commits to those hashes in the audit chain: the verifier (db/record-chain.ts) tells it from a deletion.
+    const batchId = crypto.randomUUID();
     const { rows } = (await trx.raw(
       `WITH gone AS (
          DELETE FROM records r
@@ -29,12 +33,26 @@ export async function purgeRetentionBatch(
                      AND (concluded_date + interval '5 years')::date < ?::date
                    ORDER BY concluded_date
                    LIMIT ?))
-         RETURNING r.record_key, r.subject_id
+         RETURNING r.id, r.submission_id, r.record_key, r.version, r.hash, r.subject_id
+       ), kept AS (
+         INSERT INTO record_erasures (batch_id, record_id, submission_id, record_key, version, hash)
+         SELECT ?::uuid, id, submission_id, record_key, version, hash FROM gone
        )
-       SELECT count(DISTINCT record_key)::int AS keys, count(*)::int AS rows, coalesce(array_agg(DISTINCT subject_id), '{}') AS subjects FROM gone`,
-      [asOf, asOf, batchSize],
-    )) as { rows: { keys: number; rows: number; subjects: string[] }[] };
-    const { keys, rows: deleted, subjects } = rows[0];
+       SELECT count(DISTINCT record_key)::int AS keys, count(*)::int AS rows, coalesce(array_agg(DISTINCT subject_id), '{}') AS subjects,
+              encode(digest(coalesce(string_agg(coalesce(hash, ''), '' ORDER BY id), ''), 'sha256'), 'hex') AS digest
+         FROM gone`,
+      [asOf, asOf, batchSize, batchId],
+    )) as { rows: { keys: number; rows: number; subjects: string[]; digest: string }[] };
+    const { keys, rows: deleted, subjects, digest } = rows[0];
+    if (deleted)
+      await recordAudit(trx, {
+        actor: systemActor('retention'),
+        action: 'records.erase',
+        entity: 'retention_batch',
+        id: batchId,
+        article: 'P19',
+        detail: { as_of: asOf, record_keys: keys, count: deleted, digest },
+      });
     let persons = 0;
     if (subjects.length) {
       try {

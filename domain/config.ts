@@ -256,3 +256,22 @@ export function dbSessionSettings(env: NodeJS.ProcessEnv = process.env): DbSessi
 export function changeFeedSettings(): { heartbeatMs: number; heartbeatTimeoutMs: number } {
   return { heartbeatMs: int('CHANGE_FEED_HEARTBEAT_MS', 5_000), heartbeatTimeoutMs: int('CHANGE_FEED_HEARTBEAT_TIMEOUT_MS', 3_000) };
 }
+
+/**
+ * The platform's seal (db/seal.ts), kept outside the database: SEAL_KEY_FILE the Ed25519 private key (PEM) that seals
+ * each audit entry and signs the checkpoints (default `.data/keys/seal-ed25519.pem`, made by the first process that
+ * needs it when missing); CHECKPOINT_LOG the append-only file of signed checkpoints (default `.data/checkpoints/checkpoints.jsonl`);
+ * CHECKPOINT_EVERY_MINUTES (60) how often the worker signs one.
+ */
+export interface SealSettings {
+  keyFile: string;
+  checkpointLog: string;
+  checkpointEveryMinutes: number;
+}
+export function sealSettings(): SealSettings {
+  return {
+    keyFile: path.resolve(ROOT, process.env.SEAL_KEY_FILE || '.data/keys/seal-ed25519.pem'),
+    checkpointLog: path.resolve(ROOT, process.env.CHECKPOINT_LOG || '.data/checkpoints/checkpoints.jsonl'),
+    checkpointEveryMinutes: atMost('CHECKPOINT_EVERY_MINUTES', int('CHECKPOINT_EVERY_MINUTES', 60), 24 * 60, 'E23'),
+  };
+}

@@ -19,6 +19,8 @@ import * as m0018 from './20261203_0018_records_references';
 import * as m0019 from './20261203_0019_publication_record_index';
 import * as m0020 from './20261203_0020_signal_outbox';
 import * as m0021 from './20261203_0021_auth_failure_window';
+import * as m0022 from './20261203_0022_record_hashes';
+import * as m0023 from './20261203_0023_audit_checkpoints';
 
 /** Every migration, in order. Listed here (not discovered on disk) so that tsx, jest and bundles all run them. */
 const MIGRATIONS: Array<[string, { up(k: Knex): Promise<void>; down(k: Knex): Promise<void> }]> = [
@@ -42,6 +44,8 @@ const MIGRATIONS: Array<[string, { up(k: Knex): Promise<void>; down(k: Knex): Pr
   ['20261203_0019_publication_record_index', m0019],
   ['20261203_0020_signal_outbox', m0020],
   ['20261203_0021_auth_failure_window', m0021],
+  ['20261203_0022_record_hashes', m0022],
+  ['20261203_0023_audit_checkpoints', m0023],
 ];
 
 export const migrationSource: Knex.MigrationSource<string> = {

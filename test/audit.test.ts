@@ -1,11 +1,15 @@
 import { execFile } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import request from 'supertest';
 import { freshDatabase, type TestDb } from './support/db';
 import { startTestPlatform, type TestPlatform } from './support/platform';
 import { principalWithKey } from './support/principals';
-import { GENESIS_HASH, verifyAuditChain } from '../db/audit';
+import { GENESIS_HASH, recordAudit, verifyAuditChain } from '../db/audit';
+import { processSeal, signCheckpoint, verifyCheckpoints } from '../db/seal';
+import { sealSettings } from '../domain/config';
 import { createPrincipal } from '../db/principals';
 import type { Db } from '../db/knex';
 
@@ -23,11 +27,12 @@ async function tamper(db: Db, sql: string | string[], bindings: unknown[] = []):
 
 async function addEntries(db: Db, n: number, label = 'e'): Promise<void> {
   for (let i = 0; i < n; i++)
-    await db('audit_log').insert({
+    await recordAudit(db, {
       actor: 'test',
       action: 'test.entry',
       entity: 'test',
-      entity_id: `${label}-${i}`,
+      id: `${label}-${i}`,
+      article: 'E23',
       detail: { i, note: '测试 / test', amount: 1.5 },
     });
 }
@@ -61,8 +66,8 @@ describe('the audit log is a hash chain (E23, P26)', () => {
     await Promise.all(
       Array.from({ length: 40 }, (_, i) =>
         t.db.transaction(async (trx) => {
-          await trx('audit_log').insert({ actor: 'test', action: 'test.concurrent', entity: 'test', entity_id: String(i), detail: {} });
-          await trx('audit_log').insert({ actor: 'test', action: 'test.concurrent.2', entity: 'test', entity_id: String(i), detail: {} });
+          await recordAudit(trx, { actor: 'test', action: 'test.concurrent', entity: 'test', id: i, article: 'E23' });
+          await recordAudit(trx, { actor: 'test', action: 'test.concurrent.2', entity: 'test', id: i, article: 'E23' });
         }),
       ),
     );
@@ -116,9 +121,13 @@ describe('tampering is detected and the first broken entry named', () => {
       ],
       [target.id],
     );
+    // The edited entry's seal no longer matches its content; without the seal key, the link to the next entry breaks.
     const report = await verifyAuditChain(t.db);
-    expect(report.firstBroken).toMatchObject({ id: next.id, seq: next.seq });
-    expect(report.firstBroken!.reason).toMatch(/prev_hash/);
+    expect(report.firstBroken).toMatchObject({ id: target.id, seq: target.seq });
+    expect(report.firstBroken!.reason).toMatch(/no valid seal/);
+    const unsealed = await verifyAuditChain(t.db, { seal: null });
+    expect(unsealed.firstBroken).toMatchObject({ id: next.id, seq: next.seq });
+    expect(unsealed.firstBroken!.reason).toMatch(/prev_hash/);
   });
 
   test('a deleted row: verification fails at the entry after the gap', async () => {
@@ -150,6 +159,21 @@ describe('tampering is detected and the first broken entry named', () => {
     expect(report.firstBroken!.reason).toMatch(/beyond the chain head/);
   });
 
+  test('a plain INSERT, chained by the database like any entry: named, it carries no seal of the platform', async () => {
+    await t
+      .db('audit_log')
+      .insert({ actor: 'staff:someone', action: 'objection.decide', entity: 'objection', entity_id: 'forged', detail: { article: 'E18' } });
+    // A copy of a genuine seal on other content is no better.
+    const genuine = await t.db('audit_log').where('entity_id', 'e-1').first('detail');
+    await t.db('audit_log').insert({ actor: 'test', action: 'test.entry', entity: 'test', entity_id: 'e-1b', detail: genuine.detail });
+    const forged = await entry('forged');
+    const report = await verifyAuditChain(t.db, { batchSize: 4 });
+    expect(report.ok).toBe(false);
+    expect(report.firstBroken).toMatchObject({ id: forged.id, seq: forged.seq });
+    expect(report.firstBroken!.reason).toMatch(/no valid seal/);
+    expect(report.checked).toBe(forged.seq - 1);
+  });
+
   test('the last rows deleted: the chain head no longer matches', async () => {
     await tamper(t.db, `DELETE FROM audit_log WHERE entity_id IN ('e-8', 'e-9')`);
     const report = await verifyAuditChain(t.db);
@@ -173,6 +197,80 @@ describe('tampering is detected and the first broken entry named', () => {
     expect(failed?.stdout).toContain(`id ${target.id}`);
     expect(failed?.stdout).toMatch(/BROKEN/);
   }, 60000);
+});
+
+describe('signed checkpoints kept outside the database (E23, P26)', () => {
+  let t: TestDb;
+  beforeEach(async () => {
+    t = await freshDatabase();
+    await addEntries(t.db, 6);
+    // A log of this database's checkpoints alone.
+    process.env.CHECKPOINT_LOG = path.join(process.env.QZ_TEST_SEAL_DIR!, `checkpoints-${crypto.randomBytes(6).toString('hex')}.jsonl`);
+  });
+  const fileLog = process.env.CHECKPOINT_LOG;
+  afterEach(async () => {
+    process.env.CHECKPOINT_LOG = fileLog;
+    await t?.close();
+  });
+  const log = () => sealSettings().checkpointLog;
+
+  test('a checkpoint signs the head and the records stored; the public key checks it; an unmoved head is not signed again', async () => {
+    const head = await t.db('audit_chain_head').where('id', 1).first('seq', 'hash');
+    const c = await signCheckpoint(t.db, processSeal(), log(), new Date('2026-12-03T08:00:00Z'));
+    expect(c).toMatchObject({ v: 1, seq: head.seq, hash: head.hash, records: 0, key_id: processSeal().keyId });
+    expect(await signCheckpoint(t.db, processSeal(), log(), new Date('2026-12-03T09:00:00Z'))).toBeNull();
+    expect(await verifyCheckpoints(t.db, processSeal().publicKey, log())).toMatchObject({ ok: true, latest: { seq: head.seq } });
+    await addEntries(t.db, 2, 'later');
+    await signCheckpoint(t.db, processSeal(), log(), new Date('2026-12-03T10:00:00Z'));
+    expect(await verifyCheckpoints(t.db, processSeal().publicKey, log())).toMatchObject({ ok: true });
+  });
+
+  test('a superuser rewrites the chain from one entry on and moves the head: the chain says intact, the checkpoint does not', async () => {
+    await signCheckpoint(t.db, processSeal(), log(), new Date('2026-12-03T08:00:00Z'));
+    const target = await t.db('audit_log').where('entity_id', 'e-2').first('id', 'seq');
+    // Rewrite: an entry changed, every hash from it on recomputed, each link set, the head moved.
+    await t.db.raw('ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_update');
+    await t.db.raw(`UPDATE audit_log SET detail = jsonb_set(detail, '{amount}', '150') WHERE id = ?`, [target.id]);
+    const rows = await t.db('audit_log').where('seq', '>=', target.seq).orderBy('seq').select('id');
+    for (const r of rows) {
+      await t.db.raw(`UPDATE audit_log a SET prev_hash = (SELECT hash FROM audit_log b WHERE b.seq = a.seq - 1) WHERE a.id = ?`, [r.id]);
+      await t.db.raw(
+        `UPDATE audit_log a SET hash = encode(digest(a.prev_hash || audit_log_canonical(a), 'sha256'), 'hex') WHERE a.id = ?`,
+        [r.id],
+      );
+    }
+    await t.db.raw('ALTER TABLE audit_log ENABLE TRIGGER audit_log_no_update');
+    await t.db.raw(`UPDATE audit_chain_head SET hash = (SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1) WHERE id = 1`);
+
+    // The seal of the edited entry no longer matches its content either; without the key, the chain alone says intact.
+    expect((await verifyAuditChain(t.db, { seal: null })).ok).toBe(true);
+    expect((await verifyAuditChain(t.db)).firstBroken).toMatchObject({ id: target.id });
+    const report = await verifyCheckpoints(t.db, processSeal().publicKey, log());
+    expect(report.ok).toBe(false);
+    expect(report.firstBroken!.reason).toMatch(/rewritten behind this signed checkpoint/);
+  });
+
+  test('the chain cut short of a checkpoint, or a checkpoint forged or altered in the log: named', async () => {
+    await signCheckpoint(t.db, processSeal(), log(), new Date('2026-12-03T08:00:00Z'));
+    const lines = fs.readFileSync(log(), 'utf8').trim().split('\n');
+    const signed = JSON.parse(lines[lines.length - 1]);
+    fs.appendFileSync(log(), `${JSON.stringify({ ...signed, seq: signed.seq + 5 })}\n`);
+    const forged = await verifyCheckpoints(t.db, processSeal().publicKey, log());
+    expect(forged.firstBroken).toMatchObject({ line: lines.length + 1 });
+    expect(forged.firstBroken!.reason).toMatch(/signature is not good/);
+
+    fs.writeFileSync(log(), `${lines.join('\n')}\n`);
+    await t.db.raw('ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_update');
+    await t.db.raw(`DELETE FROM audit_log WHERE seq > ?`, [signed.seq - 2]);
+    await t.db.raw('ALTER TABLE audit_log ENABLE TRIGGER audit_log_no_update');
+    await t.db.raw(`UPDATE audit_chain_head SET seq = ?, hash = (SELECT hash FROM audit_log WHERE seq = ?) WHERE id = 1`, [
+      signed.seq - 2,
+      signed.seq - 2,
+    ]);
+    expect((await verifyAuditChain(t.db)).ok).toBe(true);
+    const cut = await verifyCheckpoints(t.db, processSeal().publicKey, log());
+    expect(cut.firstBroken!.reason).toMatch(/chain is shorter than this signed checkpoint/);
+  });
 });
 
 describe('GET /admin/audit/verify', () => {

@@ -3,6 +3,8 @@ import type { Knex } from 'knex';
 import { createDb, type Db } from '../db/knex';
 import { seedIfEmpty } from '../db/setup';
 import { migrationSource } from '../migrations';
+import { verifyRecords } from '../db/record-chain';
+import { recordHashOf } from '../domain/record-hash';
 
 /**
  * A migration that moves rows is tried on a database that holds some: migrated up to the one before, given data,
@@ -64,6 +66,25 @@ test('0014 moves objection evidence into the one file store: same ids, bytes and
       uploaded_by: person.id,
     })
     .returning('id');
+  // Records stored before hashes existed (0022): a corrected one and a single one.
+  const item = await db('catalog_items').where('code', 'E-PENALTY').first('code');
+  const record = (version: number, current: boolean, amount: number, key?: string) => ({
+    ...(key ? { record_key: key } : {}),
+    version,
+    is_current: current,
+    provider_id: provider.id,
+    item_code: item.code,
+    subject_type: 'enterprise',
+    subject_id: '91450700MA5K000013',
+    payload: JSON.stringify({ decision_no: `钦市监罚〔2026〕${amount}号`, amount }),
+    event_date: '2026-10-12',
+    created_by: person.id,
+  });
+  const [old] = await db('records')
+    .insert(record(1, false, 5000))
+    .returning('record_key');
+  await db('records').insert(record(2, true, 3000, old.record_key));
+  await db('records').insert(record(1, true, 800));
 
   await db.migrate.latest({ migrationSource });
 
@@ -91,3 +112,25 @@ test('0014 moves objection evidence into the one file store: same ids, bytes and
     }),
   ).rejects.toThrow(/documents_evidence_has_objection/);
 }, 120000);
+
+test('0022 gives the records already stored their hashes, chained per record, and commits to them in the audit chain', async () => {
+  const rows = await db('records').orderBy('id').select('*');
+  expect(rows).toHaveLength(3);
+  for (const r of rows) expect(r.hash).toMatch(/^[0-9a-f]{64}$/);
+  expect(recordHashOf('', rows[0])).toBe(rows[0].hash);
+  expect(recordHashOf(rows[0].hash, rows[1])).toBe(rows[1].hash);
+  const commit = await db('audit_log').where('action', 'records.commit').first('detail');
+  expect(commit.detail).toMatchObject({ through_id: rows[2].id, count: 3 });
+  expect(await verifyRecords(db)).toMatchObject({ ok: true, checked: 3 });
+
+  // An edit that rewrites the hash too is caught by that commitment.
+  await db.raw('ALTER TABLE records DISABLE TRIGGER records_content_fixed');
+  const payload = { ...rows[2].payload, amount: 1 };
+  await db('records')
+    .where('id', rows[2].id)
+    .update({ payload: JSON.stringify(payload), hash: recordHashOf('', { ...rows[2], payload }) });
+  await db.raw('ALTER TABLE records ENABLE TRIGGER records_content_fixed');
+  const report = await verifyRecords(db);
+  expect(report.ok).toBe(false);
+  expect(report.firstBroken!.reason).toMatch(/stored before hashes existed differ/);
+}, 60000);

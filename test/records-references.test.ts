@@ -102,13 +102,29 @@ describe('a record written outside intake is checked row by row', () => {
     });
   });
 
-  test("a record's references cannot be changed to something that does not exist; other updates are not checked", async () => {
+  test("a record's references cannot be changed, nor to something that does not exist; other updates are not checked", async () => {
     const [{ id }] = await t
       .db('records')
       .insert(record({ subject_id: uscc(9002) }))
       .returning('id');
-    await expect(t.db('records').where('id', id).update({ provider_id: 999999 })).rejects.toMatchObject({ code: '23503' });
-    await expect(t.db('records').where('id', id).update({ item_code: 'E-NO-SUCH' })).rejects.toMatchObject({ code: '23503' });
+    // A stored version never changes (migration 0022); with that trigger off, the references are still checked.
+    await expect(t.db('records').where('id', id).update({ provider_id: 999999 })).rejects.toMatchObject({ code: '23000' });
+    const undo = new Error('undo');
+    await t.db
+      .transaction(async (trx) => {
+        await trx.raw('ALTER TABLE records DISABLE TRIGGER records_content_fixed');
+        await trx.raw('SAVEPOINT s');
+        await expect(trx('records').where('id', id).update({ provider_id: 999999 })).rejects.toMatchObject({ code: '23503' });
+        await trx.raw('ROLLBACK TO SAVEPOINT s');
+        await expect(trx('records').where('id', id).update({ item_code: 'E-NO-SUCH' })).rejects.toMatchObject({ code: '23503' });
+        throw undo;
+      })
+      .catch((e) => {
+        if (e !== undo) throw e;
+      });
+    expect(await t.db.raw(`SELECT tgenabled FROM pg_trigger WHERE tgname = 'records_content_fixed'`)).toMatchObject({
+      rows: [{ tgenabled: 'O' }],
+    });
     await t.db('records').where('id', id).update({ is_current: false });
     expect((await t.db('records').where('id', id).first('provider_id', 'item_code', 'is_current')).is_current).toBe(false);
   });

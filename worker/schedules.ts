@@ -1,4 +1,5 @@
 import { CALENDAR_WATCH_SCHEDULE_ID } from '../domain/workflow-ids';
+import { sealSettings } from '../domain/config';
 import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, type Client, type ScheduleOptions } from '@temporalio/client';
 
 /**
@@ -11,8 +12,9 @@ export interface ScheduleDef {
   /** The workflow the schedule starts (by name) and its arguments. */
   workflowType: string;
   args: unknown[];
-  /** Calendar spec in Asia/Shanghai, e.g. { hour: 1, minute: 0 }. */
-  at: { hour: number; minute: number };
+  /** Calendar spec in Asia/Shanghai, e.g. { hour: 1, minute: 0 }; or `everyMinutes` instead. */
+  at?: { hour: number; minute: number };
+  everyMinutes?: number;
   memo?: string;
   /** Also run once whenever a worker starts (for an idempotent sweep whose first run should not wait a day). */
   runAtStart?: boolean;
@@ -71,12 +73,24 @@ SCHEDULES.push({
   memo: "检查工作日历：当年未载入、11 月 1 日起次年未载入时提醒管理员 / daily: remind administrators while this or next year's calendar is not loaded",
 });
 
+// The audit chain's signed checkpoint (E23, P26; db/seal.ts): every CHECKPOINT_EVERY_MINUTES, and when a worker starts.
+SCHEDULES.push({
+  scheduleId: 'audit-checkpoint',
+  workflowType: 'auditCheckpointWorkflow',
+  args: [],
+  everyMinutes: sealSettings().checkpointEveryMinutes,
+  runAtStart: true,
+  memo: '签署审计链检查点，写入数据库之外的日志（E23、P26）/ sign a checkpoint of the audit chain into the log outside the database',
+});
+
 export async function ensureSchedules(client: Client, taskQueue: string, defs: ScheduleDef[] = SCHEDULES): Promise<string[]> {
   const done: string[] = [];
   for (const def of defs) {
     const options: ScheduleOptions = {
       scheduleId: def.scheduleId,
-      spec: { calendars: [{ hour: def.at.hour, minute: def.at.minute }], timezone: 'Asia/Shanghai' },
+      spec: def.at
+        ? { calendars: [{ hour: def.at.hour, minute: def.at.minute }], timezone: 'Asia/Shanghai' }
+        : { intervals: [{ every: `${def.everyMinutes ?? 60}m` }] },
       action: { type: 'startWorkflow', workflowType: def.workflowType, args: def.args, taskQueue, workflowId: `${def.scheduleId}-run` },
       // A run that is still going when the next is due: skip; a missed run (downtime): run once when back.
       policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '7 days' },

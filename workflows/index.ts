@@ -5,3 +5,4 @@ export * from './publication';
 export * from './objection';
 export * from './query';
 export * from './calendar';
+export * from './seal';

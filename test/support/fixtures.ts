@@ -1,5 +1,8 @@
 import { withCitizenIdCheck, withUsccCheck } from '../../domain/identifiers';
+import crypto from 'node:crypto';
 import type { Db } from '../../db/knex';
+import { recordAudit } from '../../db/audit';
+import { canonicalJson, RecordDigest, recordHashOf } from '../../domain/record-hash';
 
 /** A valid unified social credit code for enterprise number n (Qinzhou division code 450700). */
 export function uscc(n: number): string {
@@ -36,7 +39,11 @@ export function registrationRow(n: number, name = `钦州市测试企业${n}有�
   };
 }
 
-/** A record of `item` (provided by QZ-GSJ) stored directly, without a batch; answers its record key. */
+/**
+ * A record of `item` (provided by QZ-GSJ) stored as intake stores a one-row batch — the submission, the record with
+ * its content hash, the `submission.accept` entry committing to it (db/intake.ts) — without the HTTP request and
+ * its workflow, and without the catalog's check of who may provide what; answers its record key.
+ */
 export async function seedRecord(
   db: Db,
   item: string,
@@ -45,16 +52,51 @@ export async function seedRecord(
   payload: Record<string, unknown>,
 ): Promise<string> {
   const provider = await db('providers').where('code', 'QZ-GSJ').first('id');
-  const [row] = await db('records')
-    .insert({
-      provider_id: provider.id,
+  const createdBy = '00000000-0000-0000-0000-000000000000';
+  return db.transaction(async (trx) => {
+    const key = crypto.randomUUID();
+    const [sub] = await trx('submissions')
+      .insert({
+        provider_id: provider.id,
+        period: '2026-03',
+        idempotency_key: `seed-${key}`,
+        request_hash: '',
+        format: 'json',
+        row_count: 1,
+        received_at: new Date('2026-03-02T02:00:00Z'),
+        workflow_id: `seed-${key}`,
+        created_by: createdBy,
+      })
+      .returning('id');
+    const record = {
+      record_key: key,
+      version: 1,
+      status: 'active',
+      submission_id: sub.id as string,
+      provider_id: provider.id as number,
       item_code: item,
       subject_type: subjectType,
       subject_id: subjectId,
-      payload: JSON.stringify(payload),
+      payload,
       event_date: '2026-03-01',
-      created_by: '00000000-0000-0000-0000-000000000000',
-    })
-    .returning('record_key');
-  return row.record_key;
+      concluded_date: null,
+      valid_until: null,
+      lifted_date: null,
+      change_reason: null,
+      created_by: createdBy,
+    };
+    const hash = recordHashOf('', record);
+    await trx('records').insert({ ...record, payload: canonicalJson(payload), hash });
+    const digest = new RecordDigest();
+    digest.add(hash);
+    await recordAudit(trx, {
+      actor: 'test:fixture',
+      action: 'submission.accept',
+      entity: 'submission',
+      id: sub.id,
+      article: 'E10, E12',
+      detail: { period: '2026-03', format: 'json', rows: 1, records: { count: 1, digest: digest.digest() } },
+    });
+    return key;
+  });
 }

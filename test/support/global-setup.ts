@@ -13,6 +13,13 @@ import { startPostgresOnThisClock, underFakedClock } from './clocked-postgres';
  */
 export default async function globalSetup(): Promise<void> {
   process.env.TZ = 'Asia/Shanghai';
+  // A seal key of the run's own (db/seal.ts), never the platform's; each test file keeps its checkpoint log beside it
+  // (test/support/setup-env.ts).
+  const sealDir = path.join(ROOT, `.data/test-seal-${process.pid}`);
+  fs.rmSync(sealDir, { recursive: true, force: true });
+  fs.mkdirSync(sealDir, { recursive: true });
+  process.env.QZ_TEST_SEAL_DIR = sealDir;
+  process.env.SEAL_KEY_FILE = path.join(sealDir, 'seal-ed25519.pem');
   let adminUrl = process.env.TEST_DATABASE_URL || process.env.DATABASE_URL;
   if (!adminUrl) {
     removeAbandonedServers();
@@ -64,7 +71,7 @@ function removeAbandonedServers(): void {
   const data = path.join(ROOT, '.data');
   if (!fs.existsSync(data)) return;
   for (const name of fs.readdirSync(data)) {
-    const m = /^test-postgres-(\d+)$/.exec(name);
+    const m = /^test-(?:postgres|seal)-(\d+)$/.exec(name);
     if (!m || Number(m[1]) === process.pid || alive(Number(m[1]))) continue;
     const dir = path.join(data, name);
     const pidFile = path.join(dir, 'postmaster.pid');

@@ -12,6 +12,7 @@ export default async function globalTeardown(): Promise<void> {
     for (const { datname } of dbs.rows) await admin.raw(`DROP DATABASE IF EXISTS ${datname} WITH (FORCE)`);
     await admin.destroy();
   }
+  if (process.env.QZ_TEST_SEAL_DIR) fs.rmSync(process.env.QZ_TEST_SEAL_DIR, { recursive: true, force: true });
   if (pg) {
     await pg.stop();
     if (process.env.QZ_TEST_PG_DIR) fs.rmSync(process.env.QZ_TEST_PG_DIR, { recursive: true, force: true });
