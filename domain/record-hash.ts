@@ -36,6 +36,16 @@ export function canonicalJson(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map((x) => (x === undefined ? 'null' : canonicalJson(x))).join(',')}]`;
   const o = v as Record<string, unknown>;
   const keys = Object.keys(o).sort();
+  // A flat object (a record's payload, as a rule): JSON.stringify itself writes the members in the order given.
+  let flat = true;
+  for (const k of keys) {
+    const x = o[k];
+    if (x !== null && typeof x === 'object') {
+      flat = false;
+      break;
+    }
+  }
+  if (flat) return JSON.stringify(o, keys);
   let out = '';
   for (const k of keys) {
     if (o[k] === undefined) continue;
@@ -62,7 +72,7 @@ export function recordHashOf(prevHash: string, r: RecordContent, payloadJson: st
     r.change_reason,
     r.created_by,
   ]);
-  return crypto.createHash('sha256').update(`${prevHash}\n${fields}\n${payloadJson}`, 'utf8').digest('hex');
+  return crypto.hash('sha256', `${prevHash}\n${fields}\n${payloadJson}`, 'hex');
 }
 
 /**

@@ -3,7 +3,9 @@
  * database whose schema is current, ordered shutdown on SIGTERM / SIGINT / SIGHUP, exit codes (0 stopped, 1
  * failed, 2 bad settings).
  */
-import { dbSessionSettings, type Config } from '../domain/config';
+import fs from 'node:fs';
+import { dbSessionSettings, sealSettings, type Config } from '../domain/config';
+import { processSeal } from '../db/seal';
 import { createDb, type Db } from '../db/knex';
 import { PlatformError, Shutdown, describeError, log, logError, redactUrl, loadSettings } from './platform';
 import { checkDatabase, requireCurrentSchema } from './postgres';
@@ -58,6 +60,14 @@ export function runService(
         2,
       );
     }
+    // Every process seals with the same key: one made here would seal what the others cannot check.
+    const { keyFile } = sealSettings();
+    if (!fs.existsSync(keyFile))
+      throw new PlatformError(
+        `${entry} needs the platform's seal key at ${keyFile} (SEAL_KEY_FILE): make it once with \`npm run seal:key\` and copy it to every API and worker machine`,
+        2,
+      );
+    log(`${name}: seal key id ${processSeal().keyId} (${keyFile})`);
     const databaseUrl = config.databaseUrl!;
     const db = createDb(databaseUrl, 20, opts.boundStatements ? { statementTimeoutMs: dbSessionSettings().statementTimeoutMs } : {});
     shutdown.add('database connection pool', () => db.destroy());

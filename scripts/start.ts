@@ -109,6 +109,11 @@ async function runPlatform(): Promise<void> {
     const db = createDb(pg.url, 20, { statementTimeoutMs: dbSessionSettings().statementTimeoutMs });
     shutdown.add('database connection pool', () => db.destroy());
     await postgres.checkDatabase(db, pg.location);
+    // The seal (db/seal.ts) is read, or made, before the first audit entry is written.
+    const { processSeal } = await import('../db/seal');
+    const { sealSettings } = await import('../domain/config');
+    const seal = processSeal();
+    log(`seal key ${sealSettings().keyFile} (key id ${seal.keyId}); signed checkpoints to ${sealSettings().checkpointLog}`);
     await postgres.migrateAndSeed(db);
     // Caches of keys and the calendar follow changes made by any process (db/changes.ts).
     const { startChangeFeed } = await import('../db/changes');

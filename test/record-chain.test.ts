@@ -6,7 +6,7 @@ import { citizenId, penaltyRow, registrationRow } from './support/fixtures';
 import { verifyAuditChain } from '../db/audit';
 import { verifyRecords, type RecordReport } from '../db/record-chain';
 import { purgeRetentionBatch } from '../db/retention';
-import { recordHashOf, RecordDigest } from '../domain/record-hash';
+import { canonicalJson, recordHashOf, RecordDigest } from '../domain/record-hash';
 import type { Db } from '../db/knex';
 
 /**
@@ -126,6 +126,16 @@ describe('a record version carries a hash chained to the one before, committed t
   test('a stored version cannot be changed: only whether it is current moves', async () => {
     await expect(p.db('records').where('record_key', single).update({ event_date: '2026-01-01' })).rejects.toThrow(/never changes/);
     await expect(p.db('record_erasures').update({ hash: 'x' })).rejects.toThrow(/append-only/);
+  });
+});
+
+describe('the canonical content', () => {
+  test('a payload hashes the same as written and as PostgreSQL reads its jsonb back (key order, nesting, numbers, text)', async () => {
+    const payload = { 名称: '钦州港', b: 1.5, a: { d: [1, { f: 2, e: '\t"引号"\\' }], c: null }, z: 1e21, skip: undefined };
+    expect(canonicalJson(payload)).toBe('{"a":{"c":null,"d":[1,{"e":"\\t\\"引号\\"\\\\","f":2}]},"b":1.5,"z":1e+21,"名称":"钦州港"}');
+    const { rows } = await p.db.raw('SELECT ?::jsonb AS v', [JSON.stringify(payload)]);
+    expect(canonicalJson(rows[0].v)).toBe(canonicalJson(payload));
+    expect(canonicalJson({ x: 1, y: 2 })).toBe(canonicalJson({ y: 2, x: 1 }));
   });
 });
 
