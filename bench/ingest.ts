@@ -151,9 +151,9 @@ async function main(): Promise<void> {
     shutdown.add('embedded PostgreSQL', () => server.stop(), 60_000);
   }
   interrupted();
-  await createFreshDatabase(server.url, BENCH_DB);
-  shutdown.add(`database ${BENCH_DB}`, () => dropDatabase(server.url, BENCH_DB));
-  const benchUrl = withDatabase(server.url, BENCH_DB);
+  await createFreshDatabase(server.adminUrl ?? server.url, BENCH_DB);
+  shutdown.add(`database ${BENCH_DB}`, () => dropDatabase(server.adminUrl ?? server.url, BENCH_DB));
+  const benchUrl = withDatabase(server.adminUrl ?? server.url, BENCH_DB);
   log(`PostgreSQL: ${redactUrl(benchUrl)}${server.embedded ? ` (embedded, data in ${path.relative(ROOT, BENCH_PG_DIR)})` : ''}`);
   const db = createDb(benchUrl, 4);
   shutdown.add('bench connection pool', () => db.destroy());

@@ -184,9 +184,9 @@ async function main(): Promise<void> {
     server = await providePostgres({ ...config, embeddedPgDir: BENCH_PG_DIR, embeddedPgPort: await freePort() }, { join: false, log });
     shutdown.add('embedded PostgreSQL', () => server.stop(), 60_000);
   }
-  await createFreshDatabase(server.url, BENCH_DB);
-  shutdown.add(`database ${BENCH_DB}`, () => dropDatabase(server.url, BENCH_DB));
-  const url = withDatabase(server.url, BENCH_DB);
+  await createFreshDatabase(server.adminUrl ?? server.url, BENCH_DB);
+  shutdown.add(`database ${BENCH_DB}`, () => dropDatabase(server.adminUrl ?? server.url, BENCH_DB));
+  const url = withDatabase(server.adminUrl ?? server.url, BENCH_DB);
   log(`PostgreSQL: ${redactUrl(url)}`);
   const db = createDb(url, 2);
   shutdown.add('bench connection pool', () => db.destroy());

@@ -448,9 +448,9 @@ export async function provideBenchDatabase(opts: {
     server = await providePostgres({ ...config, embeddedPgDir: pgDir, embeddedPgPort: await freePort() }, { join: false, log });
     shutdown.add('embedded PostgreSQL', () => server.stop(), 60_000);
   }
-  await createFreshDatabase(server.url, benchDb);
-  shutdown.add(`database ${benchDb}`, () => dropDatabase(server.url, benchDb));
-  return { server, url: withDatabase(server.url, benchDb) };
+  await createFreshDatabase(server.adminUrl ?? server.url, benchDb);
+  shutdown.add(`database ${benchDb}`, () => dropDatabase(server.adminUrl ?? server.url, benchDb));
+  return { server, url: withDatabase(server.adminUrl ?? server.url, benchDb) };
 }
 
 /**

@@ -24,7 +24,7 @@ export async function recordAuthFailure(
   f: { address: string; prefix: string; path: string; reason: string; limit: number },
 ): Promise<FailureOutcome> {
   return db.transaction(async (trx) => {
-    await trx.raw('SELECT 1 FROM audit_chain_head WHERE id = 1 FOR UPDATE');
+    await trx.raw('SELECT qz_audit_chain_lock()');
     const [w] = (
       await trx.raw(
         `SELECT count(*)::int AS n, ceil(extract(epoch FROM (min(at) + interval '60 seconds' - now())))::int AS wait

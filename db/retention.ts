@@ -23,26 +23,10 @@ export async function purgeRetentionBatch(
     // What is erased is remembered by its content hash alone (record_erasures, no personal data), and the batch
     // commits to those hashes in the audit chain: the verifier (db/record-chain.ts) tells it from a deletion.
     const batchId = crypto.randomUUID();
-    const { rows } = (await trx.raw(
-      `WITH gone AS (
-         DELETE FROM records r
-          WHERE r.record_key = ANY(ARRAY(
-                  SELECT record_key FROM records
-                   WHERE subject_type = 'person' AND is_current AND concluded_date IS NOT NULL
-                     AND concluded_date < (?::date - interval '5 years')::date + 2
-                     AND (concluded_date + interval '5 years')::date < ?::date
-                   ORDER BY concluded_date
-                   LIMIT ?))
-         RETURNING r.id, r.submission_id, r.record_key, r.version, r.hash, r.subject_id
-       ), kept AS (
-         INSERT INTO record_erasures (batch_id, record_id, submission_id, record_key, version, hash)
-         SELECT ?::uuid, id, submission_id, record_key, version, hash FROM gone
-       )
-       SELECT count(DISTINCT record_key)::int AS keys, count(*)::int AS rows, coalesce(array_agg(DISTINCT subject_id), '{}') AS subjects,
-              encode(digest(coalesce(string_agg(coalesce(hash, ''), '' ORDER BY id), ''), 'sha256'), 'hex') AS digest
-         FROM gone`,
-      [asOf, asOf, batchSize, batchId],
-    )) as { rows: { keys: number; rows: number; subjects: string[]; digest: string }[] };
+    // The deletion runs as the owner (migration 0024): the platform's own role cannot delete records.
+    const { rows } = (await trx.raw('SELECT * FROM qz_retention_purge(?::date, ?::int, ?::uuid)', [asOf, batchSize, batchId])) as {
+      rows: { keys: number; rows: number; subjects: string[]; digest: string }[];
+    };
     const { keys, rows: deleted, subjects, digest } = rows[0];
     if (deleted)
       await recordAudit(trx, {

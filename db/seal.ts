@@ -75,6 +75,19 @@ export function processSeal(): SealKey {
   return processKey;
 }
 
+/**
+ * Where this database's signed checkpoints are kept: CHECKPOINT_LOG, or a file named after the database it connects
+ * to (never after anything the database holds, which whoever rewrites it could change).
+ */
+export function checkpointLogOf(db: Db): string {
+  const s = sealSettings();
+  if (s.checkpointLog) return s.checkpointLog;
+  const c = db.client.config.connection as { connectionString?: string } | undefined;
+  const u = new URL(c?.connectionString ?? 'postgres://localhost/postgres');
+  const name = `${decodeURIComponent(u.pathname.slice(1)) || 'postgres'}@${u.hostname || 'localhost'}_${u.port || '5432'}`;
+  return path.join(s.checkpointDir, `${name.replace(/[^A-Za-z0-9_.@-]/g, '_')}.jsonl`);
+}
+
 // ─── Sealed audit entries ────────────────────────────────────────────────────────────────────────────────────
 
 export interface SealedContent {

@@ -1,11 +1,14 @@
 import type { Db } from './knex';
 import { recordAudit, systemActor } from './audit';
 import { migrationSource } from '../migrations';
+import { applyRuntimeGrants } from './roles';
 import { CATALOG, PROVIDERS } from '../domain/catalog';
 import { builtInCalendarYears } from '../domain/calendar';
 
+/** Brings the schema up to date (as the owner) and grants the runtime role what it may do (db/roles.ts). */
 export async function migrate(db: Db): Promise<void> {
   await db.migrate.latest({ migrationSource });
+  await applyRuntimeGrants(db);
 }
 
 /** Loads the catalog and the providers that E7, E8, E9 and P8 name into an empty database. Safe to call again. */

@@ -6,6 +6,8 @@ export const ROOT = path.resolve(__dirname, '..');
 export interface Config {
   /** PostgreSQL URL; empty means "start the embedded PostgreSQL". */
   databaseUrl: string | undefined;
+  /** The owner's URL, for migrations (DATABASE_OWNER_URL); by default DATABASE_URL (db/roles.ts). */
+  databaseOwnerUrl: string | undefined;
   /** Folder and port of the embedded PostgreSQL (used only without DATABASE_URL). */
   embeddedPgDir: string;
   embeddedPgPort: number;
@@ -47,6 +49,7 @@ function atMost(name: string, value: number, max: number, article: string): numb
 export function loadConfig(): Config {
   return {
     databaseUrl: process.env.DATABASE_URL || undefined,
+    databaseOwnerUrl: process.env.DATABASE_OWNER_URL || undefined,
     embeddedPgDir: path.resolve(ROOT, process.env.PG_DATA_DIR || '.data/postgres'),
     embeddedPgPort: int('PG_PORT', 54320),
     temporalAddress: process.env.TEMPORAL_ADDRESS || undefined,
@@ -260,18 +263,22 @@ export function changeFeedSettings(): { heartbeatMs: number; heartbeatTimeoutMs:
 /**
  * The platform's seal (db/seal.ts), kept outside the database: SEAL_KEY_FILE the Ed25519 private key (PEM) that seals
  * each audit entry and signs the checkpoints (default `.data/keys/seal-ed25519.pem`, made by the first process that
- * needs it when missing); CHECKPOINT_LOG the append-only file of signed checkpoints (default `.data/checkpoints/checkpoints.jsonl`);
- * CHECKPOINT_EVERY_MINUTES (60) how often the worker signs one.
+ * needs it when missing); CHECKPOINT_LOG the append-only file of signed checkpoints, one per platform database (by
+ * default `<database>@<host>_<port>.jsonl` in CHECKPOINT_DIR, `.data/checkpoints`); CHECKPOINT_EVERY_MINUTES (60)
+ * how often the worker signs one.
  */
 export interface SealSettings {
   keyFile: string;
-  checkpointLog: string;
+  /** Given explicitly; otherwise named after the database in `checkpointDir`. */
+  checkpointLog: string | undefined;
+  checkpointDir: string;
   checkpointEveryMinutes: number;
 }
 export function sealSettings(): SealSettings {
   return {
     keyFile: path.resolve(ROOT, process.env.SEAL_KEY_FILE || '.data/keys/seal-ed25519.pem'),
-    checkpointLog: path.resolve(ROOT, process.env.CHECKPOINT_LOG || '.data/checkpoints/checkpoints.jsonl'),
+    checkpointLog: process.env.CHECKPOINT_LOG ? path.resolve(ROOT, process.env.CHECKPOINT_LOG) : undefined,
+    checkpointDir: path.resolve(ROOT, process.env.CHECKPOINT_DIR || '.data/checkpoints'),
     checkpointEveryMinutes: atMost('CHECKPOINT_EVERY_MINUTES', int('CHECKPOINT_EVERY_MINUTES', 60), 24 * 60, 'E23'),
   };
 }

@@ -21,6 +21,7 @@ import * as m0020 from './20261203_0020_signal_outbox';
 import * as m0021 from './20261203_0021_auth_failure_window';
 import * as m0022 from './20261203_0022_record_hashes';
 import * as m0023 from './20261203_0023_audit_checkpoints';
+import * as m0024 from './20261203_0024_runtime_role';
 
 /** Every migration, in order. Listed here (not discovered on disk) so that tsx, jest and bundles all run them. */
 const MIGRATIONS: Array<[string, { up(k: Knex): Promise<void>; down(k: Knex): Promise<void> }]> = [
@@ -46,6 +47,7 @@ const MIGRATIONS: Array<[string, { up(k: Knex): Promise<void>; down(k: Knex): Pr
   ['20261203_0021_auth_failure_window', m0021],
   ['20261203_0022_record_hashes', m0022],
   ['20261203_0023_audit_checkpoints', m0023],
+  ['20261203_0024_runtime_role', m0024],
 ];
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -25,7 +25,15 @@ export function runDatabaseCommand(
       const db = createDb(pg.url, 2);
       try {
         await checkDatabase(db, pg.location);
-        if (options.migrate !== false) await migrateAndSeed(db, say);
+        if (options.migrate !== false) {
+          // Migrations run as the owner; the command as the runtime role (db/roles.ts).
+          const owner = createDb(pg.ownerUrl, 1);
+          try {
+            await migrateAndSeed(owner, say);
+          } finally {
+            await owner.destroy();
+          }
+        }
         return await body({ db, config, location: pg.location });
       } finally {
         await db.destroy();

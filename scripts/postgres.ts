@@ -3,11 +3,13 @@
  * behind servers stopped); the schema brought up to date and an empty database seeded (catalog, providers,
  * calendar).
  */
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { startEmbeddedPostgres, type EmbeddedPg } from '../db/embedded';
 import { createDb, type Db } from '../db/knex';
 import { migrate, seedIfEmpty } from '../db/setup';
+import { runtimeRoleName } from '../db/roles';
 import type { Config } from '../domain/config';
 import { migrationSource } from '../migrations';
 import { PlatformError, describeError, log, logError, redactUrl, sleep, type Log } from './platform';
@@ -18,6 +20,7 @@ export const DATABASE_NAME = 'qinzhou_credit';
 // The credentials db/embedded.ts gives the embedded server; needed to join a server another process started.
 const EMBEDDED_USER = 'postgres';
 const EMBEDDED_PASSWORD = 'postgres';
+const EMBEDDED_OWNER = 'qz_owner';
 const embeddedUrl = (port: number, database: string) => `postgres://${EMBEDDED_USER}:${EMBEDDED_PASSWORD}@127.0.0.1:${port}/${database}`;
 
 /** The embedded server running on `dir` (pid and port from postmaster.pid), or null. */
@@ -46,8 +49,15 @@ function keepEmbeddedPostgresOffOurSignals(): void {
 }
 
 export interface Postgres {
-  /** Connection URL of the platform database (contains the password: never print it, use `location`). */
+  /**
+   * Connection URL of the platform database as its runtime role (db/roles.ts; contains the password: never print
+   * it, use `location`).
+   */
   url: string;
+  /** As the owner, for migrations (the same as `url` when no owner role is configured). */
+  ownerUrl: string;
+  /** The embedded server's superuser (benchmarks make databases of their own with it); absent for DATABASE_URL. */
+  adminUrl?: string;
   /** Printable: the URL without password, and for the embedded server its data folder. */
   location: string;
   embedded: boolean;
@@ -87,7 +97,8 @@ async function ensureDatabase(adminUrl: string, name: string, timeoutMs: number)
 export async function providePostgres(config: Config, opts: { join: boolean; log?: Log }): Promise<Postgres> {
   const logFn = opts.log ?? log;
   if (config.databaseUrl) {
-    return { url: config.databaseUrl, location: redactUrl(config.databaseUrl), embedded: false, stop: async () => undefined };
+    const ownerUrl = config.databaseOwnerUrl ?? config.databaseUrl;
+    return { url: config.databaseUrl, ownerUrl, location: redactUrl(config.databaseUrl), embedded: false, stop: async () => undefined };
   }
   const dir = config.embeddedPgDir;
   keepEmbeddedPostgresOffOurSignals();
@@ -103,8 +114,8 @@ export async function providePostgres(config: Config, opts: { join: boolean; log
       } catch (e) {
         throw new PlatformError(`the embedded PostgreSQL (pid ${running.pid}, port ${port}) does not answer: ${describeError(e)}`);
       }
-      const url = embeddedUrl(port, DATABASE_NAME);
-      return { url, location: `${redactUrl(url)} (embedded, data in ${dir})`, embedded: true, stop: async () => undefined };
+      const roles = await ensureEmbeddedRoles(embeddedUrl(port, DATABASE_NAME), dir);
+      return { ...roles, location: `${redactUrl(roles.url)} (embedded, data in ${dir})`, embedded: true, stop: async () => undefined };
     }
     if (owner) {
       throw new PlatformError(
@@ -139,8 +150,74 @@ export async function providePostgres(config: Config, opts: { join: boolean; log
     await pg.stop().catch(() => undefined);
     throw new PlatformError(`could not create the database ${DATABASE_NAME} in the embedded PostgreSQL: ${describeError(e)}`);
   }
-  const url = pg.url(DATABASE_NAME);
-  return { url, location: `${redactUrl(url)} (embedded, data in ${dir})`, embedded: true, stop: () => pg.stop() };
+  let roles: Awaited<ReturnType<typeof ensureEmbeddedRoles>>;
+  try {
+    roles = await ensureEmbeddedRoles(pg.url(DATABASE_NAME), dir);
+  } catch (e) {
+    await pg.stop().catch(() => undefined);
+    throw new PlatformError(`could not set up the database roles in the embedded PostgreSQL: ${describeError(e)}`);
+  }
+  return { ...roles, location: `${redactUrl(roles.url)} (embedded, data in ${dir})`, embedded: true, stop: () => pg.stop() };
+}
+
+/**
+ * The embedded server's two roles (db/roles.ts): `qz_owner`, owner of the platform database and of everything in it
+ * (a database made before the roles existed is handed over), and the runtime role (DATABASE_APP_ROLE, `qz_app`).
+ * Their passwords are made once and kept beside the data folder (`../keys/postgres-roles.json`, readable by the
+ * owner of the files alone); PostgreSQL keeps only their SCRAM hashes.
+ */
+async function ensureEmbeddedRoles(superUrl: string, dir: string): Promise<{ url: string; ownerUrl: string; adminUrl: string }> {
+  const file = path.join(path.dirname(dir), 'keys', 'postgres-roles.json');
+  let secrets: { owner: string; app: string };
+  if (fs.existsSync(file)) secrets = JSON.parse(fs.readFileSync(file, 'utf8')) as { owner: string; app: string };
+  else {
+    secrets = { owner: crypto.randomBytes(24).toString('hex'), app: crypto.randomBytes(24).toString('hex') };
+    fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+    fs.writeFileSync(file, JSON.stringify(secrets), { mode: 0o600 });
+  }
+  const app = runtimeRoleName();
+  const admin = createDb(superUrl, 1);
+  try {
+    for (const [role, secret] of [
+      [EMBEDDED_OWNER, secrets.owner],
+      [app, secrets.app],
+    ]) {
+      const found = await admin('pg_roles').where('rolname', role).first('rolname');
+      // The password is given as a literal (a utility statement takes no parameters); it is hex.
+      await admin.raw(`${found ? 'ALTER' : 'CREATE'} ROLE ?? LOGIN PASSWORD '${secret}'`, [role]);
+    }
+    await admin.raw('ALTER DATABASE ?? OWNER TO ??', [DATABASE_NAME, EMBEDDED_OWNER]);
+    // What an earlier version made as the superuser passes to the owner (extensions' own objects stay theirs).
+    await admin.raw(`
+      DO $$
+      DECLARE r record;
+      BEGIN
+        FOR r IN SELECT c.oid::regclass AS name, c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                  WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'v', 'm', 'S')
+                    AND pg_get_userbyid(c.relowner) <> '${EMBEDDED_OWNER}'
+                    AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype IN ('e', 'a', 'i'))
+        LOOP
+          EXECUTE format('ALTER %s %s OWNER TO ${EMBEDDED_OWNER}',
+            CASE r.relkind WHEN 'S' THEN 'SEQUENCE' WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW' ELSE 'TABLE' END, r.name);
+        END LOOP;
+        FOR r IN SELECT p.oid::regprocedure AS f FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+                  WHERE n.nspname = 'public' AND pg_get_userbyid(p.proowner) <> '${EMBEDDED_OWNER}'
+                    AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e')
+        LOOP
+          EXECUTE format('ALTER ROUTINE %s OWNER TO ${EMBEDDED_OWNER}', r.f);
+        END LOOP;
+      END $$;
+    `);
+  } finally {
+    await admin.destroy();
+  }
+  const as = (user: string, secret: string) => {
+    const u = new URL(superUrl);
+    u.username = user;
+    u.password = secret;
+    return u.toString();
+  };
+  return { url: as(app, secrets.app), ownerUrl: as(EMBEDDED_OWNER, secrets.owner), adminUrl: superUrl };
 }
 
 /** Fails with a clear message when the database cannot be reached. */

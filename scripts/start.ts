@@ -110,11 +110,17 @@ async function runPlatform(): Promise<void> {
     shutdown.add('database connection pool', () => db.destroy());
     await postgres.checkDatabase(db, pg.location);
     // The seal (db/seal.ts) is read, or made, before the first audit entry is written.
-    const { processSeal } = await import('../db/seal');
+    const { checkpointLogOf, processSeal } = await import('../db/seal');
     const { sealSettings } = await import('../domain/config');
     const seal = processSeal();
-    log(`seal key ${sealSettings().keyFile} (key id ${seal.keyId}); signed checkpoints to ${sealSettings().checkpointLog}`);
-    await postgres.migrateAndSeed(db);
+    log(`seal key ${sealSettings().keyFile} (key id ${seal.keyId}); signed checkpoints to ${checkpointLogOf(db)}`);
+    // Migrations run as the owner; the platform as its runtime role (db/roles.ts).
+    const owner = createDb(pg.ownerUrl, 1);
+    try {
+      await postgres.migrateAndSeed(owner);
+    } finally {
+      await owner.destroy();
+    }
     // Caches of keys and the calendar follow changes made by any process (db/changes.ts).
     const { startChangeFeed } = await import('../db/changes');
     const feed = await startChangeFeed(db, platform.log);

@@ -6,8 +6,7 @@
  */
 import { verifyAuditChain } from '../db/audit';
 import { verifyRecords } from '../db/record-chain';
-import { processSeal, verifyCheckpoints } from '../db/seal';
-import { sealSettings } from '../domain/config';
+import { checkpointLogOf, processSeal, verifyCheckpoints } from '../db/seal';
 import { runDatabaseCommand } from './database-command';
 
 const say = (m: string) => console.log(`[verify-audit] ${m}`);
@@ -43,7 +42,7 @@ runDatabaseCommand(
       if (b.batch) say(`  batch ${b.batch}`);
       say(`  reason: ${b.reason}`);
     }
-    const { checkpointLog } = sealSettings();
+    const checkpointLog = checkpointLogOf(db);
     const checkpoints = await verifyCheckpoints(db, processSeal().publicKey, checkpointLog);
     if (checkpoints.ok)
       say(

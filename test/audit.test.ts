@@ -1,5 +1,4 @@
 import { execFile } from 'node:child_process';
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -8,8 +7,7 @@ import { freshDatabase, type TestDb } from './support/db';
 import { startTestPlatform, type TestPlatform } from './support/platform';
 import { principalWithKey } from './support/principals';
 import { GENESIS_HASH, recordAudit, verifyAuditChain } from '../db/audit';
-import { processSeal, signCheckpoint, verifyCheckpoints } from '../db/seal';
-import { sealSettings } from '../domain/config';
+import { checkpointLogOf, processSeal, signCheckpoint, verifyCheckpoints } from '../db/seal';
 import { createPrincipal } from '../db/principals';
 import type { Db } from '../db/knex';
 
@@ -204,15 +202,12 @@ describe('signed checkpoints kept outside the database (E23, P26)', () => {
   beforeEach(async () => {
     t = await freshDatabase();
     await addEntries(t.db, 6);
-    // A log of this database's checkpoints alone.
-    process.env.CHECKPOINT_LOG = path.join(process.env.QZ_TEST_SEAL_DIR!, `checkpoints-${crypto.randomBytes(6).toString('hex')}.jsonl`);
   });
-  const fileLog = process.env.CHECKPOINT_LOG;
   afterEach(async () => {
-    process.env.CHECKPOINT_LOG = fileLog;
     await t?.close();
   });
-  const log = () => sealSettings().checkpointLog;
+  // Each database's own log, named after it (db/seal.ts).
+  const log = () => checkpointLogOf(t.db);
 
   test('a checkpoint signs the head and the records stored; the public key checks it; an unmoved head is not signed again', async () => {
     const head = await t.db('audit_chain_head').where('id', 1).first('seq', 'hash');

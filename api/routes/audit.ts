@@ -6,8 +6,7 @@ import type { RouterDeps } from '../app';
 import { actorLabel, principalOf, requireRole } from '../auth';
 import { document, ErrorBody } from '../openapi';
 import { notFound } from '../errors';
-import { processSeal, verifyCheckpoints } from '../../db/seal';
-import { sealSettings } from '../../domain/config';
+import { checkpointLogOf, processSeal, verifyCheckpoints } from '../../db/seal';
 import { adminTags, json, type Endpoint } from './query-common';
 
 /** The audit log's hash chain and the records it commits to, verified on demand (E23, P26); the verification is itself audited. */
@@ -61,7 +60,7 @@ const verify: Endpoint = ({ db }) => [
     const p = principalOf(req);
     const report = await verifyAuditChain(db);
     const records = await verifyRecords(db);
-    const checkpoints = await verifyCheckpoints(db, processSeal().publicKey, sealSettings().checkpointLog);
+    const checkpoints = await verifyCheckpoints(db, processSeal().publicKey, checkpointLogOf(db));
     const ok = report.ok && records.ok && checkpoints.ok;
     const cp = {
       ok: checkpoints.ok,

@@ -13,13 +13,14 @@ import { startPostgresOnThisClock, underFakedClock } from './clocked-postgres';
  */
 export default async function globalSetup(): Promise<void> {
   process.env.TZ = 'Asia/Shanghai';
-  // A seal key of the run's own (db/seal.ts), never the platform's; each test file keeps its checkpoint log beside it
-  // (test/support/setup-env.ts).
+  // A seal key of the run's own (db/seal.ts), never the platform's; each test database's checkpoint log beside it.
   const sealDir = path.join(ROOT, `.data/test-seal-${process.pid}`);
   fs.rmSync(sealDir, { recursive: true, force: true });
   fs.mkdirSync(sealDir, { recursive: true });
   process.env.QZ_TEST_SEAL_DIR = sealDir;
   process.env.SEAL_KEY_FILE = path.join(sealDir, 'seal-ed25519.pem');
+  process.env.CHECKPOINT_DIR = sealDir;
+  delete process.env.CHECKPOINT_LOG;
   let adminUrl = process.env.TEST_DATABASE_URL || process.env.DATABASE_URL;
   if (!adminUrl) {
     removeAbandonedServers();

@@ -22,6 +22,8 @@ export interface TestPlatformOptions {
    * true; a test of a missing year passes false or removes the year itself.
    */
   coverCalendarAroundNow?: boolean;
+  /** A database of the test's own making (e.g. connected as the runtime role); by default a clone of the template. */
+  database?: TestDb;
 }
 
 /**
@@ -29,7 +31,7 @@ export interface TestPlatformOptions {
  * test server: the whole platform, in process. `stop` always tears everything down, in order, each step bounded.
  */
 export async function startTestPlatform(opts: TestPlatformOptions = {}): Promise<TestPlatform> {
-  const t = await freshDatabase();
+  const t = opts.database ?? (await freshDatabase());
   let env: TestWorkflowEnvironment | undefined;
   let worker: Worker | undefined;
   let running: Promise<void> | undefined;
