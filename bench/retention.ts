@@ -86,6 +86,11 @@ function parseArgs(argv: string[]): { records: number; batch: number; runs: numb
 /** The data set, rebuilt from nothing: every measurement starts from the same rows. */
 async function build(db: Db, n: number): Promise<{ rows: number }> {
   await db.raw('TRUNCATE records, publications, persons CASCADE');
+  // What an earlier run erased is remembered (append-only, P19): the bench, as the superuser, forgets it, since the
+  // next run's records have the same keys.
+  await db.raw('ALTER TABLE record_erasures DISABLE TRIGGER record_erasures_no_truncate');
+  await db.raw('TRUNCATE record_erasures');
+  await db.raw('ALTER TABLE record_erasures ENABLE TRIGGER record_erasures_no_truncate');
   const provider = (await db('providers').where('code', 'QZ-COURT').first('id')).id as number;
   const payload = JSON.stringify({ case_no: '(2018)桂07执1号', court: '钦州市中级人民法院', obligation: '给付货款' });
   // key i: expired when odd (1..1000 days past the end of its 5 years), kept when even (0..999 days before it)

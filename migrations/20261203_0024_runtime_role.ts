@@ -20,27 +20,32 @@ export async function up(knex: Knex): Promise<void> {
       PERFORM 1 FROM audit_chain_head WHERE id = 1 FOR UPDATE;
     END $$;
 
+    -- PL/pgSQL with EXECUTE: the statement is planned for the date and batch size given (as the application's own
+    -- statement was), so the keys come from the partial index records_person_concluded in its order.
     CREATE FUNCTION qz_retention_purge(as_of date, batch_size integer, batch_id uuid)
       RETURNS TABLE (keys integer, rows integer, subjects text[], digest text)
-      LANGUAGE sql SECURITY DEFINER SET search_path FROM CURRENT AS $$
-      WITH gone AS (
-        DELETE FROM records r
-         WHERE r.record_key = ANY(ARRAY(
-                 SELECT record_key FROM records
-                  WHERE subject_type = 'person' AND is_current AND concluded_date IS NOT NULL
-                    AND concluded_date < (as_of - interval '5 years')::date + 2
-                    AND (concluded_date + interval '5 years')::date < as_of
-                  ORDER BY concluded_date
-                  LIMIT batch_size))
-        RETURNING r.id, r.submission_id, r.record_key, r.version, r.hash, r.subject_id
-      ), kept AS (
-        INSERT INTO record_erasures (batch_id, record_id, submission_id, record_key, version, hash)
-        SELECT batch_id, id, submission_id, record_key, version, hash FROM gone
-      )
-      SELECT count(DISTINCT record_key)::int, count(*)::int, coalesce(array_agg(DISTINCT subject_id), '{}'),
-             encode(digest(coalesce(string_agg(coalesce(hash, ''), '' ORDER BY id), ''), 'sha256'), 'hex')
-        FROM gone
-    $$;
+      LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
+    BEGIN
+      RETURN QUERY EXECUTE $q$
+        WITH gone AS (
+          DELETE FROM records r
+           WHERE r.record_key = ANY(ARRAY(
+                   SELECT record_key FROM records
+                    WHERE subject_type = 'person' AND is_current AND concluded_date IS NOT NULL
+                      AND concluded_date < ($1 - interval '5 years')::date + 2
+                      AND (concluded_date + interval '5 years')::date < $1
+                    ORDER BY concluded_date
+                    LIMIT $2))
+          RETURNING r.id, r.submission_id, r.record_key, r.version, r.hash, r.subject_id
+        ), kept AS (
+          INSERT INTO record_erasures (batch_id, record_id, submission_id, record_key, version, hash)
+          SELECT $3, id, submission_id, record_key, version, hash FROM gone
+        )
+        SELECT count(DISTINCT record_key)::int, count(*)::int, coalesce(array_agg(DISTINCT subject_id), '{}'),
+               encode(digest(coalesce(string_agg(coalesce(hash, ''), '' ORDER BY id), ''), 'sha256'), 'hex')
+          FROM gone
+      $q$ USING as_of, batch_size, batch_id;
+    END $$;
 
     REVOKE EXECUTE ON FUNCTION qz_audit_chain_lock(), qz_retention_purge(date, integer, uuid) FROM PUBLIC;
   `);
