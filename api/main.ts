@@ -10,6 +10,8 @@ import { connectTemporal } from '../scripts/temporal-dev';
 import { closeServer, httpUrl, listen } from '../scripts/http';
 import { runService } from '../scripts/service';
 import { startChangeFeed } from '../db/changes';
+import { startAuditChainer } from '../db/audit-chainer';
+import { auditChainIntervalMs } from '../domain/config';
 import { createApp } from './app';
 import { startSubmissionReconciler } from '../processes/starts';
 
@@ -31,6 +33,9 @@ runService(
     // Caches of keys and the calendar follow changes made by any process (db/changes.ts).
     const feed = await startChangeFeed(db, log);
     shutdown.add('change feed', () => feed.stop());
+    // Audit entries written by any process are chained in order (db/audit-chainer.ts).
+    const stopChainer = startAuditChainer(db, log, auditChainIntervalMs());
+    shutdown.add('audit chainer', stopChainer);
     const temporal = new Client({ connection, namespace: config.temporalNamespace });
     const app = createApp({ db, temporal, config });
     // Submissions stored while Temporal was unreachable get their workflow when it is back.

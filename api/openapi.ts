@@ -10,6 +10,11 @@ registry.registerComponent('securitySchemes', 'apiKey', {
   description: 'API 密钥 / API key: `Authorization: Bearer qzk_…`',
 });
 
+/** Whether the process an accepted request runs in has started: `pending` while Temporal is away (it starts when back). */
+export const WorkflowStart = z
+  .enum(['started', 'pending'])
+  .describe('流程已启动，或待流程引擎恢复后自动启动 / the workflow started, or starts when the process engine is back');
+
 export const ErrorBody = registry.register(
   'Error',
   z.object({

@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import type { Knex } from 'knex';
 import { entrySeal, processSeal, type SealedContent, type SealKey } from './seal';
+import { chainAudit } from './audit-chainer';
 
 /**
  * The audit log is a hash chain (E19, E23, P11, P26): every entry carries the hash of the one before it and
@@ -97,6 +98,9 @@ export async function verifyAuditChain(
   // entries were sealed).
   let sealed = false;
   const verifiedAt = new Date().toISOString();
+  // What was committed before the check began is chained first. A chainer that cannot go on (a row someone wrote in
+  // the chain's next place) leaves the walk below to name it.
+  await chainAudit(db).catch(() => undefined);
   const head = (await db('audit_chain_head').where('id', 1).first('seq', 'hash')) as { seq: number; hash: string } | undefined;
   if (!head) {
     return {
@@ -156,8 +160,8 @@ export async function verifyAuditChain(
   if (prevSeq !== head.seq)
     return broken(null, prevSeq + 1, `第 ${prevSeq + 1} 至 ${head.seq} 条记录缺失 / entries ${prevSeq + 1}–${head.seq} are missing`);
   if (prevHash !== head.hash) return broken(null, head.seq, '链头哈希与最后一条记录不符 / the chain head does not match the last entry');
-  // A row past the head was not chained by the database (the chain moves the head in the inserting transaction, so a
-  // row committed since the walk began has a head at or beyond it by the time the head is read again below). The
+  // A row past the head was not chained by the database (the chainer moves the head in the statement that chains, so
+  // a row chained since the walk began has a head at or beyond it by the time the head is read again below). The
   // last row is the one looked at: a row written around the chain lies beyond every head.
   const beyond = (await db('audit_log').where('seq', '>', head.seq).orderBy('seq', 'desc').first('id', 'seq')) as
     { id: number; seq: number } | undefined;

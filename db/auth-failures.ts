@@ -1,9 +1,10 @@
 /**
  * Failed authentications, counted where they are recorded: the audit log's `auth.failed` entries of the last 60
  * seconds from one client address (a sliding minute, the same for every API process). A failure is recorded only
- * while the address is under AUTH_FAILURE_LIMIT; the count and the entry are made under the audit chain's lock,
- * which every audited write takes anyway, so concurrent processes cannot both take the last place. Beyond the limit,
- * one `auth.throttled` entry a minute per address.
+ * while the address is under AUTH_FAILURE_LIMIT; the count and the entry are made under a transaction lock of that
+ * address (an advisory lock: the same for every process, and no other address or audited write waits on it), so
+ * concurrent processes cannot both take the last place. Beyond the limit, one `auth.throttled` entry a minute per
+ * address.
  */
 import type { Db } from './knex';
 import { recordAudit } from './audit';
@@ -24,7 +25,7 @@ export async function recordAuthFailure(
   f: { address: string; prefix: string; path: string; reason: string; limit: number },
 ): Promise<FailureOutcome> {
   return db.transaction(async (trx) => {
-    await trx.raw('SELECT qz_audit_chain_lock()');
+    await trx.raw(`SELECT pg_advisory_xact_lock(hashtextextended('qz.auth-failures:' || ?, 0))`, [f.address]);
     const [w] = (
       await trx.raw(
         `SELECT count(*)::int AS n, ceil(extract(epoch FROM (min(at) + interval '60 seconds' - now())))::int AS wait

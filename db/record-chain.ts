@@ -51,11 +51,11 @@ async function commitments(db: Db): Promise<Commitments> {
   for (;;) {
     const rows = (await db('audit_log')
       .whereIn('action', ['submission.accept', 'record.correct', 'record.retract', 'records.erase', 'records.commit'])
-      .where('seq', '>', after)
-      .orderBy('seq')
+      .where('id', '>', after)
+      .orderBy('id')
       .limit(10_000)
-      .select('seq', 'action', 'entity_id', 'detail')) as {
-      seq: number;
+      .select('id', 'action', 'entity_id', 'detail')) as {
+      id: number;
       action: string;
       entity_id: string;
       detail: Record<string, unknown>;
@@ -74,7 +74,7 @@ async function commitments(db: Db): Promise<Commitments> {
       }
     }
     if (rows.length < 10_000) break;
-    after = rows[rows.length - 1].seq;
+    after = rows[rows.length - 1].id;
   }
   return c;
 }

@@ -8,13 +8,13 @@ import type { Db } from './knex';
  * - on the audit and record tables, and on every append-only table: SELECT and INSERT only — never UPDATE, DELETE or
  *   TRUNCATE (of `records`, only the move of `is_current` to a later version; of the chain head, SELECT);
  * - on every other table: SELECT, INSERT, UPDATE, DELETE (no TRUNCATE); its sequences: USAGE;
- * - the owner's functions that do the rest, one thing each (migration 0024).
+ * - the owner's functions that do the rest, one thing each (migrations 0024, 0025).
  *
  * A table a later migration adds is granted in full unless it is named here.
  */
 const APPEND_ONLY = ['audit_log', 'record_erasures', 'audit_checkpoints', 'documents', 'query_log', 'query_log_items'];
 const READ_ONLY = ['audit_chain_head', 'knex_migrations', 'knex_migrations_lock'];
-const OWNER_FUNCTIONS = ['qz_audit_chain_lock()', 'qz_retention_purge(date, integer, uuid)'];
+const OWNER_FUNCTIONS = ['qz_audit_chain(integer)', 'qz_retention_purge(date, integer, uuid)'];
 
 export function runtimeRoleName(): string {
   const name = process.env.DATABASE_APP_ROLE || 'qz_app';
@@ -42,7 +42,11 @@ export async function applyRuntimeGrants(owner: Db, role: string = runtimeRoleNa
       else await trx.raw('GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE ?? TO ??', [t, role]);
     }
     await trx.raw('GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA ?? TO ??', [schema, role]);
-    for (const f of OWNER_FUNCTIONS) await trx.raw(`GRANT EXECUTE ON FUNCTION ${f} TO ??`, [role]);
+    for (const f of OWNER_FUNCTIONS) {
+      // A function a later migration brings (or an earlier one took away) is granted where it exists.
+      const { rows } = (await trx.raw('SELECT to_regprocedure(?) IS NOT NULL AS present', [f])) as { rows: { present: boolean }[] };
+      if (rows[0].present) await trx.raw(`GRANT EXECUTE ON FUNCTION ${f} TO ??`, [role]);
+    }
   });
   return true;
 }

@@ -2,6 +2,7 @@ import crypto, { type KeyObject } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Db } from './knex';
+import { chainAudit } from './audit-chainer';
 import { sealSettings } from '../domain/config';
 import { canonicalJson } from '../domain/record-hash';
 
@@ -139,6 +140,8 @@ export function checkpointSignatureOk(c: Checkpoint, publicKey: KeyObject): bool
  * writes the same head again, which the verifier accepts.
  */
 export async function signCheckpoint(db: Db, key: SealKey, logFile: string, now: Date): Promise<Checkpoint | null> {
+  // The checkpoint signs the chain as far as it goes: what is committed is chained first.
+  await chainAudit(db);
   const state = await db.transaction(
     async (trx) => {
       const head = (await trx('audit_chain_head').where('id', 1).first('seq', 'hash')) as { seq: number; hash: string };

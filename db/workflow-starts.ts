@@ -39,6 +39,30 @@ export async function objectionsAwaitingStart(
     .select('id', 'workflow_id');
 }
 
+/** Rating and judicial requests whose workflow has not started (filed while Temporal could not be reached). */
+export async function requestsAwaitingStart(
+  db: Db,
+  kind: 'rating' | 'judicial',
+  olderThanSeconds: number,
+  limit = 500,
+): Promise<Array<{ id: string; workflow_id: string }>> {
+  const [table, at] = kind === 'rating' ? ['rating_requests', 'requested_at'] : ['judicial_requests', 'received_at'];
+  return db(table)
+    .whereNull('workflow_started_at')
+    .where(at, '<', new Date(Date.now() - olderThanSeconds * 1000))
+    .orderBy(at)
+    .limit(limit)
+    .select('id', 'workflow_id');
+}
+
+/** The request's workflow has started (written once). */
+export async function markRequestStarted(db: Db, kind: 'rating' | 'judicial', id: string): Promise<void> {
+  await db(kind === 'rating' ? 'rating_requests' : 'judicial_requests')
+    .where('id', id)
+    .whereNull('workflow_started_at')
+    .update({ workflow_started_at: db.fn.now() });
+}
+
 /** The obligations whose workflow has started (written once). */
 export async function markObligationsStarted(db: Db, ids: number[]): Promise<void> {
   await db('obligations').whereIn('id', ids).whereNull('workflow_started_at').update({ workflow_started_at: db.fn.now() });

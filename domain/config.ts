@@ -261,6 +261,16 @@ export function changeFeedSettings(): { heartbeatMs: number; heartbeatTimeoutMs:
 }
 
 /**
+ * AUDIT_CHAIN_INTERVAL_MS (1000): how often each API and worker process chains the audit entries committed since
+ * (db/audit-chainer.ts); a positive whole number.
+ */
+export function auditChainIntervalMs(env: NodeJS.ProcessEnv = process.env): number {
+  const ms = nonNegative('AUDIT_CHAIN_INTERVAL_MS', 1_000, env);
+  if (ms === 0) throw new Error('配置错误 / bad setting: AUDIT_CHAIN_INTERVAL_MS=0: the audit chain must be chained');
+  return ms;
+}
+
+/**
  * The platform's seal (db/seal.ts), kept outside the database: SEAL_KEY_FILE the Ed25519 private key (PEM) that seals
  * each audit entry and signs the checkpoints (default `.data/keys/seal-ed25519.pem`, made by the first process that
  * needs it when missing); CHECKPOINT_LOG the append-only file of signed checkpoints, one per platform database (by

@@ -22,6 +22,8 @@ import * as m0021 from './20261203_0021_auth_failure_window';
 import * as m0022 from './20261203_0022_record_hashes';
 import * as m0023 from './20261203_0023_audit_checkpoints';
 import * as m0024 from './20261203_0024_runtime_role';
+import * as m0025 from './20261204_0025_audit_chainer';
+import * as m0026 from './20261204_0026_request_starts';
 
 /** Every migration, in order. Listed here (not discovered on disk) so that tsx, jest and bundles all run them. */
 const MIGRATIONS: Array<[string, { up(k: Knex): Promise<void>; down(k: Knex): Promise<void> }]> = [
@@ -48,6 +50,8 @@ const MIGRATIONS: Array<[string, { up(k: Knex): Promise<void>; down(k: Knex): Pr
   ['20261203_0022_record_hashes', m0022],
   ['20261203_0023_audit_checkpoints', m0023],
   ['20261203_0024_runtime_role', m0024],
+  ['20261204_0025_audit_chainer', m0025],
+  ['20261204_0026_request_starts', m0026],
 ];
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -6,13 +6,22 @@
  */
 import type { Client } from '@temporalio/client';
 import type { Db } from '../db/knex';
-import { markObligationsStarted, markSubmissionStarted, objectionsAwaitingStart, submissionsAwaitingStart } from '../db/workflow-starts';
+import {
+  markObligationsStarted,
+  markRequestStarted,
+  markSubmissionStarted,
+  objectionsAwaitingStart,
+  requestsAwaitingStart,
+  submissionsAwaitingStart,
+} from '../db/workflow-starts';
 import { unstartedObligations } from '../db/obligations';
 import { deliverPendingSignals } from './outbox';
 import {
   startCalendarYearLoadedProcess,
+  startJudicialRequestProcess,
   startObjectionProcess,
   startObligationProcess,
+  startRatingRequestProcess,
   startSubmissionProcess,
   type Processes,
 } from './client';
@@ -48,6 +57,31 @@ export async function startPendingObjectionWorkflows(db: Db, temporal: Client, t
   return pending.length;
 }
 
+/** Starts a rating (E14(3)) or judicial (E14(4), P13) request's workflow (a no-op when it runs); the start is written once. */
+export async function ensureRequestWorkflow(
+  db: Db,
+  temporal: Client,
+  taskQueue: string,
+  kind: 'rating' | 'judicial',
+  id: string,
+  workflowId: string,
+): Promise<void> {
+  if (kind === 'rating') await startRatingRequestProcess({ temporal, taskQueue }, workflowId, id);
+  else await startJudicialRequestProcess({ temporal, taskQueue }, workflowId, id);
+  await markRequestStarted(db, kind, id);
+}
+
+/** Rating and judicial requests filed while Temporal was away: start their workflows. */
+export async function startPendingRequestWorkflows(db: Db, temporal: Client, taskQueue: string, olderThanSeconds = 30): Promise<number> {
+  let n = 0;
+  for (const kind of ['rating', 'judicial'] as const) {
+    const pending = await requestsAwaitingStart(db, kind, olderThanSeconds);
+    for (const r of pending) await ensureRequestWorkflow(db, temporal, taskQueue, kind, r.id, r.workflow_id);
+    n += pending.length;
+  }
+  return n;
+}
+
 /** Runs `fn` over `items`, at most `limit` at a time. */
 async function mapLimit<T>(items: T[], limit: number, fn: (t: T) => Promise<void>): Promise<void> {
   let next = 0;
@@ -80,7 +114,7 @@ export async function startPendingObligations(db: Db, p: Processes, onProgress?:
 export const startPendingObligationWorkflows = (deps: { db: Db } & Processes): Promise<number> => startPendingObligations(deps.db, deps);
 
 /**
- * Runs the reconcilers (submissions, objections, queued signals) now and every `intervalMs`; returns a function that
+ * Runs the reconcilers (submissions, objections, rating and judicial requests, queued signals) now and every `intervalMs`; returns a function that
  * stops it.
  */
 export function startSubmissionReconciler(db: Db, temporal: Client, taskQueue: string, intervalMs = 60_000): () => void {
@@ -91,7 +125,11 @@ export function startSubmissionReconciler(db: Db, temporal: Client, taskQueue: s
     try {
       const n = await startPendingSubmissionWorkflows(db, temporal, taskQueue);
       const m = await startPendingObjectionWorkflows(db, temporal, taskQueue);
-      if (n + m) console.log(`[api] started ${n} pending submission and ${m} pending objection workflow(s)`);
+      const q = await startPendingRequestWorkflows(db, temporal, taskQueue);
+      if (n + m + q)
+        console.log(
+          `[api] started ${n} pending submission, ${m} pending objection and ${q} pending rating or judicial request workflow(s)`,
+        );
       const s = await deliverPendingSignals(db, temporal);
       if (s.delivered) console.log(`[api] delivered ${s.delivered} queued workflow signal(s)`);
       if (s.failed) console.error(`[api] ${s.failed} queued workflow signal(s) wait for Temporal`);

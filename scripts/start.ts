@@ -125,6 +125,11 @@ async function runPlatform(): Promise<void> {
     const { startChangeFeed } = await import('../db/changes');
     const feed = await startChangeFeed(db, platform.log);
     shutdown.add('change feed', () => feed.stop());
+    // Audit entries are chained in order, apart from the transactions that write them (db/audit-chainer.ts).
+    const { startAuditChainer } = await import('../db/audit-chainer');
+    const { auditChainIntervalMs } = await import('../domain/config');
+    const stopChainer = startAuditChainer(db, platform.log, auditChainIntervalMs());
+    shutdown.add('audit chainer', stopChainer);
     interrupted();
 
     // Temporal

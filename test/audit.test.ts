@@ -6,7 +6,8 @@ import request from 'supertest';
 import { freshDatabase, type TestDb } from './support/db';
 import { startTestPlatform, type TestPlatform } from './support/platform';
 import { principalWithKey } from './support/principals';
-import { GENESIS_HASH, recordAudit, verifyAuditChain } from '../db/audit';
+import { auditRow, GENESIS_HASH, recordAudit, verifyAuditChain } from '../db/audit';
+import { chainAudit } from '../db/audit-chainer';
 import { checkpointLogOf, processSeal, signCheckpoint, verifyCheckpoints } from '../db/seal';
 import { createPrincipal } from '../db/principals';
 import type { Db } from '../db/knex';
@@ -33,6 +34,8 @@ async function addEntries(db: Db, n: number, label = 'e'): Promise<void> {
       article: 'E23',
       detail: { i, note: '测试 / test', amount: 1.5 },
     });
+  // What every API and worker process does each second.
+  await chainAudit(db);
 }
 
 describe('the audit log is a hash chain (E23, P26)', () => {
@@ -78,11 +81,58 @@ describe('the audit log is a hash chain (E23, P26)', () => {
   });
 
   test('the log refuses UPDATE, DELETE and TRUNCATE through any path', async () => {
-    const one = await t.db('audit_log').first('id');
+    const one = await t.db('audit_log').whereNotNull('seq').first('id');
     await expect(t.db('audit_log').where('id', one.id).update({ actor: 'x' })).rejects.toThrow(/append-only/);
+    await expect(t.db('audit_log').where('id', one.id).update({ seq: 999_999 })).rejects.toThrow(/append-only/);
     await expect(t.db('audit_log').where('id', one.id).delete()).rejects.toThrow(/append-only/);
     await expect(t.db.raw('TRUNCATE audit_log')).rejects.toThrow(/append-only/);
     await expect(t.db('audit_chain_head').delete()).rejects.toThrow(/append-only/);
+    // Not yet chained, an entry is no more changeable: only the chainer's one move, content untouched, is allowed.
+    await recordAudit(t.db, { actor: 'test', action: 'test.unchained', entity: 'test', id: 'u-1', article: 'E23' });
+    const fresh = await t.db('audit_log').where('entity_id', 'u-1').first('id', 'seq');
+    expect(fresh.seq).toBeNull();
+    await expect(
+      t.db('audit_log').where('id', fresh.id).update({ actor: 'x', seq: 999_999, prev_hash: GENESIS_HASH, hash: GENESIS_HASH }),
+    ).rejects.toThrow(/append-only/);
+    await expect(t.db('audit_log').where('id', fresh.id).delete()).rejects.toThrow(/append-only/);
+    expect(await chainAudit(t.db)).toBe(1);
+    expect((await verifyAuditChain(t.db)).ok).toBe(true);
+  });
+
+  test('a writer neither chains nor waits: a stalled transaction holding an entry stalls no other audited write, and is chained after it commits', async () => {
+    await chainAudit(t.db);
+    const stalled = await t.db.transaction();
+    try {
+      // A writer cannot place its entry in the chain itself either: what it gives is cleared.
+      await stalled('audit_log').insert({
+        ...auditRow({ actor: 'test', action: 'test.stalled', entity: 'test', id: 'stalled', article: 'E23' }),
+        seq: 1,
+        prev_hash: GENESIS_HASH,
+        hash: 'f'.repeat(64),
+      });
+      const t0 = Date.now();
+      await Promise.all(
+        Array.from({ length: 5 }, (_, i) =>
+          recordAudit(t.db, { actor: 'test', action: 'test.meanwhile', entity: 'test', id: `m-${i}`, article: 'E23' }),
+        ),
+      );
+      expect(await chainAudit(t.db)).toBe(5);
+      expect(Date.now() - t0).toBeLessThan(2_000);
+      const report = await verifyAuditChain(t.db);
+      expect(report.ok).toBe(true);
+      await stalled.commit();
+    } catch (e) {
+      await stalled.rollback();
+      throw e;
+    }
+    const before = await t.db('audit_chain_head').first('seq');
+    expect(await chainAudit(t.db)).toBe(1);
+    const late = await t.db('audit_log').where('entity_id', 'stalled').first('seq', 'prev_hash');
+    expect(late.seq).toBe(before.seq + 1);
+    expect(late.prev_hash).not.toBe(GENESIS_HASH);
+    const meanwhile = await t.db('audit_log').where('action', 'test.meanwhile').max({ seq: 'seq' }).first();
+    expect(meanwhile!.seq).toBeLessThan(late.seq);
+    expect((await verifyAuditChain(t.db)).ok).toBe(true);
   });
 });
 
@@ -164,8 +214,8 @@ describe('tampering is detected and the first broken entry named', () => {
     // A copy of a genuine seal on other content is no better.
     const genuine = await t.db('audit_log').where('entity_id', 'e-1').first('detail');
     await t.db('audit_log').insert({ actor: 'test', action: 'test.entry', entity: 'test', entity_id: 'e-1b', detail: genuine.detail });
-    const forged = await entry('forged');
     const report = await verifyAuditChain(t.db, { batchSize: 4 });
+    const forged = await entry('forged');
     expect(report.ok).toBe(false);
     expect(report.firstBroken).toMatchObject({ id: forged.id, seq: forged.seq });
     expect(report.firstBroken!.reason).toMatch(/no valid seal/);

@@ -1,3 +1,4 @@
+import { chainAudit } from '../db/audit-chainer';
 import crypto from 'node:crypto';
 import request from 'supertest';
 import { createDb, type Db } from '../db/knex';
@@ -105,6 +106,10 @@ describe('the runtime role runs the platform', () => {
     expect(personal.status).toBe(202);
     expect(await purgeRetentionBatch(app, '2026-12-01', 100)).toMatchObject({ rows: 1 });
 
+    // The entries so far wait unchained until a chainer (the owner's function) places them.
+    expect(await app('audit_log').whereNull('seq').count({ n: '*' })).not.toEqual([{ n: 0 }]);
+    expect(await chainAudit(app)).toBeGreaterThan(0);
+    expect(await app('audit_log').whereNull('seq').count({ n: '*' })).toEqual([{ n: 0 }]);
     expect(await signCheckpoint(app, processSeal(), checkpointLogOf(app), new Date('2026-12-03T08:00:00Z'))).not.toBeNull();
     expect((await verifyAuditChain(app)).ok).toBe(true);
     expect(await verifyRecords(app)).toMatchObject({ ok: true, erased: 1 });

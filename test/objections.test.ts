@@ -382,7 +382,7 @@ describe('an enterprise record corrected in time, with its publication suspended
     const handle = p.env.client.workflow.getHandle(objectionWorkflowId(id));
     await waitFor(async () => (await handle.describe()).status.name === 'COMPLETED');
     expect(await handle.query(objectionStateQuery)).toMatchObject({ stage: 'corrected', overdue: false, result: { outcome: 'corrected' } });
-    const actions = (await p.db('audit_log').where({ entity: 'objection', entity_id: id }).orderBy('seq').select('action')).map(
+    const actions = (await p.db('audit_log').where({ entity: 'objection', entity_id: id }).orderBy('id').select('action')).map(
       (a) => a.action,
     );
     expect(actions).toEqual([
@@ -681,5 +681,29 @@ describe('an objection accepted while Temporal was unreachable', () => {
     const again = await verify(who.gsj.auth, id, { verdict: 'confirmed_right', reason: '经核对，信息无误' });
     expect(again.status).toBe(200);
     expect(again.body.objection).toMatchObject({ provider_verdict: 'confirmed_right' });
+
+    // The staff's outcome with Temporal away: 503, and the objection, its records and the audit log as they were.
+    const snapshot = async () => ({
+      objection: await p.db('objections').where('id', id).first(),
+      audit: await p.db('audit_log').where('entity_id', id).count({ n: '*' }),
+      record: await p.db('records').where({ record_key: key, is_current: true }).first('version', 'status'),
+    });
+    const before = await snapshot();
+    const off = new Client({ connection: Connection.lazy({ address: '127.0.0.1:1', connectTimeout: '1s', interceptors: [] }) });
+    try {
+      const offline = createApp({ db: p.db, temporal: off, config: { ...loadConfig(), taskQueue: p.taskQueue } });
+      const res = await request(offline)
+        .post(`/objections/${id}/outcome`)
+        .set('Authorization', who.staff.auth)
+        .send({ outcome: 'upheld', reason: '维持原记录' });
+      expect(res.status).toBe(503);
+      expect(res.headers['retry-after']).toBe('5');
+    } finally {
+      await off.connection.close().catch(() => undefined);
+    }
+    expect(await snapshot()).toEqual(before);
+    const decided = await outcome(id, { outcome: 'upheld', reason: '维持原记录' });
+    expect(decided.status).toBe(200);
+    expect(decided.body.objection.outcome).toBe('upheld');
   });
 });

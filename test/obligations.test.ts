@@ -5,6 +5,7 @@
  * Nothing depends on the day it runs: past periods are fixed dates, "now" is the server's clock, deadlines given
  * are counted from it, and the years around it that no shipped calendar covers get the test-fixture calendar.
  */
+import { expectProcessEngineOutage, offlineApp } from './support/offline';
 import fs from 'node:fs';
 import path from 'node:path';
 import request from 'supertest';
@@ -24,6 +25,23 @@ import { applyEffectiveCadences, recordCadenceChange } from '../db/provider-cade
 import { eventually } from './support/wait';
 
 let p: TestPlatform;
+
+/** The same API on a Temporal nobody serves, for `fn`. */
+async function offline(fn: (app: ReturnType<typeof offlineApp>['app']) => Promise<void>): Promise<void> {
+  const off = offlineApp(p);
+  try {
+    await fn(off.app);
+  } finally {
+    await off.close();
+  }
+}
+
+/** All a compliance case is in the database: its row, its events, its audit entries. */
+const caseSnapshot = async (caseId: string) => ({
+  row: await p.db('compliance_cases').where('id', caseId).first(),
+  events: await p.db('compliance_case_events').where('case_id', caseId).count({ n: '*' }),
+  audit: await p.db('audit_log').where('entity_id', caseId).count({ n: '*' }),
+});
 const auth: Record<string, string> = {};
 let admin: string;
 let supervisor: string;
@@ -358,6 +376,14 @@ describe('one workflow per obligation', () => {
   test('ordered → ignored → escalation due → a supervisor escalates it to the supervision department (提请监察部门)', async () => {
     const o = await obligation('QZ-RSJ', '2026-10');
     const deadline = addCalendarDays(await serverToday(), 3);
+    // Temporal away: the order is 503 and nothing of it is stored (the case is moved by its workflow alone).
+    await offline(async (app) => {
+      const before = await caseSnapshot(o.case_id);
+      expectProcessEngineOutage(
+        await request(app).post(`/compliance-cases/${o.case_id}/rectification-order`).set('Authorization', admin).send({ deadline }),
+      );
+      expect(await caseSnapshot(o.case_id)).toEqual(before);
+    });
     const ordered = await request(p.app)
       .post(`/compliance-cases/${o.case_id}/rectification-order`)
       .set('Authorization', admin)
@@ -395,10 +421,15 @@ describe('one workflow per obligation', () => {
         .status,
     ).toBe(400);
 
-    const esc = await request(p.app)
-      .post(`/compliance-cases/${o.case_id}/escalation`)
-      .set('Authorization', supervisor)
-      .send({ responsible_unit: '钦州市人力资源和社会保障局办公室', note: '逾期未按责令改正，提请追究直接责任人的行政责任' });
+    const escalation = { responsible_unit: '钦州市人力资源和社会保障局办公室', note: '逾期未按责令改正，提请追究直接责任人的行政责任' };
+    await offline(async (app) => {
+      const before = await caseSnapshot(o.case_id);
+      expectProcessEngineOutage(
+        await request(app).post(`/compliance-cases/${o.case_id}/escalation`).set('Authorization', supervisor).send(escalation),
+      );
+      expect(await caseSnapshot(o.case_id)).toEqual(before);
+    });
+    const esc = await request(p.app).post(`/compliance-cases/${o.case_id}/escalation`).set('Authorization', supervisor).send(escalation);
     expect(esc.status).toBe(200);
     expect(esc.body.case).toMatchObject({
       state: 'escalated',

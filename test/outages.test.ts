@@ -1,6 +1,6 @@
 /**
- * Outages answer 503 with Retry-After, fast, and change nothing: PostgreSQL unreachable, a stalled transaction
- * holding the audit chain's lock (lock_timeout), Temporal unreachable. Real PostgreSQL (a database of its own) and a
+ * Outages answer 503 with Retry-After, fast, and change nothing: PostgreSQL unreachable, a statement past its bound,
+ * Temporal unreachable; a stalled transaction holds up no audited write (the chain is made apart from the writers). Real PostgreSQL (a database of its own) and a
  * real Temporal client facing an address nobody serves.
  */
 import request from 'supertest';
@@ -8,6 +8,8 @@ import { Client, Connection } from '@temporalio/client';
 import { createApp } from '../api/app';
 import { outageOf } from '../api/errors';
 import { createDb, type Db } from '../db/knex';
+import { recordAudit, verifyAuditChain } from '../db/audit';
+import { chainAudit } from '../db/audit-chainer';
 import { loadConfig } from '../domain/config';
 import { publishNowSignal } from '../processes/messages';
 import { freshDatabase, type TestDb } from './support/db';
@@ -50,30 +52,35 @@ test('PostgreSQL unreachable: the public search and an authenticated request ans
   }
 }, 30000);
 
-test('a stalled transaction holding the audit chain: an audited write waits PG_LOCK_TIMEOUT_MS at most, answers 503 and stores nothing', async () => {
+test('a stalled transaction that wrote an audit entry, and a chainer stalled on the chain head: audited writes and 401s answer at once; the chain catches up', async () => {
   const admin = await principalWithKey(t.db, { name: '管理员', role: 'admin' });
   const staff = await principalWithKey(t.db, { name: '审核员', role: 'staff' });
   const bounded: Db = createDb(t.url, 4, { lockTimeoutMs: 1000 });
-  const keysBefore = await t.db('api_keys').where('principal_id', staff.id).count({ n: '*' });
-  const stalled = await t.db.transaction();
+  const app = createApp({ db: bounded, temporal: down, config });
+  const fake = 'Bearer qzk_000000000000_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
+  await chainAudit(t.db);
+  const writer = await t.db.transaction();
+  const chainer = await t.db.transaction();
   try {
-    await stalled.raw('SELECT * FROM audit_chain_head FOR UPDATE');
-    const app = createApp({ db: bounded, temporal: down, config });
+    // One transaction wrote its entry and went quiet; another holds the chain head, as a chainer stuck mid-way would.
+    await recordAudit(writer, { actor: 'test', action: 'test.stalled', entity: 'test', id: 'stalled', article: 'E23' });
+    await chainer.raw('SELECT * FROM audit_chain_head FOR UPDATE');
     const t0 = Date.now();
     const res = await request(app).post(`/admin/principals/${staff.id}/keys`).set('Authorization', admin.auth).send({ label: '备用' });
-    expectOutage(res, 'database');
-    expect(Date.now() - t0).toBeLessThan(5_000);
-    // Reads go on: they take no audit lock.
-    expect((await request(app).get(`/admin/principals/${staff.id}`).set('Authorization', admin.auth)).status).toBe(200);
+    expect(res.status).toBe(201);
+    expect((await request(app).get('/admin/principals').set('Authorization', fake)).status).toBe(401);
+    expect(Date.now() - t0).toBeLessThan(2_000);
+    // Only chaining waits, and a chainer's wait is bounded like any statement's (lock_timeout): an outage, not a hang.
+    expect(outageOf(await chainAudit(bounded).catch((e: unknown) => e))).toBe('database');
   } finally {
-    await stalled.rollback();
+    await chainer.rollback();
   }
-  expect(await t.db('api_keys').where('principal_id', staff.id).count({ n: '*' })).toEqual(keysBefore);
-  // The lock released: the same write goes through.
-  const app = createApp({ db: bounded, temporal: down, config });
-  expect(
-    (await request(app).post(`/admin/principals/${staff.id}/keys`).set('Authorization', admin.auth).send({ label: '备用' })).status,
-  ).toBe(201);
+  // The head free again: what committed is chained; the quiet writer's entry follows once it commits.
+  expect(await chainAudit(bounded)).toBeGreaterThanOrEqual(2);
+  await writer.commit();
+  expect(await chainAudit(bounded)).toBe(1);
+  expect(await bounded('audit_log').where('action', 'test.stalled').whereNotNull('seq').count({ n: '*' })).toEqual([{ n: 1 }]);
+  expect((await verifyAuditChain(bounded)).ok).toBe(true);
   await bounded.destroy();
 }, 30000);
 

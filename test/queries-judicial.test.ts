@@ -191,7 +191,7 @@ test('the 3rd working day after receipt across the New Year holiday; alert the d
   expect(lateAnswer).toMatchObject({ status: 'answered', met: false });
   expect(await h2.result()).toMatchObject({ stage: 'answered', overdue: true });
   expect(await h1.result()).toMatchObject({ stage: 'answered', overdue: false });
-  const audit = await t.db('audit_log').whereIn('entity_id', [onTime, late]).orderBy('seq').pluck('action');
+  const audit = await t.db('audit_log').whereIn('entity_id', [onTime, late]).orderBy('id').pluck('action');
   expect(audit).toEqual(expect.arrayContaining(['judicial_request.file', 'judicial_request.answer', 'judicial_request.overdue']));
 }, 120000);
 

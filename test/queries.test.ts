@@ -6,6 +6,8 @@ import { createPrincipal, issueApiKey } from '../db/principals';
 import { shanghaiDate, addCalendarDays } from '../domain/calendar';
 import { judicialRequestStateQuery, ratingRequestStateQuery } from '../processes/messages';
 import { waitFor } from './support/wait';
+import { expectProcessEngineOutage, offlineApp } from './support/offline';
+import { startPendingRequestWorkflows } from '../processes/starts';
 
 const ENT = uscc(501);
 const ENT2 = uscc(502);
@@ -692,6 +694,86 @@ describe('access monitoring (P11, E19) and API keys', () => {
 });
 
 // Last: awaiting a workflow's result lets the time-skipping server jump its clock ahead for every workflow.
+describe('Temporal away (nothing acknowledged is dropped): a request filed is kept and started when it is back; a decision is 503 and changes nothing', () => {
+  const snapshot = async (table: string, id: string) => {
+    const row = await p.db(table).where('id', id).first();
+    const audit = await p.db('audit_log').where('entity_id', id).count({ n: '*' });
+    return { row, audit };
+  };
+
+  test('a rating request: 202 with its workflow pending; the decision 503; the reconciler starts it; then decided', async () => {
+    const off = offlineApp(p);
+    let id: string;
+    try {
+      const t0 = Date.now();
+      const res = await request(off.app)
+        .post('/rating-requests')
+        .set('Authorization', who.agency.auth)
+        .send({ subject_uscc: ENT2, categories: ['credit'], purpose: '主体信用评级' });
+      expect(res.status).toBe(202);
+      expect(res.body).toMatchObject({ workflow: 'pending', rating_request: { status: 'requested' } });
+      id = res.body.rating_request.id;
+      expect(await p.db('audit_log').where({ action: 'rating_request.file', entity_id: id }).count({ n: '*' })).toEqual([{ n: 1 }]);
+      const before = await snapshot('rating_requests', id);
+      expect(before.row).toMatchObject({ workflow_started_at: null, decision_deadline: null });
+      const decision = await request(off.app)
+        .post(`/rating-requests/${id}/decision`)
+        .set('Authorization', who.staff.auth)
+        .send({ approve: true, reason: '资质齐全' });
+      expectProcessEngineOutage(decision);
+      expect(Date.now() - t0).toBeLessThan(15_000);
+      expect(await snapshot('rating_requests', id)).toEqual(before);
+    } finally {
+      await off.close();
+    }
+    // Temporal is back: the reconciler starts what waited; the decision deadline is set, counted from the filing.
+    expect(await startPendingRequestWorkflows(p.db, p.env.client, p.taskQueue, 0)).toBe(1);
+    expect(await startPendingRequestWorkflows(p.db, p.env.client, p.taskQueue, 0)).toBe(0);
+    await waitFor(async () => (await p.db('rating_requests').where('id', id).first()).decision_deadline);
+    const ok = await request(p.app)
+      .post(`/rating-requests/${id}/decision`)
+      .set('Authorization', who.staff.auth)
+      .send({ approve: false, reason: '用途不明' });
+    expect(ok.status).toBe(200);
+    expect(ok.body.rating_request).toMatchObject({ status: 'rejected' });
+  });
+
+  test('a judicial request: 202 with its workflow pending; the answer 503; started by the reconciler, its deadline from receipt', async () => {
+    const proof = (await upload(who.court.auth, 'duty_proof', PDF, 'application/pdf', '协助查询通知书.pdf')).body.document.id;
+    const off = offlineApp(p);
+    let id: string;
+    try {
+      const res = await request(off.app)
+        .post('/judicial-requests')
+        .set('Authorization', who.court.auth)
+        .send({ subject_type: 'person', subject_id: PER, case_no: '(2026)桂07执99号', purpose: '执行财产调查', document_id: proof });
+      expect(res.status).toBe(202);
+      expect(res.body).toMatchObject({ workflow: 'pending', judicial_request: { status: 'pending' } });
+      id = res.body.judicial_request.id;
+      const before = await snapshot('judicial_requests', id);
+      expect(before.row).toMatchObject({ workflow_started_at: null, answer_due: null });
+      expectProcessEngineOutage(
+        await request(off.app).post(`/judicial-requests/${id}/answer`).set('Authorization', who.staff.auth).send({ decision: 'answer' }),
+      );
+      expect(await snapshot('judicial_requests', id)).toEqual(before);
+    } finally {
+      await off.close();
+    }
+    expect(await startPendingRequestWorkflows(p.db, p.env.client, p.taskQueue, 0)).toBe(1);
+    const row = await waitFor(async () => {
+      const r = await p.db('judicial_requests').where('id', id).first();
+      return r.answer_due ? r : null;
+    });
+    expect(row.receipt_date).toBe(TODAY);
+    const ans = await request(p.app)
+      .post(`/judicial-requests/${id}/answer`)
+      .set('Authorization', who.staff.auth)
+      .send({ decision: 'answer' });
+    expect(ans.status).toBe(200);
+    expect(ans.body.judicial_request).toMatchObject({ status: 'answered' });
+  });
+});
+
 describe('rating-agency requests that nobody decides', () => {
   const file = (auth: string, body: object) => request(p.app).post('/rating-requests').set('Authorization', auth).send(body);
   const decide = (id: string, body: object, auth = who.staff.auth) =>

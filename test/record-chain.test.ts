@@ -114,7 +114,7 @@ describe('a record version carries a hash chained to the one before, committed t
     expect(versions.map((v) => v.version)).toEqual([1, 2, 3]);
     expect(recordHashOf(versions[0].hash, versions[1])).toBe(versions[1].hash);
     expect(recordHashOf('', versions[1])).not.toBe(versions[1].hash);
-    const entry = await p.db('audit_log').where({ action: 'record.correct', entity_id: corrected }).orderBy('seq', 'desc').first('detail');
+    const entry = await p.db('audit_log').where({ action: 'record.correct', entity_id: corrected }).orderBy('id', 'desc').first('detail');
     expect(entry.detail.record_hash).toBe(versions[2].hash);
 
     expect((await verifyAuditChain(p.db)).ok).toBe(true);
@@ -272,7 +272,7 @@ describe('what is changed in SQL is named', () => {
       first_broken: null,
       records: { ok: false, first_broken: { record_key: single, version: 1 } },
     });
-    const entry = await p.db('audit_log').where('action', 'audit.verify').orderBy('seq', 'desc').first('detail');
+    const entry = await p.db('audit_log').where('action', 'audit.verify').orderBy('id', 'desc').first('detail');
     expect(entry.detail).toMatchObject({ ok: false, records: { ok: false, first_broken: { record_key: single } } });
   });
 });

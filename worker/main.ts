@@ -10,6 +10,8 @@ import { describeError, log, redactUrl } from '../scripts/platform';
 import { connectTemporal } from '../scripts/temporal-dev';
 import { runService } from '../scripts/service';
 import { startChangeFeed } from '../db/changes';
+import { startAuditChainer } from '../db/audit-chainer';
+import { auditChainIntervalMs } from '../domain/config';
 import { ensureSchedules } from './schedules';
 import { createWorker } from './worker';
 
@@ -35,6 +37,9 @@ runService('worker', 'worker/main.ts', async ({ config, databaseUrl, temporalAdd
   // The activities' working-day calendar is cached while the process hears changes (db/changes.ts).
   const feed = await startChangeFeed(db, log);
   shutdown.add('change feed', () => feed.stop());
+  // Audit entries written by any process are chained in order (db/audit-chainer.ts).
+  const stopChainer = startAuditChainer(db, log, auditChainIntervalMs());
+  shutdown.add('audit chainer', stopChainer);
 
   const worker = await createWorker({
     connection,

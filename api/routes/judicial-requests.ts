@@ -9,7 +9,7 @@ import { answeredRecords } from '../../db/query-log';
 import type { AppDeps } from '../app';
 import { actorLabel, principalOf, requireRole } from '../auth';
 import { HttpError, badRequest, notFound } from '../errors';
-import { document, registry, ErrorBody } from '../openapi';
+import { document, registry, ErrorBody, WorkflowStart } from '../openapi';
 import { answerJudicialRequestUpdate } from '../../processes/messages';
 import {
   AnsweredRecordSchema,
@@ -26,7 +26,8 @@ import {
   tags,
   type Endpoint,
 } from './query-common';
-import { runUpdate, startJudicialRequestProcess } from '../../processes/client';
+import { runUpdate } from '../../processes/client';
+import { ensureRequestWorkflow } from '../../processes/starts';
 import { orRefusal, requestRefusals } from '../../processes/errors';
 
 /**
@@ -96,7 +97,12 @@ document({
   summary: '司法机关查询申请，3 个工作日内答复（E14(4)、P13）/ a judicial query request, answered within 3 working days',
   secured: true,
   request: { body: json(JudicialRequestBody) },
-  responses: { 202: { description: 'filed, with its answer deadline', ...json(z.object({ judicial_request: JudicialRequestSchema })) } },
+  responses: {
+    202: {
+      description: 'filed, with its answer deadline (workflow `pending`: Temporal was away, the deadline is set when it is back)',
+      ...json(z.object({ judicial_request: JudicialRequestSchema, workflow: WorkflowStart })),
+    },
+  },
 });
 const fileJudicialRequest: Endpoint = ({ db, temporal, config }) => [
   requireRole('judicial'),
@@ -124,11 +130,18 @@ const fileJudicialRequest: Endpoint = ({ db, temporal, config }) => [
       purpose: b.purpose,
       documentId: b.document_id,
     });
-    await startJudicialRequestProcess({ temporal, taskQueue: config.taskQueue }, workflowId, id);
+    let workflow: 'started' | 'pending' = 'started';
+    try {
+      await ensureRequestWorkflow(db, temporal, config.taskQueue, 'judicial', id, workflowId);
+    } catch (e) {
+      // Filed and stored: the reconciler starts its workflow (and so its deadline) when Temporal is back.
+      workflow = 'pending';
+      console.error(`[api] workflow start for judicial request ${id} deferred:`, (e as Error).message);
+    }
     res
       .status(202)
       .location(`/judicial-requests/${id}`)
-      .json({ judicial_request: await oneJudicial(db, p, id) });
+      .json({ judicial_request: await oneJudicial(db, p, id), workflow });
   },
 ];
 
@@ -224,7 +237,8 @@ const answerJudicialRequest: Endpoint = ({ db, temporal, config }) => [
       throw new HttpError(409, 'CONFLICT', `申请已${cur.status === 'answered' ? '答复' : '不予受理'} / the request is ${cur.status}`, [
         { field: 'id', reason: `状态 / status: ${cur.status}` },
       ]);
-    await startJudicialRequestProcess({ temporal, taskQueue: config.taskQueue }, cur.workflow_id, id);
+    // Not started yet (filed while Temporal was away): started now, or 503 and nothing done.
+    await ensureRequestWorkflow(db, temporal, config.taskQueue, 'judicial', id, cur.workflow_id);
     const answer = { decision: b.decision, reason: b.reason ?? null, staffPrincipalId: p.id, staffActor: actorLabel(p) };
     await orRefusal(
       () => runUpdate(temporal, cur.workflow_id, answerJudicialRequestUpdate, [answer]),

@@ -8,10 +8,11 @@ import { RATING_REQUEST_STATUSES, createRatingRequest, getRatingRequest, listRat
 import type { AppDeps } from '../app';
 import { actorLabel, principalOf, requireRole } from '../auth';
 import { HttpError, notFound } from '../errors';
-import { document, registry, ErrorBody } from '../openapi';
+import { document, registry, ErrorBody, WorkflowStart } from '../openapi';
 import { decideRatingRequestUpdate } from '../../processes/messages';
 import { IdParam, Purpose, Reason, StatusQuery, checkSubjectId, json, jsonBody, tags, type Endpoint } from './query-common';
-import { runUpdate, startRatingRequestProcess } from '../../processes/client';
+import { runUpdate } from '../../processes/client';
+import { ensureRequestWorkflow } from '../../processes/starts';
 import { orRefusal, requestRefusals } from '../../processes/errors';
 
 /**
@@ -68,7 +69,12 @@ document({
   summary: '信用评级机构申请查询企业限制公开信息（E14(3)）/ a rating agency asks to query an enterprise',
   secured: true,
   request: { body: json(RatingRequestBody) },
-  responses: { 202: { description: 'filed; staff decide by the deadline', ...json(z.object({ rating_request: RatingRequestSchema })) } },
+  responses: {
+    202: {
+      description: 'filed; staff decide by the deadline (workflow `pending`: Temporal was away, the deadline is set when it is back)',
+      ...json(z.object({ rating_request: RatingRequestSchema, workflow: WorkflowStart })),
+    },
+  },
 });
 const fileRatingRequest: Endpoint = ({ db, temporal, config }) => [
   requireRole('rating_agency'),
@@ -82,11 +88,18 @@ const fileRatingRequest: Endpoint = ({ db, temporal, config }) => [
       categories: [...new Set(b.categories)],
       purpose: b.purpose,
     });
-    await startRatingRequestProcess({ temporal, taskQueue: config.taskQueue }, workflowId, id);
+    let workflow: 'started' | 'pending' = 'started';
+    try {
+      await ensureRequestWorkflow(db, temporal, config.taskQueue, 'rating', id, workflowId);
+    } catch (e) {
+      // Filed and stored: the reconciler starts its workflow (and so its deadline) when Temporal is back.
+      workflow = 'pending';
+      console.error(`[api] workflow start for rating request ${id} deferred:`, (e as Error).message);
+    }
     res
       .status(202)
       .location(`/rating-requests/${id}`)
-      .json({ rating_request: await oneRating(db, p, id) });
+      .json({ rating_request: await oneRating(db, p, id), workflow });
   },
 ];
 
@@ -163,7 +176,8 @@ const decideRatingRequest: Endpoint = ({ db, temporal, config }) => [
       throw new HttpError(409, 'CONFLICT', `申请状态为 ${cur.status}，不能再审批 / the request is ${cur.status}`, [
         { field: 'id', reason: `状态 / status: ${cur.status}`, article: 'E14(3)' },
       ]);
-    await startRatingRequestProcess({ temporal, taskQueue: config.taskQueue }, cur.workflow_id, id);
+    // Not started yet (filed while Temporal was away): started now, or 503 and nothing done.
+    await ensureRequestWorkflow(db, temporal, config.taskQueue, 'rating', id, cur.workflow_id);
     const decision = { approve: b.approve, reason: b.reason, staffPrincipalId: p.id, staffActor: actorLabel(p) };
     await orRefusal(
       () => runUpdate(temporal, cur.workflow_id, decideRatingRequestUpdate, [decision]),
