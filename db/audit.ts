@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import type { Knex } from 'knex';
-import { entrySeal, processSeal, type SealedContent, type SealKey } from './seal';
+import { entrySeal, entrySealFault, processSeal, sealKeyring, type SealedContent, type SealKeyring } from './seal';
 import { chainAudit } from './audit-chainer';
 
 /**
@@ -90,10 +90,10 @@ const sha256 = (s: string) => crypto.createHash('sha256').update(s, 'utf8').dige
 
 export async function verifyAuditChain(
   db: Knex,
-  opts: { batchSize?: number; onProgress?: (checked: number) => void; seal?: SealKey | null } = {},
+  opts: { batchSize?: number; onProgress?: (checked: number) => void; seal?: SealKeyring | null } = {},
 ): Promise<ChainReport> {
   const batchSize = opts.batchSize ?? 5000;
-  const seal = opts.seal === undefined ? processSeal() : opts.seal;
+  const seal = opts.seal === undefined ? sealKeyring() : opts.seal;
   // From the first sealed entry on, every entry carries the platform's seal (the entries before it were written before
   // entries were sealed).
   let sealed = false;
@@ -124,11 +124,11 @@ export async function verifyAuditChain(
 
   for (;;) {
     const { rows } = (await db.raw(
-      `SELECT a.id, a.seq, a.prev_hash, a.hash, audit_log_canonical(a) AS canonical,
+      `SELECT a.id, a.seq, a.at, a.prev_hash, a.hash, audit_log_canonical(a) AS canonical,
               a.principal_id, a.actor, a.action, a.entity, a.entity_id, a.detail
          FROM audit_log a WHERE a.seq > ? AND a.seq <= ? ORDER BY a.seq LIMIT ?`,
       [prevSeq, head.seq, batchSize],
-    )) as { rows: ({ id: number; seq: number; prev_hash: string; hash: string; canonical: string } & SealedContent)[] };
+    )) as { rows: ({ id: number; seq: number; at: Date; prev_hash: string; hash: string; canonical: string } & SealedContent)[] };
     for (const r of rows) {
       if (r.seq !== prevSeq + 1)
         return broken(
@@ -143,12 +143,8 @@ export async function verifyAuditChain(
       if (seal) {
         const { seal: given, ...detail } = (r.detail ?? {}) as Record<string, unknown>;
         sealed ||= given !== undefined;
-        if (sealed && given !== entrySeal(seal, { ...r, detail }))
-          return broken(
-            r.id,
-            r.seq,
-            '记录没有平台印章（未经平台写入，为伪造）/ the entry carries no valid seal of the platform: it was not written by the platform (forged)',
-          );
+        const fault = sealed ? entrySealFault(seal, given, { ...r, detail }, r.at) : null;
+        if (fault) return broken(r.id, r.seq, fault);
       }
       prevSeq = r.seq;
       prevHash = r.hash;
@@ -172,6 +168,23 @@ export async function verifyAuditChain(
         beyond.id,
         beyond.seq,
         '记录位于链头之后，未经链接（被直接写入）/ the entry lies beyond the chain head: it was written around the chain',
+      );
+  }
+  // Every seal is the entry's own (db/seal.ts: a nonce in each): one carried twice is a genuine entry copied whole.
+  if (seal) {
+    const { rows: copies } = (await db.raw(
+      `SELECT a.id, a.seq FROM audit_log a
+         JOIN (SELECT detail->>'seal' AS s, min(seq) AS first FROM audit_log
+                WHERE seq <= ? AND detail->>'seal' LIKE '%.%' GROUP BY 1 HAVING count(*) > 1) d
+           ON a.detail->>'seal' = d.s AND a.seq > d.first
+        ORDER BY a.seq LIMIT 1`,
+      [head.seq],
+    )) as { rows: { id: number; seq: number }[] };
+    if (copies.length)
+      return broken(
+        copies[0].id,
+        copies[0].seq,
+        '记录是另一条记录的整体复制（重放）/ the entry is a copy of an earlier one, seal and all: a replayed entry',
       );
   }
   return { ok: true, checked, head, firstBroken: null, verifiedAt };

@@ -9,8 +9,8 @@ import { canonicalJson } from '../domain/record-hash';
 /**
  * The platform's seal, a key the database never holds (E23, P26). One Ed25519 key (SEAL_KEY_FILE, domain/config.ts):
  *
- * - **Each audit entry is sealed** when the platform writes it: `audit_log.mac` = HMAC-SHA256 over the entry's
- *   content under a key derived from the seal. Someone with database access alone cannot seal an entry: a plain
+ * - **Each audit entry is sealed** when the platform writes it: `detail.seal` names the key and carries a nonce and
+ *   the HMAC-SHA256 of both with the entry's content under a key derived from the seal (`entrySeal`). Someone with database access alone cannot seal an entry: a plain
  *   INSERT into audit_log is chained by the database like any other entry, but carries no valid seal, and the
  *   verifier names it (db/audit.ts).
  * - **Checkpoints** (`signCheckpoint`): every CHECKPOINT_EVERY_MINUTES the worker signs the chain's head (sequence
@@ -18,6 +18,9 @@ import { canonicalJson } from '../domain/record-hash';
  *   database cannot rewrite) and keeps a copy in `audit_checkpoints` for `GET /public/checkpoint`, as Certificate
  *   Transparency logs publish signed tree heads. The verifier checks the chain against every signed checkpoint
  *   (`verifyCheckpoints`): a chain rewritten behind a checkpoint, or cut short of it, no longer matches.
+ *
+ * A key is rotated with `npm run seal:key -- --rotate` (`rotateSealKey`): the old one is kept in SEAL_RETIRED_DIR and
+ * still checks what it sealed and signed before, never what is dated after its retirement and a grace.
  *
  * Anyone may check a published checkpoint's signature with the public key (`GET /public/checkpoint` gives it;
  * pin its `key_id`). The private key and the checkpoint log belong on storage the database's administrators cannot
@@ -77,6 +80,53 @@ export function processSeal(): SealKey {
 }
 
 /**
+ * Every seal key the verifier knows: the current one and those a rotation retired (SEAL_RETIRED_DIR, one file each,
+ * `seal-<key id>-retired-<UTC time>.pem`), with the moment each was retired.
+ */
+export interface SealKeyring {
+  current: SealKey;
+  byId: Map<string, { key: SealKey; retiredAt: Date | null }>;
+  /** How long after its retirement a key's seal is still accepted. */
+  graceMs: number;
+}
+
+const RETIRED = /^seal-([0-9a-f]{16})-retired-(\d{8}T\d{6}Z)\.pem$/;
+const compactUtc = (d: Date) =>
+  d
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '');
+const fromCompactUtc = (s: string) =>
+  new Date(`${s.slice(0, 4)}-${s.slice(4, 6)}-${s.slice(6, 8)}T${s.slice(9, 11)}:${s.slice(11, 13)}:${s.slice(13, 15)}Z`);
+
+export function sealKeyring(current: SealKey = processSeal(), retiredDir = sealSettings().retiredDir): SealKeyring {
+  const byId: SealKeyring['byId'] = new Map([[current.keyId, { key: current, retiredAt: null }]]);
+  const files = fs.existsSync(retiredDir) ? fs.readdirSync(retiredDir).sort() : [];
+  for (const f of files) {
+    const m = RETIRED.exec(f);
+    if (!m || byId.has(m[1])) continue;
+    const key = sealKeyOf(fs.readFileSync(path.join(retiredDir, f), 'utf8'));
+    if (key.keyId !== m[1]) throw new Error(`the retired seal key ${f} is not the key its name says (${key.keyId})`);
+    byId.set(key.keyId, { key, retiredAt: fromCompactUtc(m[2]) });
+  }
+  return { current, byId, graceMs: sealSettings().rotationGraceMinutes * 60_000 };
+}
+
+/**
+ * Retires the current key (moved into `retiredDir`, named with its key id and the moment) and makes a new one in its
+ * place; answers both. The processes take the new key when they restart; what the old one sealed stays verifiable.
+ */
+export function rotateSealKey(keyFile: string, retiredDir: string, now: Date): { retired: SealKey; current: SealKey; retiredFile: string } {
+  const retired = sealKeyOf(fs.readFileSync(keyFile, 'utf8'));
+  fs.mkdirSync(retiredDir, { recursive: true, mode: 0o700 });
+  const retiredFile = path.join(retiredDir, `seal-${retired.keyId}-retired-${compactUtc(now)}.pem`);
+  // Linked first, then unlinked: at no moment is the key in neither place.
+  fs.linkSync(keyFile, retiredFile);
+  fs.unlinkSync(keyFile);
+  return { retired, current: loadSealKey(keyFile), retiredFile };
+}
+
+/**
  * Where this database's signed checkpoints are kept: CHECKPOINT_LOG, or a file named after the database it connects
  * to (never after anything the database holds, which whoever rewrites it could change).
  */
@@ -100,13 +150,44 @@ export interface SealedContent {
   detail: unknown;
 }
 
-/** The seal of an entry's content; the detail as stored (JSON), keys sorted. */
-export function entrySeal(key: SealKey, e: SealedContent): string {
-  const detail = canonicalJson(JSON.parse(JSON.stringify(e.detail ?? {})));
-  return crypto
+const sealedText = (e: SealedContent) =>
+  `${JSON.stringify([e.principal_id, e.actor, e.action, e.entity, e.entity_id])}\n${canonicalJson(JSON.parse(JSON.stringify(e.detail ?? {})))}`;
+
+/**
+ * The seal of an entry: `<key id>.<nonce>.<HMAC-SHA256 of the nonce and the content>`, the detail as stored (JSON),
+ * keys sorted. The nonce (random, 12 bytes) makes every entry's seal its own, so an entry copied whole is told from
+ * the one it copies: two entries never carry the same seal.
+ */
+export function entrySeal(key: SealKey, e: SealedContent, nonce: string = crypto.randomBytes(12).toString('hex')): string {
+  const mac = crypto
     .createHmac('sha256', key.macKey)
-    .update(`${JSON.stringify([e.principal_id, e.actor, e.action, e.entity, e.entity_id])}\n${detail}`, 'utf8')
+    .update(`${nonce}\n${sealedText(e)}`, 'utf8')
     .digest('hex');
+  return `${key.keyId}.${nonce}.${mac}`;
+}
+
+/** The seal entries carried before seals named their key and a nonce (a bare HMAC of the content). */
+const bareSeal = (key: SealKey, e: SealedContent) => crypto.createHmac('sha256', key.macKey).update(sealedText(e), 'utf8').digest('hex');
+
+/**
+ * Checks the seal `given` of an entry written at `at`: null when good, else why not (in Chinese and English). A key
+ * a rotation retired still vouches for what it sealed before its retirement (and the grace to restart the processes).
+ */
+export function entrySealFault(ring: SealKeyring, given: unknown, e: SealedContent, at: Date): string | null {
+  const forged =
+    '记录没有平台印章（未经平台写入，为伪造）/ the entry carries no valid seal of the platform: it was not written by the platform (forged)';
+  if (typeof given !== 'string') return forged;
+  const parts = given.split('.');
+  if (parts.length === 1) {
+    for (const { key } of ring.byId.values()) if (given === bareSeal(key, e)) return null;
+    return forged;
+  }
+  if (parts.length !== 3) return forged;
+  const known = ring.byId.get(parts[0]);
+  if (!known || given !== entrySeal(known.key, e, parts[1])) return forged;
+  if (known.retiredAt && at.getTime() > known.retiredAt.getTime() + ring.graceMs)
+    return `记录以 ${known.retiredAt.toISOString()} 已停用的印章密钥 ${parts[0]} 盖章，晚于停用（被盗用的旧密钥）/ sealed with key ${parts[0]}, retired at ${known.retiredAt.toISOString()}, after its retirement: a retired key in use`;
+  return null;
 }
 
 // ─── Signed checkpoints ──────────────────────────────────────────────────────────────────────────────────────
@@ -220,7 +301,13 @@ export interface CheckpointReport {
  * the checkpoints in order, the chain at least as long as the last one, and the entry at each checkpoint's sequence
  * still the entry that was signed (the same hash, so the same chain up to it).
  */
-export async function verifyCheckpoints(db: Db, publicKey: KeyObject, logFile: string): Promise<CheckpointReport> {
+export async function verifyCheckpoints(db: Db, keys: KeyObject | SealKeyring, logFile: string): Promise<CheckpointReport> {
+  // A checkpoint names the key that signed it: one of the ring's (a single public key checks every checkpoint).
+  const publicKeyOf = (c: Checkpoint) => ('byId' in keys ? keys.byId.get(c.key_id)?.key.publicKey : keys);
+  const retiredBefore = (c: Checkpoint) => {
+    const known = 'byId' in keys ? keys.byId.get(c.key_id) : undefined;
+    return known?.retiredAt && Date.parse(c.signed_at) > known.retiredAt.getTime() + (keys as SealKeyring).graceMs ? known.retiredAt : null;
+  };
   const { checkpoints, unreadable } = readCheckpointLog(logFile);
   let checked = 0;
   const broken = (line: number, seq: number | null, reason: string): CheckpointReport => ({
@@ -242,8 +329,22 @@ export async function verifyCheckpoints(db: Db, publicKey: KeyObject, logFile: s
       ).map((r) => [r.seq, r.hash]),
     );
     for (const { line, c } of slice) {
+      const publicKey = publicKeyOf(c);
+      if (!publicKey)
+        return broken(
+          line,
+          c.seq,
+          `检查点由平台不认识的密钥 ${c.key_id} 签名 / the checkpoint is signed by key ${c.key_id}, which the platform does not know`,
+        );
       if (!checkpointSignatureOk(c, publicKey))
         return broken(line, c.seq, "检查点签名无效（伪造或被改动）/ the checkpoint's signature is not good: forged or altered");
+      const retired = retiredBefore(c);
+      if (retired)
+        return broken(
+          line,
+          c.seq,
+          `检查点由 ${retired.toISOString()} 已停用的密钥签名 / the checkpoint is signed by a key retired at ${retired.toISOString()}, after its retirement`,
+        );
       if (c.seq < prevSeq) return broken(line, c.seq, '检查点顺序倒退 / the checkpoint goes back in the chain');
       if (!head || c.seq > head.seq)
         return broken(

@@ -275,7 +275,8 @@ export function auditChainIntervalMs(env: NodeJS.ProcessEnv = process.env): numb
  * each audit entry and signs the checkpoints (default `.data/keys/seal-ed25519.pem`, made by the first process that
  * needs it when missing); CHECKPOINT_LOG the append-only file of signed checkpoints, one per platform database (by
  * default `<database>@<host>_<port>.jsonl` in CHECKPOINT_DIR, `.data/checkpoints`); CHECKPOINT_EVERY_MINUTES (60)
- * how often the worker signs one.
+ * how often the worker signs one; SEAL_RETIRED_DIR (`retired/` beside the key) the keys a rotation retired, and
+ * SEAL_ROTATION_GRACE_MINUTES (60) how long after its retirement a key's seal is still accepted.
  */
 export interface SealSettings {
   keyFile: string;
@@ -283,6 +284,10 @@ export interface SealSettings {
   checkpointLog: string | undefined;
   checkpointDir: string;
   checkpointEveryMinutes: number;
+  /** Earlier seal keys (`npm run seal:key -- --rotate` moves the key here), kept to check what they sealed. */
+  retiredDir: string;
+  /** How long after its retirement a key's seal is still accepted: the time to restart every process on the new key. */
+  rotationGraceMinutes: number;
 }
 export function sealSettings(): SealSettings {
   return {
@@ -290,5 +295,9 @@ export function sealSettings(): SealSettings {
     checkpointLog: process.env.CHECKPOINT_LOG ? path.resolve(ROOT, process.env.CHECKPOINT_LOG) : undefined,
     checkpointDir: path.resolve(ROOT, process.env.CHECKPOINT_DIR || '.data/checkpoints'),
     checkpointEveryMinutes: atMost('CHECKPOINT_EVERY_MINUTES', int('CHECKPOINT_EVERY_MINUTES', 60), 24 * 60, 'E23'),
+    retiredDir: process.env.SEAL_RETIRED_DIR
+      ? path.resolve(ROOT, process.env.SEAL_RETIRED_DIR)
+      : path.join(path.dirname(path.resolve(ROOT, process.env.SEAL_KEY_FILE || '.data/keys/seal-ed25519.pem')), 'retired'),
+    rotationGraceMinutes: atMost('SEAL_ROTATION_GRACE_MINUTES', int('SEAL_ROTATION_GRACE_MINUTES', 60), 24 * 60, 'E23'),
   };
 }

@@ -1,14 +1,43 @@
 /**
  * `npm run seal:key`: makes the platform's seal key (SEAL_KEY_FILE, db/seal.ts) when there is none, and prints its
  * key id and public key. Copy the one file to every API and worker machine; publish the key id.
+ *
+ * `npm run seal:key -- --rotate`: retires the current key into SEAL_RETIRED_DIR and makes a new one. Copy the new key
+ * and the retired folder to every API and worker machine and restart them within SEAL_ROTATION_GRACE_MINUTES: after
+ * that, what the old key seals or signs is refused by the verifier.
  */
 import fs from 'node:fs';
-import { loadSealKey } from '../db/seal';
+import { loadSealKey, rotateSealKey } from '../db/seal';
 import { sealSettings } from '../domain/config';
 
-const { keyFile } = sealSettings();
-const existed = fs.existsSync(keyFile);
-const key = loadSealKey(keyFile);
-console.log(`[seal] ${existed ? '已有 / existing' : '新建 / new'} seal key ${keyFile}`);
-console.log(`[seal] key id ${key.keyId}`);
-console.log(key.publicPem.trim());
+const args = process.argv.slice(2);
+if (args.includes('--help') || args.includes('-h')) {
+  console.log(`npm run seal:key              make the seal key if there is none; print its key id and public key
+npm run seal:key -- --rotate  retire the current key (kept in SEAL_RETIRED_DIR to check what it sealed) and make a new one`);
+  process.exit(0);
+}
+const unknown = args.filter((a) => a !== '--rotate');
+if (unknown.length) {
+  console.error(`[seal] 未知参数 / unknown argument: ${unknown.join(' ')} (see --help)`);
+  process.exit(2);
+}
+const { keyFile, retiredDir, rotationGraceMinutes } = sealSettings();
+if (args.includes('--rotate')) {
+  if (!fs.existsSync(keyFile)) {
+    console.error(`[seal] 没有可停用的密钥 / no seal key to retire at ${keyFile}: run npm run seal:key first`);
+    process.exit(1);
+  }
+  const { retired, current, retiredFile } = rotateSealKey(keyFile, retiredDir, new Date());
+  console.log(`[seal] 已停用 / retired key id ${retired.keyId}: ${retiredFile}`);
+  console.log(`[seal] 新密钥 / new seal key ${keyFile}, key id ${current.keyId}`);
+  console.log(
+    `[seal] 请在 ${rotationGraceMinutes} 分钟内将新密钥与停用目录复制到每台 API 与 worker 机器并重启 / copy the new key and ${retiredDir} to every API and worker machine and restart them within ${rotationGraceMinutes} minutes`,
+  );
+  console.log(current.publicPem.trim());
+} else {
+  const existed = fs.existsSync(keyFile);
+  const key = loadSealKey(keyFile);
+  console.log(`[seal] ${existed ? '已有 / existing' : '新建 / new'} seal key ${keyFile}`);
+  console.log(`[seal] key id ${key.keyId}`);
+  console.log(key.publicPem.trim());
+}

@@ -6,7 +6,7 @@
  */
 import { verifyAuditChain } from '../db/audit';
 import { verifyRecords } from '../db/record-chain';
-import { checkpointLogOf, processSeal, verifyCheckpoints } from '../db/seal';
+import { checkpointLogOf, sealKeyring, verifyCheckpoints } from '../db/seal';
 import { runDatabaseCommand } from './database-command';
 
 const say = (m: string) => console.log(`[verify-audit] ${m}`);
@@ -43,7 +43,7 @@ runDatabaseCommand(
       say(`  reason: ${b.reason}`);
     }
     const checkpointLog = checkpointLogOf(db);
-    const checkpoints = await verifyCheckpoints(db, processSeal().publicKey, checkpointLog);
+    const checkpoints = await verifyCheckpoints(db, sealKeyring(), checkpointLog);
     if (checkpoints.ok)
       say(
         checkpoints.checked

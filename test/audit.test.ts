@@ -1,4 +1,6 @@
 import { execFile } from 'node:child_process';
+import crypto from 'node:crypto';
+import os from 'node:os';
 import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -8,7 +10,17 @@ import { startTestPlatform, type TestPlatform } from './support/platform';
 import { principalWithKey } from './support/principals';
 import { auditRow, GENESIS_HASH, recordAudit, verifyAuditChain } from '../db/audit';
 import { chainAudit } from '../db/audit-chainer';
-import { checkpointLogOf, processSeal, signCheckpoint, verifyCheckpoints } from '../db/seal';
+import {
+  checkpointLogOf,
+  entrySeal,
+  processSeal,
+  sealKeyOf,
+  sealKeyring,
+  signCheckpoint,
+  verifyCheckpoints,
+  type SealKey,
+  type SealKeyring,
+} from '../db/seal';
 import { createPrincipal } from '../db/principals';
 import type { Db } from '../db/knex';
 
@@ -316,6 +328,116 @@ describe('signed checkpoints kept outside the database (E23, P26)', () => {
     const cut = await verifyCheckpoints(t.db, processSeal().publicKey, log());
     expect(cut.firstBroken!.reason).toMatch(/chain is shorter than this signed checkpoint/);
   });
+});
+
+describe('every seal its own, and a seal key that can be rotated (E23, P26)', () => {
+  let t: TestDb;
+  let dir: string;
+  beforeEach(async () => {
+    t = await freshDatabase();
+    await addEntries(t.db, 4);
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'qz-seal-'));
+  });
+  afterEach(async () => {
+    await t?.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+  const newKey = () => sealKeyOf(crypto.generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString());
+  /** An entry as the platform writes it, sealed with `key`. */
+  const sealedWith = async (key: SealKey, label: string) => {
+    const content = {
+      principal_id: null,
+      actor: 'test',
+      action: 'test.entry',
+      entity: 'test',
+      entity_id: label,
+      detail: { article: 'E23' },
+    };
+    await t.db('audit_log').insert({ ...content, detail: { ...content.detail, seal: entrySeal(key, content) } });
+    await chainAudit(t.db);
+    return t.db('audit_log').where('entity_id', label).first('id', 'seq');
+  };
+  const ring = (current: SealKey, retired: Array<[SealKey, Date]>, graceMs = 60_000): SealKeyring => ({
+    current,
+    byId: new Map<string, { key: SealKey; retiredAt: Date | null }>([
+      [current.keyId, { key: current, retiredAt: null }],
+      ...retired.map(([k, at]): [string, { key: SealKey; retiredAt: Date | null }] => [k.keyId, { key: k, retiredAt: at }]),
+    ]),
+    graceMs,
+  });
+
+  test('a genuine entry copied whole by SQL (seal and all) is named as a replay; the original is not', async () => {
+    const original = await t.db('audit_log').where('entity_id', 'e-2').first('id', 'actor', 'action', 'entity', 'entity_id', 'detail');
+    expect(original.detail.seal).toMatch(new RegExp(`^${processSeal().keyId}\\.[0-9a-f]{24}\\.[0-9a-f]{64}$`));
+    // Two entries of the same content still carry seals of their own.
+    await addEntries(t.db, 1, 'e');
+    const twins = await t.db('audit_log').where('entity_id', 'e-0').pluck('detail');
+    expect(twins).toHaveLength(2);
+    expect(twins[0].seal).not.toBe(twins[1].seal);
+    expect((await verifyAuditChain(t.db)).ok).toBe(true);
+
+    const { id: _id, ...copy } = original;
+    await t.db('audit_log').insert(copy);
+    const report = await verifyAuditChain(t.db);
+    const replayed = await t.db('audit_log').where('entity_id', 'e-2').orderBy('id', 'desc').first('id', 'seq');
+    expect(replayed.id).not.toBe(original.id);
+    expect(report.ok).toBe(false);
+    expect(report.firstBroken).toMatchObject({ id: replayed.id, seq: replayed.seq });
+    expect(report.firstBroken!.reason).toMatch(/replayed/);
+  });
+
+  test('rotated: what the retired key sealed before its retirement verifies; after it (and the grace), or under an unknown key, it is named', async () => {
+    const old = newKey();
+    const stranger = newKey();
+    await sealedWith(old, 'by-old');
+    const now = Date.now();
+    // Retired an hour from now: the entry was sealed before.
+    expect((await verifyAuditChain(t.db, { seal: ring(processSeal(), [[old, new Date(now + 3600_000)]]) })).ok).toBe(true);
+    // Retired two hours ago, one minute's grace: sealed with a key out of service.
+    const late = await verifyAuditChain(t.db, { seal: ring(processSeal(), [[old, new Date(now - 7200_000)]]) });
+    expect(late.firstBroken!.reason).toMatch(/after its retirement/);
+    // The key not in the ring at all: a forgery.
+    expect((await verifyAuditChain(t.db, { seal: ring(processSeal(), []) })).firstBroken!.reason).toMatch(/no valid seal/);
+    await sealedWith(stranger, 'by-stranger');
+    const unknown = await verifyAuditChain(t.db, { seal: ring(processSeal(), [[old, new Date(now + 3600_000)]]) });
+    expect(unknown.firstBroken).toMatchObject({ id: (await t.db('audit_log').where('entity_id', 'by-stranger').first('id')).id });
+    expect(unknown.firstBroken!.reason).toMatch(/no valid seal/);
+  });
+
+  test('checkpoints: one signed by a key the platform does not know, or by a retired key after its retirement, is named', async () => {
+    const old = newKey();
+    const log = path.join(dir, 'checkpoints.jsonl');
+    await signCheckpoint(t.db, old, log, new Date(Date.now() - 3600_000));
+    expect(await verifyCheckpoints(t.db, ring(processSeal(), [[old, new Date()]]), log)).toMatchObject({ ok: true, checked: 1 });
+    expect((await verifyCheckpoints(t.db, ring(processSeal(), []), log)).firstBroken!.reason).toMatch(/does not know/);
+    await addEntries(t.db, 1, 'later');
+    await signCheckpoint(t.db, old, log, new Date(Date.now() + 3600_000));
+    const after = await verifyCheckpoints(t.db, ring(processSeal(), [[old, new Date()]]), log);
+    expect(after.firstBroken).toMatchObject({ line: 2 });
+    expect(after.firstBroken!.reason).toMatch(/after its retirement/);
+  });
+
+  test('npm run seal:key -- --rotate retires the key into SEAL_RETIRED_DIR and makes a new one; the ring holds both', async () => {
+    const keyFile = path.join(dir, 'seal.pem');
+    const retiredDir = path.join(dir, 'retired');
+    const tsx = path.join(__dirname, '../node_modules/.bin/tsx');
+    const env = { ...process.env, SEAL_KEY_FILE: keyFile, SEAL_RETIRED_DIR: retiredDir };
+    const cwd = path.join(__dirname, '..');
+    const refused = await run(tsx, ['scripts/seal-key.ts', '--rotate'], { cwd, env }).catch((e: { code: number; stderr: string }) => e);
+    expect(refused).toMatchObject({ code: 1 });
+    await run(tsx, ['scripts/seal-key.ts'], { cwd, env });
+    const first = sealKeyOf(fs.readFileSync(keyFile, 'utf8'));
+    const rotated = await run(tsx, ['scripts/seal-key.ts', '--rotate'], { cwd, env });
+    expect(rotated.stdout).toContain(`retired key id ${first.keyId}`);
+    const second = sealKeyOf(fs.readFileSync(keyFile, 'utf8'));
+    expect(second.keyId).not.toBe(first.keyId);
+    const files = fs.readdirSync(retiredDir);
+    expect(files).toEqual([expect.stringMatching(new RegExp(`^seal-${first.keyId}-retired-\\d{8}T\\d{6}Z\\.pem$`))]);
+    const keys = sealKeyring(second, retiredDir);
+    expect([...keys.byId.keys()].sort()).toEqual([first.keyId, second.keyId].sort());
+    expect(keys.byId.get(first.keyId)!.retiredAt!.getTime()).toBeGreaterThan(Date.now() - 120_000);
+    expect(keys.byId.get(second.keyId)!.retiredAt).toBeNull();
+  }, 60000);
 });
 
 describe('GET /admin/audit/verify', () => {

@@ -6,7 +6,7 @@ import type { RouterDeps } from '../app';
 import { actorLabel, principalOf, requireRole } from '../auth';
 import { document, ErrorBody } from '../openapi';
 import { notFound } from '../errors';
-import { checkpointLogOf, processSeal, verifyCheckpoints } from '../../db/seal';
+import { checkpointLogOf, processSeal, sealKeyring, verifyCheckpoints } from '../../db/seal';
 import { adminTags, json, type Endpoint } from './query-common';
 
 /** The audit log's hash chain and the records it commits to, verified on demand (E23, P26); the verification is itself audited. */
@@ -60,7 +60,7 @@ const verify: Endpoint = ({ db }) => [
     const p = principalOf(req);
     const report = await verifyAuditChain(db);
     const records = await verifyRecords(db);
-    const checkpoints = await verifyCheckpoints(db, processSeal().publicKey, checkpointLogOf(db));
+    const checkpoints = await verifyCheckpoints(db, sealKeyring(), checkpointLogOf(db));
     const ok = report.ok && records.ok && checkpoints.ok;
     const cp = {
       ok: checkpoints.ok,
@@ -124,7 +124,9 @@ const publicCheckpoint = ({ db, publicLimit }: RouterDeps): RequestHandler[] => 
   async (_req, res) => {
     const c = await db('audit_checkpoints').orderBy('seq', 'desc').first('seq', 'hash', 'records', 'signed_at', 'key_id', 'sig');
     if (!c) throw notFound('检查点 / checkpoint');
-    res.set('Cache-Control', 'public, max-age=60').json({ ...c, public_key: processSeal().publicPem });
+    // The key that signed it: the current one, or one a rotation retired since.
+    const signer = sealKeyring().byId.get(c.key_id)?.key ?? processSeal();
+    res.set('Cache-Control', 'public, max-age=60').json({ ...c, public_key: signer.publicPem });
   },
 ];
 
