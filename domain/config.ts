@@ -301,3 +301,37 @@ export function sealSettings(): SealSettings {
     rotationGraceMinutes: atMost('SEAL_ROTATION_GRACE_MINUTES', int('SEAL_ROTATION_GRACE_MINUTES', 60), 24 * 60, 'E23'),
   };
 }
+
+/**
+ * Logs (domain/log.ts): LOG_LEVEL (`info`; one of trace, debug, info, warn, error, fatal, silent); LOG_FORMAT `json`
+ * (one JSON object a line, for a log collector) or `pretty` (readable, for a terminal); by default `json` when
+ * NODE_ENV=production, else `pretty`.
+ */
+export interface LogSettings {
+  level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
+  format: 'json' | 'pretty';
+}
+const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+
+export function logSettings(env: NodeJS.ProcessEnv = process.env): LogSettings {
+  const level = env.LOG_LEVEL || 'info';
+  if (!(LOG_LEVELS as readonly string[]).includes(level))
+    throw new Error(`配置错误 / bad setting: LOG_LEVEL=${level} is not one of ${LOG_LEVELS.join(', ')}`);
+  const format = env.LOG_FORMAT || (env.NODE_ENV === 'production' ? 'json' : 'pretty');
+  if (format !== 'json' && format !== 'pretty') throw new Error(`配置错误 / bad setting: LOG_FORMAT=${format} is not json or pretty`);
+  return { level: level as LogSettings['level'], format };
+}
+
+/**
+ * Metrics (api/metrics.ts): each API and worker process answers `GET /metrics` (Prometheus text format) on a port of
+ * its own, apart from the API's: METRICS_HOST (`127.0.0.1`), METRICS_PORT (`9464`) for the API, WORKER_METRICS_PORT (`9465`) for the worker;
+ * `npm start` serves both from the one process on the API's metrics port); 0 turns it off.
+ */
+export function metricsSettings(which: 'api' | 'worker', env: NodeJS.ProcessEnv = process.env): { host: string; port: number } {
+  const name = which === 'api' ? 'METRICS_PORT' : 'WORKER_METRICS_PORT';
+  const raw = env[name];
+  const port = raw === undefined || raw === '' ? (which === 'api' ? 9464 : 9465) : Number(raw);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new Error(`配置错误 / bad setting: ${name}=${raw} is not a port (0–65535; 0 turns metrics off)`);
+  return { host: env.METRICS_HOST || '127.0.0.1', port };
+}
