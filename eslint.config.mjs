@@ -132,8 +132,37 @@ export default tseslint.config(
     // The rules of the regulations: pure.
     files: ['domain/**/*.ts'],
     rules: typesOnly(
-      ['**/api/**', '**/activities/**', '**/workflows/**', '**/processes/**', '**/db/**', 'knex', 'pg', 'express', '@temporalio/*'],
+      [
+        '**/api/**',
+        '**/activities/**',
+        '**/workflows/**',
+        '**/processes/**',
+        '**/db/**',
+        '**/ops/**',
+        'knex',
+        'pg',
+        'express',
+        '@temporalio/*',
+      ],
       'domain/ is pure: no I/O, no other layer.',
+    ),
+  },
+  {
+    // Logs, metrics and the request context: used by every layer, they know none (only domain/ settings).
+    files: ['ops/**/*.ts'],
+    rules: typesOnly(
+      [
+        '**/api/**',
+        '**/activities/**',
+        '**/workflows/**',
+        '**/processes/**',
+        '**/db/**',
+        '**/worker/**',
+        'knex',
+        'express',
+        '@temporalio/*',
+      ],
+      'ops/ is used by the layers and knows none of them.',
     ),
   },
   {

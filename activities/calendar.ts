@@ -3,6 +3,7 @@
  * administrators (db/calendar-gaps), logged once per year and process at WARN without a stack trace, never retried
  * in a loop. What waits on the year is settled, and its workflows woken, when it is loaded.
  */
+import { logger } from '../ops/log';
 import { loadCalendar } from '../db/calendar';
 import { closeCalendarGap, loadedUnsettledGaps, noteCalendarGap, remindNextYear, waitingOn } from '../db/calendar-gaps';
 import { settleYear } from '../db/deadlines';
@@ -20,8 +21,8 @@ const warned = new Set<number>();
 export function warnMissingYearOnce(year: number, what: string): void {
   if (warned.has(year)) return;
   warned.add(year);
-  console.warn(
-    `[worker] WARN ${year} 年工作日历尚未载入 / no working-day calendar for ${year}: ${what} waits on it, and so will whatever else needs ${year} (said once per process; load it with PUT /calendar/years/${year})`,
+  logger('worker').warn(
+    `${year} 年工作日历尚未载入 / no working-day calendar for ${year}: ${what} waits on it, and so will whatever else needs ${year} (said once per process; load it with PUT /calendar/years/${year})`,
   );
 }
 
@@ -81,7 +82,7 @@ async function settleLoadedYear(deps: ActivityDeps, year: number): Promise<Settl
   }
   await closeCalendarGap(deps.db, year, r.settled);
   if (waitingTotal(r.settled) || woken)
-    console.log(`[worker] calendar ${year} loaded: ${waitingTotal(r.settled)} deadline(s) settled, ${woken} workflow(s) woken`);
+    logger('worker').info(`calendar ${year} loaded: ${waitingTotal(r.settled)} deadline(s) settled, ${woken} workflow(s) woken`);
   return { year, loaded: true, settled: r.settled, woken };
 }
 

@@ -1,3 +1,4 @@
+import { sweepRows, sweepRuns } from '../ops/metrics';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { loadCalendar } from '../db/calendar';
 import { alertHeld, batchReceipt, batchState, publishPending, registerBatch, type BatchPublicationState } from '../db/publication';
@@ -120,6 +121,8 @@ export const publicationActivities = (deps: ActivityDeps) => {
       const expired = await unpublishExpired(deps.db, runDate, chunk, beat);
       const counts: SweepCounts = { publishedOverdue: published.published, refreshed, retracted, recomputed, terminated, expired };
       await finishSweep(deps.db, runDate, counts);
+      sweepRuns.inc({ sweep: 'publication' });
+      for (const [kind, n] of Object.entries(counts)) sweepRows.inc({ sweep: 'publication', kind }, n);
       return { runDate, ...counts };
     },
 

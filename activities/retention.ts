@@ -1,3 +1,4 @@
+import { sweepRows, sweepRuns } from '../ops/metrics';
 import { purgeRetentionBatch, recordRetentionRun } from '../db/retention';
 import { shanghaiDate } from '../domain/calendar';
 import { querySettings } from '../domain/config';
@@ -18,7 +19,9 @@ export const retentionActivities = (deps: ActivityDeps) => ({
 
   /** One batch of the retention sweep (P19): set-based, safe to repeat (what is gone stays gone). */
   async retentionPurgeBatch(input: { asOf: string; batchSize?: number }): Promise<RetentionBatch> {
-    return purgeRetentionBatch(deps.db, input.asOf, input.batchSize ?? querySettings().retentionBatchSize);
+    const batch = await purgeRetentionBatch(deps.db, input.asOf, input.batchSize ?? querySettings().retentionBatchSize);
+    sweepRows.inc({ sweep: 'retention', kind: 'rows_erased' }, batch.rows);
+    return batch;
   },
 
   /** Records a finished sweep once, with its audit entry. */
@@ -30,6 +33,8 @@ export const retentionActivities = (deps: ActivityDeps) => ({
     persons: number;
     batches: number;
   }): Promise<boolean> {
-    return recordRetentionRun(deps.db, run);
+    const recorded = await recordRetentionRun(deps.db, run);
+    if (recorded) sweepRuns.inc({ sweep: 'retention' });
+    return recorded;
   },
 });

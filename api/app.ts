@@ -1,3 +1,5 @@
+import { beijingInstants } from '../db/time';
+import { requestLogging } from './http-log';
 import express, { type Express, type RequestHandler } from 'express';
 import swaggerUi from 'swagger-ui-express';
 import type { Client } from '@temporalio/client';
@@ -127,6 +129,10 @@ export function createApp(deps: AppDeps): Express {
   // One public allowance per app, shared by every route a person reaches without a key (api/public-limit.ts).
   const routed: RouterDeps = { ...deps, publicLimit: createPublicLimit(deps.db) };
   app.disable('x-powered-by');
+  // Instants in the answers in Beijing time, with their offset (db/time.ts).
+  app.set('json replacer', beijingInstants);
+  // One log line per request, its id carried into what it writes and starts (api/http-log.ts).
+  app.use(requestLogging());
   // No automatic ETag (a hash of every answer): the public answers, which caches may keep, set their own.
   app.set('etag', false);
   // Who the client is, behind the load balancers named by TRUST_PROXY (rate limits count by client address).

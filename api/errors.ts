@@ -1,3 +1,4 @@
+import { errorField, logger } from '../ops/log';
 import type { ErrorRequestHandler } from 'express';
 import { ZodError } from 'zod';
 import { UnknownCalendarYearError } from '../domain/calendar';
@@ -95,7 +96,7 @@ export const errorHandler: ErrorRequestHandler = (err, req, res, _next) => {
   const outage = outageOf(err);
   if (outage) {
     // The database's transaction rolled back; a workflow's Update did not reach it: the client may try again.
-    console.error(`[api] ${req.method} ${req.path}: ${outage} unavailable: ${(err as Error)?.message ?? err}`);
+    logger('api').warn({ outage, route: req.path, err: errorField(err) }, `${req.method} ${req.path}: ${outage} unavailable`);
     const message =
       outage === 'database'
         ? '平台暂时无法处理请求（数据库不可用），未做任何更改，请稍后重试 / temporarily unavailable (database): nothing was changed, try again later'
@@ -106,6 +107,6 @@ export const errorHandler: ErrorRequestHandler = (err, req, res, _next) => {
       .json({ error: { code: 'SERVICE_UNAVAILABLE', message, details: [{ field: '(service)', reason: `${outage} unavailable` }] } });
     return;
   }
-  console.error(`[api] ${req.method} ${req.path} failed:`, err instanceof Error ? err.stack : err);
+  logger('api').error({ route: req.path, err: errorField(err) }, `${req.method} ${req.path} failed`);
   res.status(500).json({ error: { code: 'INTERNAL', message: '平台内部错误 / internal error' } });
 };

@@ -11,7 +11,9 @@ import { closeServer, httpUrl, listen } from '../scripts/http';
 import { runService } from '../scripts/service';
 import { startChangeFeed } from '../db/changes';
 import { startAuditChainer } from '../db/audit-chainer';
-import { auditChainIntervalMs } from '../domain/config';
+import { auditChainIntervalMs, metricsSettings } from '../domain/config';
+import { registry, serveMetrics } from '../ops/metrics';
+import { registerPlatformGauges } from './metrics';
 import { createApp } from './app';
 import { startSubmissionReconciler } from '../processes/starts';
 
@@ -41,6 +43,14 @@ runService(
     // Submissions stored while Temporal was unreachable get their workflow when it is back.
     const stopReconciler = startSubmissionReconciler(db, temporal, config.taskQueue);
     shutdown.add('submission workflow reconciler', async () => stopReconciler());
+    // GET /metrics on a port of its own (ops/metrics.ts): the process's, the HTTP routes', intake's and the database's.
+    const metrics = metricsSettings('api');
+    if (metrics.port > 0) {
+      registerPlatformGauges(db);
+      const metricsServer = await serveMetrics(registry, metrics.host, metrics.port);
+      shutdown.add('metrics server', () => closeServer(metricsServer));
+      log(`metrics on ${httpUrl(metrics.host, metrics.port, '/metrics')}`);
+    }
     const server = await listen(app, config.apiHost, config.apiPort);
     shutdown.add('HTTP server', () => closeServer(server), 15_000);
     server.on('error', (e) => fail(`the HTTP server failed: ${describeError(e)}`));

@@ -1,3 +1,4 @@
+import { logger } from '../ops/log';
 import type { ClientRateLimitInfo, IncrementResponse, Options, Store } from 'express-rate-limit';
 import type { Db } from '../db/knex';
 
@@ -29,7 +30,7 @@ export class SharedRateStore implements Store {
   constructor(
     private readonly db: Db,
     private readonly syncMs: number,
-    private readonly log: (m: string) => void = (m) => console.error(m),
+    private readonly log: (m: string) => void = (m) => logger('api').warn(m),
   ) {}
 
   /** Unsynced hits of one client after which a request waits for an exchange (a tenth of the limit, at least 1). */

@@ -23,7 +23,8 @@ import { Client } from '@temporalio/client';
 import { Shutdown, loadSettings, redactUrl } from '../scripts/platform';
 import { migrateAndSeed } from '../scripts/postgres';
 import { createDb, type Db } from '../db/knex';
-import { ROOT } from '../domain/config';
+import { ROOT, publicationSettings } from '../domain/config';
+import { startCommand } from '../scripts/cli';
 import { publicationActivities } from '../activities/publication';
 import { unpublishExpired } from '../db/publication-sweep';
 import { runBench, positiveArg, provideBenchDatabase, int, loadAverage, machine, secs } from './support';
@@ -102,7 +103,7 @@ async function main(shutdown: Shutdown): Promise<void> {
   // The activity as the worker runs it (no Temporal call inside it; heartbeats are skipped outside a worker).
   const activities = publicationActivities({ db, publicationWorkingDays: 5, temporal: undefined as unknown as Client, taskQueue: 'bench' });
   const asOf = new Date(`${RUN_DATE}T00:30:00+08:00`).toISOString();
-  const chunk = Number(process.env.PUBLICATION_SWEEP_BATCH ?? 50_000);
+  const chunk = publicationSettings().sweepBatch;
 
   /** Every measurement starts from the same table: the due rows published again, vacuumed, analysed, checkpointed. */
   const reset = async () => {
@@ -183,4 +184,12 @@ async function main(shutdown: Shutdown): Promise<void> {
   console.log('');
 }
 
+const USAGE = `用法 / usage: npm run bench:expiry -- [--rows N] [--due D] [--runs K]
+  --rows N   已公示的记录数 / published records (default 1000000; env BENCH_ROWS)
+  --due D    其中到期的 / of which due on the run date (default 100000; env BENCH_DUE)
+  --runs K   每种测量的轮数，取最好 / rounds of each measurement, the best is kept (default 2; env BENCH_RUNS)
+  -h, --help 显示本说明 / show this help`;
+
+// --help, unknown arguments and every setting answered before anything starts (scripts/cli.ts).
+startCommand('bench:expiry', USAGE, { rows: { value: 'required' }, due: { value: 'required' }, runs: { value: 'required' } });
 runBench(main, log);

@@ -38,6 +38,7 @@ import { connectTemporal } from '../scripts/temporal-dev';
 import { createDb, type Db } from '../db/knex';
 import { createPrincipal, issueApiKey } from '../db/principals';
 import { ROOT } from '../domain/config';
+import { startCommand } from '../scripts/cli';
 import {
   COPY_SQL,
   CSV_HEADER,
@@ -107,6 +108,9 @@ async function finish(code: number, message?: string): Promise<never> {
 function interrupted(): void {
   if (stopping) throw new Error('interrupted');
 }
+
+// --help, unknown arguments and every setting answered before anything starts (scripts/cli.ts).
+startCommand('bench', USAGE, { rows: { value: 'required', short: 'n' }, runs: { value: 'required' }, profile: { value: 'optional' } });
 
 if (superviseSelf(__filename)) {
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {

@@ -34,6 +34,7 @@ import { createPrincipal, issueApiKey } from '../db/principals';
 import { startPendingObligationWorkflows } from '../processes/starts';
 import { createApp } from '../api/app';
 import { ROOT } from '../domain/config';
+import { startCommand } from '../scripts/cli';
 import { shanghaiDate } from '../domain/calendar';
 import { provideBenchDatabase, provideBenchTemporal, int, loadAverage, machine } from './support';
 
@@ -271,6 +272,13 @@ async function main(): Promise<void> {
   );
 }
 
+const USAGE = `用法 / usage: npm run bench:obligations -- [--providers N] [--requests K]
+  --providers N   按月报送的信息提供单位数 / monthly providers, 1–5000 (default 500)
+  --requests K    看板请求数 / requests of the overdue board, ≥ 20 (default 300)
+  -h, --help      显示本说明 / show this help`;
+
+// --help, unknown arguments and every setting answered before anything starts (scripts/cli.ts).
+startCommand('bench', USAGE, { providers: { value: 'required' }, requests: { value: 'required' } });
 main().then(
   async () => {
     await shutdown.run(log);

@@ -36,6 +36,7 @@ import { Shutdown, loadSettings, redactUrl } from '../scripts/platform';
 import { migrateAndSeed } from '../scripts/postgres';
 import { createDb, type Db } from '../db/knex';
 import { ROOT } from '../domain/config';
+import { startCommand } from '../scripts/cli';
 import { withUsccCheck } from '../domain/identifiers';
 import { shanghaiDate } from '../domain/calendar';
 import {
@@ -477,4 +478,24 @@ async function main(shutdown: Shutdown): Promise<void> {
   );
 }
 
+const USAGE = `用法 / usage: npm run bench:public -- [--rows N] [--connections C] [--seconds S] [--rate R] [--explain] [--only TEXT] [--profile [DIR]]
+  --rows N          记录数 / records, 5 per enterprise (default 1000000; env BENCH_ROWS)
+  --connections C   并发连接数 / concurrent connections at saturation (default 10; env BENCH_CONNECTIONS)
+  --seconds S       每次测量的秒数 / seconds per measurement (default 10; env BENCH_SECONDS)
+  --rate R          固定速率（请求/秒）/ fixed rate in requests per second (default 100; env BENCH_RATE)
+  --explain         打印查询计划 / print the query plans
+  --only TEXT       只测名称含 TEXT 的查询 / only the lookups whose name contains TEXT
+  --profile [DIR]   API 进程的 CPU 剖析写入 DIR / a CPU profile of the API process in DIR (default .data/bench-profiles)
+  -h, --help        显示本说明 / show this help`;
+
+// --help, unknown arguments and every setting answered before anything starts (scripts/cli.ts).
+startCommand('bench:public', USAGE, {
+  rows: { value: 'required' },
+  connections: { value: 'required' },
+  seconds: { value: 'required' },
+  rate: { value: 'required' },
+  explain: {},
+  only: { value: 'required' },
+  profile: { value: 'optional' },
+});
 runBench(main, log);

@@ -24,6 +24,7 @@ import { migrateAndSeed, providePostgres, type Postgres } from '../scripts/postg
 import { createDb, type Db } from '../db/knex';
 import { purgeRetentionBatch } from '../db/retention';
 import { ROOT, querySettings } from '../domain/config';
+import { startCommand } from '../scripts/cli';
 import {
   createFreshDatabase,
   databaseOf,
@@ -248,6 +249,14 @@ async function main(): Promise<void> {
   console.log(`  left      ${last.fp}  (identical for both)`);
   console.log(`  load average at the end ${loadAverage()}`);
 }
+
+// --help, unknown arguments and every setting answered before anything starts (scripts/cli.ts).
+startCommand('bench', USAGE, {
+  records: { value: 'required' },
+  rows: { value: 'required' },
+  batch: { value: 'required' },
+  runs: { value: 'required' },
+});
 
 if (superviseSelf(__filename)) {
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {

@@ -24,6 +24,7 @@ import { migrateAndSeed } from '../scripts/postgres';
 import { createDb, type Db } from '../db/knex';
 import { createPrincipal, issueApiKey } from '../db/principals';
 import { ROOT } from '../domain/config';
+import { startCommand } from '../scripts/cli';
 import {
   CSV_HEADER,
   ITEM_CODE,
@@ -199,4 +200,11 @@ async function resetTables(db: Db): Promise<void> {
   await db.raw('CHECKPOINT');
 }
 
+const USAGE = `用法 / usage: npm run bench:xlsx -- [--rows N] [--runs K]
+  --rows N   每个批次的行数 / rows per batch (default 100000; env BENCH_ROWS)
+  --runs K   每种格式的轮数，取最好 / rounds of each format, the best is kept (default 1; env BENCH_RUNS)
+  -h, --help 显示本说明 / show this help`;
+
+// --help, unknown arguments and every setting answered before anything starts (scripts/cli.ts).
+startCommand('bench:xlsx', USAGE, { rows: { value: 'required' }, runs: { value: 'required' } });
 runBench(main, log);

@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import type { Knex } from 'knex';
 import { entrySeal, entrySealFault, processSeal, sealKeyring, type SealedContent, type SealKeyring } from './seal';
 import { chainAudit } from './audit-chainer';
+import { currentRequest } from '../ops/context';
 
 /**
  * The audit log is a hash chain (E19, E23, P11, P26): every entry carries the hash of the one before it and
@@ -53,6 +54,9 @@ export function auditRow(e: AuditEntry): {
     entity_id: e.id === undefined || e.id === null ? null : String(e.id),
     detail: { ...(e.detail ?? {}), article: e.article } as Record<string, unknown>,
   };
+  // The request it was written in (ops/context.ts): the same id is in the request's log line and the workflow it started.
+  const request = currentRequest();
+  if (request && row.detail.request_id === undefined) row.detail.request_id = request.requestId;
   row.detail.seal = entrySeal(processSeal(), row);
   return row;
 }

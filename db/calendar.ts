@@ -1,3 +1,4 @@
+import { isoSql } from './time';
 import type { Db } from './knex';
 import { liveFeed } from './changes';
 import { recordAudit } from './audit';
@@ -54,7 +55,7 @@ export interface YearSource {
 
 /** `loadedAt` with the offset of the server's time zone (`2026-11-27T10:00:00+08`), as the API has always answered it. */
 export async function calendarYearSources(db: Db): Promise<Map<number, YearSource>> {
-  const rows = await db('calendar_years').select('year', 'source', db.raw(`to_char(loaded_at, 'YYYY-MM-DD"T"HH24:MI:SSOF') as loaded_at`));
+  const rows = await db('calendar_years').select('year', 'source', db.raw(`${isoSql('loaded_at')} as loaded_at`));
   return new Map(
     rows.map((r: { year: number; source: string; loaded_at: string }) => [r.year, { source: r.source, loadedAt: r.loaded_at }]),
   );

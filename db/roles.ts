@@ -1,3 +1,4 @@
+import { databaseAppRole } from '../domain/config';
 import type { Db } from './knex';
 
 /**
@@ -16,10 +17,9 @@ const APPEND_ONLY = ['audit_log', 'record_erasures', 'audit_checkpoints', 'docum
 const READ_ONLY = ['audit_chain_head', 'knex_migrations', 'knex_migrations_lock'];
 const OWNER_FUNCTIONS = ['qz_audit_chain(integer)', 'qz_retention_purge(date, integer, uuid)'];
 
+/** DATABASE_APP_ROLE (domain/settings.ts: a plain role name, default `qz_app`). */
 export function runtimeRoleName(): string {
-  const name = process.env.DATABASE_APP_ROLE || 'qz_app';
-  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(name)) throw new Error(`配置错误 / bad setting: DATABASE_APP_ROLE=${name} is not a plain role name`);
-  return name;
+  return databaseAppRole();
 }
 
 /** Grants the runtime role what it may do (above); nothing when the role does not exist (the owner runs the platform). */

@@ -1,3 +1,4 @@
+import { logger } from '../ops/log';
 import crypto, { type KeyObject } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -75,7 +76,7 @@ let processKey: SealKey | undefined;
 
 /** This process's seal (SEAL_KEY_FILE), read once. */
 export function processSeal(): SealKey {
-  processKey ??= loadSealKey(sealSettings().keyFile, (m) => console.log(`[seal] ${m}`));
+  processKey ??= loadSealKey(sealSettings().keyFile, (m) => logger('seal').info(m));
   return processKey;
 }
 

@@ -1,7 +1,40 @@
-import path from 'node:path';
+/**
+ * The platform's settings as the code reads them. Each setting is defined once, in domain/settings.ts (a zod schema
+ * with its default, the values allowed and what it means); here are the views of it the code uses: `loadConfig()`
+ * and the accessors by subject (publicationSettings, querySettings, …), with the shapes the code has always had.
+ *
+ * How the settings reach the code. Each entry point parses the environment once, before it starts anything
+ * (scripts/cli.ts, `requireSettings`: a refused value stops it with one line and exit 2). That parse is kept here,
+ * and every accessor below reads the kept object: the code uses the very object the entry point checked, and an
+ * activity cannot meet a bad value hours after the start. The kept object remembers the values of the platform's
+ * variables it was parsed from; when one of them has changed since (a test's `withEnv`, or a variable assigned before an
+ * app is made), the next accessor parses again, and a refused value throws SettingsError there. Comparing reads
+ * each of the platform's variables once: microseconds, and the accessors run when something is made or once per
+ * operation. An accessor given an `env` of its own reads that environment the same way. No module calls an accessor
+ * when it is loaded (worker/schedules.ts reads its interval when the Schedule is put in place): the check comes first.
+ */
+import { SETTING_NAMES, parseSetting, parseSettings, type Settings } from './settings';
 
-/** Project root (the folder that holds package.json). */
-export const ROOT = path.resolve(__dirname, '..');
+export { ROOT, SETTINGS, SettingsError, parseSettings, type Settings } from './settings';
+
+let kept: { key: string; settings?: Settings; error?: unknown } | undefined;
+
+const UNSET = '\u0001';
+const keyOf = (env: NodeJS.ProcessEnv) => SETTING_NAMES.map((name) => env[name] ?? UNSET).join('\u0000');
+
+/** Every setting, parsed from `env` (by default the process's environment); throws SettingsError on a refused value. */
+export function settings(env: NodeJS.ProcessEnv = process.env): Settings {
+  const key = keyOf(env);
+  if (kept?.key !== key) {
+    try {
+      kept = { key, settings: parseSettings(env) };
+    } catch (e) {
+      kept = { key, error: e };
+    }
+  }
+  if (kept.error !== undefined) throw kept.error;
+  return kept.settings!;
+}
 
 export interface Config {
   /** PostgreSQL URL; empty means "start the embedded PostgreSQL". */
@@ -32,62 +65,53 @@ export interface Config {
   obligationReminderWorkingDays: number[];
 }
 
-function int(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`配置错误 / bad setting: ${name}=${raw} is not a positive integer`);
-  return n;
-}
-
-/** A setting the regulation caps (e.g. E12: published within 5 working days). */
-function atMost(name: string, value: number, max: number, article: string): number {
-  if (value > max) throw new Error(`配置错误 / bad setting: ${name}=${value} exceeds ${max} (${article})`);
-  return value;
-}
-
 export function loadConfig(): Config {
+  const s = settings();
   return {
-    databaseUrl: process.env.DATABASE_URL || undefined,
-    databaseOwnerUrl: process.env.DATABASE_OWNER_URL || undefined,
-    embeddedPgDir: path.resolve(ROOT, process.env.PG_DATA_DIR || '.data/postgres'),
-    embeddedPgPort: int('PG_PORT', 54320),
-    temporalAddress: process.env.TEMPORAL_ADDRESS || undefined,
-    temporalNamespace: process.env.TEMPORAL_NAMESPACE || 'default',
-    temporalDevDb: path.resolve(ROOT, process.env.TEMPORAL_DB_FILE || '.data/temporal.db'),
-    temporalDevPort: int('TEMPORAL_PORT', 7233),
-    temporalUiPort: int('TEMPORAL_UI_PORT', 8233),
-    taskQueue: process.env.TEMPORAL_TASK_QUEUE || 'credit-platform',
-    apiPort: int('PORT', 3000),
-    apiHost: process.env.HOST || '127.0.0.1',
-    publicationWorkingDays: atMost('PUBLICATION_WORKING_DAYS', int('PUBLICATION_WORKING_DAYS', 5), 5, 'E12'),
-    jsonBodyLimit: process.env.JSON_BODY_LIMIT || '20mb',
-    maxReportedErrors: int('MAX_REPORTED_ERRORS', 1000),
+    databaseUrl: s.DATABASE_URL,
+    databaseOwnerUrl: s.DATABASE_OWNER_URL,
+    embeddedPgDir: s.PG_DATA_DIR,
+    embeddedPgPort: s.PG_PORT,
+    temporalAddress: s.TEMPORAL_ADDRESS,
+    temporalNamespace: s.TEMPORAL_NAMESPACE,
+    temporalDevDb: s.TEMPORAL_DB_FILE,
+    temporalDevPort: s.TEMPORAL_PORT,
+    temporalUiPort: s.TEMPORAL_UI_PORT,
+    taskQueue: s.TEMPORAL_TASK_QUEUE,
+    apiPort: s.PORT,
+    apiHost: s.HOST,
+    publicationWorkingDays: s.PUBLICATION_WORKING_DAYS,
+    jsonBodyLimit: s.JSON_BODY_LIMIT,
+    maxReportedErrors: s.MAX_REPORTED_ERRORS,
     ...obligationSettings(),
   };
 }
 
 /**
- * Settings of the reporting obligations, read when used (workers and API need no restart order):
- * OBLIGATION_DUE_WORKING_DAYS (default 5) and OBLIGATION_REMINDER_WORKING_DAYS (default "3,1"; empty: none).
+ * Settings of the reporting obligations: OBLIGATION_DUE_WORKING_DAYS (default 5) and OBLIGATION_REMINDER_WORKING_DAYS
+ * (default "3,1"; empty: none), largest first.
  */
 export function obligationSettings(): Pick<Config, 'obligationDueWorkingDays' | 'obligationReminderWorkingDays'> {
-  const raw = process.env.OBLIGATION_REMINDER_WORKING_DAYS ?? '3,1';
-  const days = raw.trim() === '' ? [] : raw.split(',').map((s) => Number(s.trim()));
-  if (days.some((n) => !Number.isInteger(n) || n <= 0 || n > 60)) {
-    throw new Error(`配置错误 / bad setting: OBLIGATION_REMINDER_WORKING_DAYS=${raw} is not a list of whole numbers 1–60, e.g. 3,1`);
-  }
+  const s = settings();
   return {
-    obligationDueWorkingDays: int('OBLIGATION_DUE_WORKING_DAYS', 5),
-    obligationReminderWorkingDays: [...new Set(days)].sort((a, b) => b - a),
+    obligationDueWorkingDays: s.OBLIGATION_DUE_WORKING_DAYS,
+    obligationReminderWorkingDays: [...s.OBLIGATION_REMINDER_WORKING_DAYS],
   };
 }
 
-/** Paths of the project-local Temporal binaries (installed by scripts/tools.sh). */
-export const TEMPORAL_CLI = process.env.TEMPORAL_CLI || path.join(ROOT, '.tools/venv/bin/temporal');
-export const TEMPORAL_TEST_SERVER = process.env.TEMPORAL_TEST_SERVER || path.join(ROOT, '.tools/venv/bin/temporal-test-server');
+/** The runtime role the migrations grant (DATABASE_APP_ROLE, default `qz_app`; db/roles.ts). */
+export function databaseAppRole(): string {
+  return settings().DATABASE_APP_ROLE;
+}
 
-/** Publication (E12, E15) and the public API: settings read from the environment, with defaults. */
+/**
+ * Paths of the project-local Temporal binaries (installed by scripts/tools.sh), read when this module is loaded: a
+ * path is never refused, so reading them cannot fail.
+ */
+export const TEMPORAL_CLI = parseSetting('TEMPORAL_CLI', process.env.TEMPORAL_CLI);
+export const TEMPORAL_TEST_SERVER = parseSetting('TEMPORAL_TEST_SERVER', process.env.TEMPORAL_TEST_SERVER);
+
+/** Publication (E12, E15) and the public API. */
 export interface PublicationSettings {
   /** PUBLICATION_REVIEW_WORKING_DAYS (1): full working days staff may review a batch; records not held are published at the start of the next working day (0: at once). */
   reviewWorkingDays: number;
@@ -102,23 +126,17 @@ export interface PublicationSettings {
 }
 
 export function publicationSettings(env: NodeJS.ProcessEnv = process.env): PublicationSettings {
-  const whole = (name: string, fallback: number, min: number) => {
-    const raw = env[name];
-    if (raw === undefined || raw === '') return fallback;
-    const n = Number(raw);
-    if (!Number.isInteger(n) || n < min) throw new Error(`配置错误 / bad setting: ${name}=${raw} is not a whole number ≥ ${min}`);
-    return n;
-  };
+  const s = settings(env);
   return {
-    reviewWorkingDays: whole('PUBLICATION_REVIEW_WORKING_DAYS', 1, 0),
-    sweepBatch: whole('PUBLICATION_SWEEP_BATCH', 50_000, 1),
-    publicRateLimit: whole('PUBLIC_RATE_LIMIT', 300, 1),
-    publicRateSyncMs: whole('PUBLIC_RATE_SYNC_MS', 1000, 10),
-    publicCacheSeconds: whole('PUBLIC_CACHE_SECONDS', 60, 0),
+    reviewWorkingDays: s.PUBLICATION_REVIEW_WORKING_DAYS,
+    sweepBatch: s.PUBLICATION_SWEEP_BATCH,
+    publicRateLimit: s.PUBLIC_RATE_LIMIT,
+    publicRateSyncMs: s.PUBLIC_RATE_SYNC_MS,
+    publicCacheSeconds: s.PUBLIC_CACHE_SECONDS,
   };
 }
 
-/** Queries, their log, retention and access monitoring (E14, E16, P11, P19): settings read when used. */
+/** Queries, their log, retention and access monitoring (E14, E16, P11, P19). */
 export interface QuerySettings {
   /** RATING_DECISION_WORKING_DAYS (5): working days staff have to approve or reject a rating agency's request (E14.3); then it lapses. */
   ratingDecisionWorkingDays: number;
@@ -135,17 +153,18 @@ export interface QuerySettings {
 }
 
 export function querySettings(): QuerySettings {
+  const s = settings();
   return {
-    ratingDecisionWorkingDays: int('RATING_DECISION_WORKING_DAYS', 5),
-    ratingApprovalValidDays: int('RATING_APPROVAL_VALID_DAYS', 30),
-    queryVolumeDailyLimit: int('QUERY_VOLUME_DAILY_LIMIT', 200),
-    queryVolumeFactor: int('QUERY_VOLUME_FACTOR', 5),
-    documentMaxBytes: int('DOCUMENT_MAX_BYTES', 5 * 1024 * 1024),
-    retentionBatchSize: int('RETENTION_BATCH_SIZE', 5000),
+    ratingDecisionWorkingDays: s.RATING_DECISION_WORKING_DAYS,
+    ratingApprovalValidDays: s.RATING_APPROVAL_VALID_DAYS,
+    queryVolumeDailyLimit: s.QUERY_VOLUME_DAILY_LIMIT,
+    queryVolumeFactor: s.QUERY_VOLUME_FACTOR,
+    documentMaxBytes: s.DOCUMENT_MAX_BYTES,
+    retentionBatchSize: s.RETENTION_BATCH_SIZE,
   };
 }
 
-/** Objections (E18, P21–P23): settings read when used. The 10 working days themselves are fixed by law. */
+/** Objections (E18, P21–P23). The 10 working days themselves are fixed by law. */
 export interface ObjectionSettings {
   /** OBJECTION_ATTACHMENT_MAX_BYTES (10485760): largest evidence file (PDF, JPEG or PNG). */
   attachmentMaxBytes: number;
@@ -156,14 +175,15 @@ export interface ObjectionSettings {
 }
 
 export function objectionSettings(): ObjectionSettings {
+  const s = settings();
   return {
-    attachmentMaxBytes: int('OBJECTION_ATTACHMENT_MAX_BYTES', 10 * 1024 * 1024),
-    maxAttachments: int('OBJECTION_MAX_ATTACHMENTS', 20),
-    maxRecords: int('OBJECTION_MAX_RECORDS', 50),
+    attachmentMaxBytes: s.OBJECTION_ATTACHMENT_MAX_BYTES,
+    maxAttachments: s.OBJECTION_MAX_ATTACHMENTS,
+    maxRecords: s.OBJECTION_MAX_RECORDS,
   };
 }
 
-/** Intake of batches: settings read when the API app is made. */
+/** Intake of batches: read when the API app is made. */
 export interface IntakeSettings {
   /** CSV_MAX_LINE_BYTES (4194304): the longest CSV record (one line, or more with quoted line breaks) read; a longer one refuses the batch (413) and reading stops, so memory stays bounded. */
   csvMaxLineBytes: number;
@@ -176,15 +196,16 @@ export interface IntakeSettings {
 }
 
 export function intakeSettings(): IntakeSettings {
+  const s = settings();
   return {
-    csvMaxLineBytes: int('CSV_MAX_LINE_BYTES', 4 * 1024 * 1024),
-    jsonMaxDepth: int('JSON_MAX_DEPTH', 32),
-    xlsxMaxUnzippedBytes: int('XLSX_MAX_UNZIPPED_BYTES', 1024 * 1024 * 1024),
-    xlsxMaxSharedBytes: int('XLSX_MAX_SHARED_BYTES', 128 * 1024 * 1024),
+    csvMaxLineBytes: s.CSV_MAX_LINE_BYTES,
+    jsonMaxDepth: s.JSON_MAX_DEPTH,
+    xlsxMaxUnzippedBytes: s.XLSX_MAX_UNZIPPED_BYTES,
+    xlsxMaxSharedBytes: s.XLSX_MAX_SHARED_BYTES,
   };
 }
 
-/** Authentication: settings read when an API app is made. */
+/** Authentication: read when an API app is made. */
 export interface AuthSettings {
   /**
    * AUTH_FAILURE_LIMIT (30): failed authentications a minute from one client address that are each recorded in the
@@ -194,31 +215,19 @@ export interface AuthSettings {
 }
 
 export function authSettings(): AuthSettings {
-  return { authFailureLimit: int('AUTH_FAILURE_LIMIT', 30) };
+  return { authFailureLimit: settings().AUTH_FAILURE_LIMIT };
 }
 
 /**
  * TRUST_PROXY (loopback): which proxies in front of the API are trusted to name the client in X-Forwarded-For — the
  * client address is what the public rate limit and the failed-authentication limit count by. `loopback` (a proxy on
  * the same machine), a comma-separated list of addresses or CIDR ranges of the load balancers (e.g.
- * `10.0.0.0/8`), `uniquelocal`, a number of hops, or `false` (none: the peer address is the client).
+ * `10.0.0.0/8`), `uniquelocal`, a number of hops, or `false` (none: the peer address is the client). Given a value,
+ * reads that value alone.
  */
-export function trustProxySetting(raw: string | undefined = process.env.TRUST_PROXY): boolean | number | string[] {
-  const v = (raw ?? '').trim();
-  if (v === '') return ['loopback'];
-  if (v === 'false' || v === '0') return false;
-  if (/^\d+$/.test(v)) return Number(v);
-  const list = v
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
-  const ok = /^(loopback|linklocal|uniquelocal|[0-9a-fA-F:.]+(\/\d{1,3})?)$/;
-  const bad = list.find((s) => !ok.test(s));
-  if (bad)
-    throw new Error(
-      `配置错误 / bad setting: TRUST_PROXY=${raw} (${bad} is not an address, a CIDR range, loopback, linklocal or uniquelocal)`,
-    );
-  return list;
+export function trustProxySetting(raw?: string): boolean | number | string[] {
+  const v = raw === undefined ? settings().TRUST_PROXY : parseSetting('TRUST_PROXY', raw);
+  return Array.isArray(v) ? [...v] : v;
 }
 
 /**
@@ -235,20 +244,13 @@ export interface DbSessionSettings {
   statementTimeoutMs: number;
 }
 
-function nonNegative(name: string, fallback: number, env: NodeJS.ProcessEnv): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 0) throw new Error(`配置错误 / bad setting: ${name}=${raw} is not a whole number of milliseconds`);
-  return n;
-}
-
 export function dbSessionSettings(env: NodeJS.ProcessEnv = process.env): DbSessionSettings {
+  const s = settings(env);
   return {
-    connectTimeoutMs: nonNegative('PG_CONNECT_TIMEOUT_MS', 5_000, env),
-    lockTimeoutMs: nonNegative('PG_LOCK_TIMEOUT_MS', 10_000, env),
-    idleInTransactionTimeoutMs: nonNegative('PG_IDLE_IN_TRANSACTION_TIMEOUT_MS', 60_000, env),
-    statementTimeoutMs: nonNegative('PG_STATEMENT_TIMEOUT_MS', 60_000, env),
+    connectTimeoutMs: s.PG_CONNECT_TIMEOUT_MS,
+    lockTimeoutMs: s.PG_LOCK_TIMEOUT_MS,
+    idleInTransactionTimeoutMs: s.PG_IDLE_IN_TRANSACTION_TIMEOUT_MS,
+    statementTimeoutMs: s.PG_STATEMENT_TIMEOUT_MS,
   };
 }
 
@@ -257,17 +259,16 @@ export function dbSessionSettings(env: NodeJS.ProcessEnv = process.env): DbSessi
  * CHANGE_FEED_HEARTBEAT_TIMEOUT_MS (3000) how long a heartbeat may take to come back.
  */
 export function changeFeedSettings(): { heartbeatMs: number; heartbeatTimeoutMs: number } {
-  return { heartbeatMs: int('CHANGE_FEED_HEARTBEAT_MS', 5_000), heartbeatTimeoutMs: int('CHANGE_FEED_HEARTBEAT_TIMEOUT_MS', 3_000) };
+  const s = settings();
+  return { heartbeatMs: s.CHANGE_FEED_HEARTBEAT_MS, heartbeatTimeoutMs: s.CHANGE_FEED_HEARTBEAT_TIMEOUT_MS };
 }
 
 /**
  * AUDIT_CHAIN_INTERVAL_MS (1000): how often each API and worker process chains the audit entries committed since
- * (db/audit-chainer.ts); a positive whole number.
+ * (db/audit-chainer.ts); a positive whole number (the audit chain must be chained).
  */
 export function auditChainIntervalMs(env: NodeJS.ProcessEnv = process.env): number {
-  const ms = nonNegative('AUDIT_CHAIN_INTERVAL_MS', 1_000, env);
-  if (ms === 0) throw new Error('配置错误 / bad setting: AUDIT_CHAIN_INTERVAL_MS=0: the audit chain must be chained');
-  return ms;
+  return settings(env).AUDIT_CHAIN_INTERVAL_MS;
 }
 
 /**
@@ -290,20 +291,19 @@ export interface SealSettings {
   rotationGraceMinutes: number;
 }
 export function sealSettings(): SealSettings {
+  const s = settings();
   return {
-    keyFile: path.resolve(ROOT, process.env.SEAL_KEY_FILE || '.data/keys/seal-ed25519.pem'),
-    checkpointLog: process.env.CHECKPOINT_LOG ? path.resolve(ROOT, process.env.CHECKPOINT_LOG) : undefined,
-    checkpointDir: path.resolve(ROOT, process.env.CHECKPOINT_DIR || '.data/checkpoints'),
-    checkpointEveryMinutes: atMost('CHECKPOINT_EVERY_MINUTES', int('CHECKPOINT_EVERY_MINUTES', 60), 24 * 60, 'E23'),
-    retiredDir: process.env.SEAL_RETIRED_DIR
-      ? path.resolve(ROOT, process.env.SEAL_RETIRED_DIR)
-      : path.join(path.dirname(path.resolve(ROOT, process.env.SEAL_KEY_FILE || '.data/keys/seal-ed25519.pem')), 'retired'),
-    rotationGraceMinutes: atMost('SEAL_ROTATION_GRACE_MINUTES', int('SEAL_ROTATION_GRACE_MINUTES', 60), 24 * 60, 'E23'),
+    keyFile: s.SEAL_KEY_FILE,
+    checkpointLog: s.CHECKPOINT_LOG,
+    checkpointDir: s.CHECKPOINT_DIR,
+    checkpointEveryMinutes: s.CHECKPOINT_EVERY_MINUTES,
+    retiredDir: s.SEAL_RETIRED_DIR,
+    rotationGraceMinutes: s.SEAL_ROTATION_GRACE_MINUTES,
   };
 }
 
 /**
- * Logs (domain/log.ts): LOG_LEVEL (`info`; one of trace, debug, info, warn, error, fatal, silent); LOG_FORMAT `json`
+ * Logs (ops/log.ts): LOG_LEVEL (`info`; one of trace, debug, info, warn, error, fatal, silent); LOG_FORMAT `json`
  * (one JSON object a line, for a log collector) or `pretty` (readable, for a terminal); by default `json` when
  * NODE_ENV=production, else `pretty`.
  */
@@ -311,27 +311,23 @@ export interface LogSettings {
   level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
   format: 'json' | 'pretty';
 }
-const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 
 export function logSettings(env: NodeJS.ProcessEnv = process.env): LogSettings {
-  const level = env.LOG_LEVEL || 'info';
-  if (!(LOG_LEVELS as readonly string[]).includes(level))
-    throw new Error(`配置错误 / bad setting: LOG_LEVEL=${level} is not one of ${LOG_LEVELS.join(', ')}`);
-  const format = env.LOG_FORMAT || (env.NODE_ENV === 'production' ? 'json' : 'pretty');
-  if (format !== 'json' && format !== 'pretty') throw new Error(`配置错误 / bad setting: LOG_FORMAT=${format} is not json or pretty`);
-  return { level: level as LogSettings['level'], format };
+  const s = settings(env);
+  return { level: s.LOG_LEVEL, format: s.LOG_FORMAT };
 }
 
 /**
  * Metrics (api/metrics.ts): each API and worker process answers `GET /metrics` (Prometheus text format) on a port of
- * its own, apart from the API's: METRICS_HOST (`127.0.0.1`), METRICS_PORT (`9464`) for the API, WORKER_METRICS_PORT (`9465`) for the worker;
- * `npm start` serves both from the one process on the API's metrics port); 0 turns it off.
+ * its own, apart from the API's: METRICS_HOST (`127.0.0.1`), METRICS_PORT (`9464`) for the API, WORKER_METRICS_PORT (`9465`) for the worker
+ * (`npm start` serves both from the one process on the API's metrics port), TEMPORAL_METRICS_PORT (`9466`) for the Temporal
+ * SDK's own worker metrics; 0 turns one off.
  */
-export function metricsSettings(which: 'api' | 'worker', env: NodeJS.ProcessEnv = process.env): { host: string; port: number } {
-  const name = which === 'api' ? 'METRICS_PORT' : 'WORKER_METRICS_PORT';
-  const raw = env[name];
-  const port = raw === undefined || raw === '' ? (which === 'api' ? 9464 : 9465) : Number(raw);
-  if (!Number.isInteger(port) || port < 0 || port > 65535)
-    throw new Error(`配置错误 / bad setting: ${name}=${raw} is not a port (0–65535; 0 turns metrics off)`);
-  return { host: env.METRICS_HOST || '127.0.0.1', port };
+export function metricsSettings(
+  which: 'api' | 'worker' | 'temporal',
+  env: NodeJS.ProcessEnv = process.env,
+): { host: string; port: number } {
+  const s = settings(env);
+  const port = { api: s.METRICS_PORT, worker: s.WORKER_METRICS_PORT, temporal: s.TEMPORAL_METRICS_PORT }[which];
+  return { host: s.METRICS_HOST, port };
 }

@@ -47,7 +47,7 @@ const noNul = (s: string) => !s.includes('\u0000');
 export const RecordInput = z
   .object({
     item_code: z.string().min(1).openapi({ example: 'E-PENALTY', description: '目录项代码 / catalog item code (GET /catalog)' }),
-    subject_id: z.string().openapi({ example: '91450700MA5KXXXX1X', description: '统一社会信用代码或公民身份号码 / USCC or citizen ID' }),
+    subject_id: z.string().openapi({ example: '91450700MA5KAAAA16', description: '统一社会信用代码或公民身份号码 / USCC or citizen ID' }),
     event_date: isoDate.openapi({ description: '行为或事件发生日期 / date of the act or event' }),
     concluded_date: isoDate
       .nullish()

@@ -18,6 +18,7 @@ import type {
 } from '../workflows';
 import { calendarLoadedWorkflowId } from '../domain/workflow-ids';
 import { caseChangedSignal, calendarLoadedSignal, submissionReceivedSignal } from './messages';
+import { currentRequest } from '../ops/context';
 
 /** Where processes run: the Temporal client and the task queue of the platform's worker. */
 export interface Processes {
@@ -28,11 +29,14 @@ export interface Processes {
 /** Starts a workflow unless one with this id exists; answers whether this call started it. */
 async function startOnce<W extends Workflow>(p: Processes, type: string, workflowId: string, args: Parameters<W>): Promise<boolean> {
   try {
+    // The request that started it, when one did (ops/context.ts): the same id is in its log line and audit entry.
+    const request = currentRequest();
     const options = {
       taskQueue: p.taskQueue,
       workflowId,
       args,
       workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      ...(request ? { memo: { request_id: request.requestId } } : {}),
     } as unknown as WorkflowStartOptions<W>;
     await p.temporal.workflow.start<W>(type, options);
     return true;

@@ -3,6 +3,7 @@
  * for those Temporal could not take then. A signal to a workflow that has ended is delivered (nothing to tell); a
  * failure leaves the signal queued, so an answered request is never lost to an outage.
  */
+import { errorField, logger } from '../ops/log';
 import type { Client } from '@temporalio/client';
 import type { SignalDefinition } from '@temporalio/common';
 import type { Db } from '../db/knex';
@@ -54,10 +55,10 @@ export async function deliverQueuedSignals(db: Db, temporal: Client, ids: string
   try {
     const r = await deliver(db, temporal, await pendingSignals(db, { ids }));
     if (r.failed)
-      console.error(`[api] ${r.failed} workflow signal(s) queued: Temporal did not take them now; the reconciler will deliver them`);
+      logger('api').warn(`${r.failed} workflow signal(s) queued: Temporal did not take them now; the reconciler will deliver them`);
     return r;
   } catch (e) {
-    console.error('[api] workflow signals queued for the reconciler:', (e as Error).message);
+    logger('api').warn({ err: errorField(e) }, 'workflow signals queued for the reconciler');
     return { delivered: 0, failed: ids.length };
   }
 }

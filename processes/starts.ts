@@ -4,6 +4,7 @@
  * start and every minute), and delivers the signals requests queued (processes/outbox.ts). Idempotent throughout:
  * the workflow id is the business key.
  */
+import { errorField, logger } from '../ops/log';
 import type { Client } from '@temporalio/client';
 import type { Db } from '../db/knex';
 import {
@@ -127,14 +128,15 @@ export function startSubmissionReconciler(db: Db, temporal: Client, taskQueue: s
       const m = await startPendingObjectionWorkflows(db, temporal, taskQueue);
       const q = await startPendingRequestWorkflows(db, temporal, taskQueue);
       if (n + m + q)
-        console.log(
-          `[api] started ${n} pending submission, ${m} pending objection and ${q} pending rating or judicial request workflow(s)`,
+        logger('api').info(
+          { submissions: n, objections: m, requests: q },
+          `started ${n} pending submission, ${m} pending objection and ${q} pending rating or judicial request workflow(s)`,
         );
       const s = await deliverPendingSignals(db, temporal);
-      if (s.delivered) console.log(`[api] delivered ${s.delivered} queued workflow signal(s)`);
-      if (s.failed) console.error(`[api] ${s.failed} queued workflow signal(s) wait for Temporal`);
+      if (s.delivered) logger('api').info(`delivered ${s.delivered} queued workflow signal(s)`);
+      if (s.failed) logger('api').warn(`${s.failed} queued workflow signal(s) wait for Temporal`);
     } catch (e) {
-      console.error('[api] pending workflows not started yet:', (e as Error).message);
+      logger('api').warn({ err: errorField(e) }, 'pending workflows not started yet');
     } finally {
       busy = false;
     }
@@ -154,8 +156,9 @@ export async function startCalendarYearLoaded(temporal: Client, taskQueue: strin
   try {
     return await startCalendarYearLoadedProcess({ temporal, taskQueue }, year, stamp);
   } catch (e) {
-    console.error(
-      `[api] the settling of calendar year ${year} could not be started now (the daily calendar check will): ${(e as Error).message}`,
+    logger('api').warn(
+      { err: errorField(e) },
+      `the settling of calendar year ${year} could not be started now (the daily calendar check will)`,
     );
     return null;
   }

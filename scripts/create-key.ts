@@ -7,7 +7,6 @@
  * started for this command and stopped afterwards. A new database is migrated and seeded first.
  */
 import os from 'node:os';
-import { parseArgs } from 'node:util';
 import { PrincipalInputError, createPrincipal, issueApiKey } from '../db/principals';
 import { checkCitizenId, checkUscc } from '../domain/identifiers';
 import { ROLES, ROLE_NAMES_ZH } from '../domain/roles';
@@ -15,6 +14,7 @@ import { z } from '../domain/z';
 import { PlatformError, describeError } from './platform';
 import { httpUrl } from './http';
 import { runDatabaseCommand } from './database-command';
+import { commandLine } from './cli';
 
 if (!process.env.TZ) process.env.TZ = 'Asia/Shanghai';
 
@@ -86,30 +86,14 @@ const Options = z
 type Options = z.infer<typeof Options>;
 
 function parseOptions(argv: string[]): Options {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        role: { type: 'string' },
-        name: { type: 'string' },
-        provider: { type: 'string' },
-        enterprise: { type: 'string' },
-        person: { type: 'string' },
-        organization: { type: 'string' },
-        'expires-days': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (e) {
-    throw new PlatformError(`${describeError(e)}\n\n${USAGE}`, 2);
-  }
-  if (values.help) {
-    console.log(USAGE);
-    process.exit(0);
-  }
+  // --help answered, an unknown argument refused in one line (scripts/cli.ts).
+  const value = { value: 'required' } as const;
+  const values = commandLine(
+    'key',
+    USAGE,
+    { role: value, name: value, provider: value, enterprise: value, person: value, organization: value, 'expires-days': value },
+    argv,
+  );
   const parsed = Options.safeParse(values);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => {

@@ -1,8 +1,12 @@
-/** One-shot commands on the platform's database (`npm run migrate`, `npm run key`, `npm run verify:audit`). */
+/**
+ * One-shot commands on the platform's database (`npm run migrate`, `npm run key`, `npm run verify:audit`). Not a
+ * command itself: each of those reads its own arguments (scripts/cli.ts) before calling it.
+ */
 import { createDb, type Db } from '../db/knex';
 import type { Config } from '../domain/config';
 import { PlatformError, describeError, loadSettings, type Log } from './platform';
 import { checkDatabase, migrateAndSeed, providePostgres } from './postgres';
+import { requireSettings } from './cli';
 
 /**
  * Runs a command (`npm run migrate`, `npm run key`, `npm run verify:audit`) against the platform's database,
@@ -18,6 +22,8 @@ export function runDatabaseCommand(
   options: { migrate?: boolean; failureCode?: number } = {},
 ): void {
   if (!process.env.TZ) process.env.TZ = 'Asia/Shanghai';
+  // Every setting checked before the database is touched: a refused one is one line and exit 2 (scripts/cli.ts).
+  requireSettings(name);
   const main = async (): Promise<number> => {
     const config = loadSettings();
     const pg = await providePostgres(config, { join: true, log: say });

@@ -7,6 +7,7 @@
  *
  * Secrets never reach the log: database URLs are printed through `redactUrl`.
  */
+import { logger } from '../ops/log';
 import { loadConfig, type Config } from '../domain/config';
 
 /** A failure whose message is written for the person at the terminal; no stack trace is needed. */
@@ -21,8 +22,8 @@ export class PlatformError extends Error {
 
 export type Log = (message: string) => void;
 
-export const log: Log = (m) => console.log(`[platform] ${m}`);
-export const logError: Log = (m) => console.error(`[platform] ${m}`);
+export const log: Log = (m) => logger('platform').info(m);
+export const logError: Log = (m) => logger('platform').error(m);
 
 export function describeError(e: unknown): string {
   if (e instanceof Error) {

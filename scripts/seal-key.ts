@@ -9,20 +9,19 @@
 import fs from 'node:fs';
 import { loadSealKey, rotateSealKey } from '../db/seal';
 import { sealSettings } from '../domain/config';
+import { startCommand } from './cli';
 
-const args = process.argv.slice(2);
-if (args.includes('--help') || args.includes('-h')) {
-  console.log(`npm run seal:key              make the seal key if there is none; print its key id and public key
-npm run seal:key -- --rotate  retire the current key (kept in SEAL_RETIRED_DIR to check what it sealed) and make a new one`);
-  process.exit(0);
-}
-const unknown = args.filter((a) => a !== '--rotate');
-if (unknown.length) {
-  console.error(`[seal] 未知参数 / unknown argument: ${unknown.join(' ')} (see --help)`);
-  process.exit(2);
-}
+const USAGE = `用法 / usage:
+  npm run seal:key              没有印章密钥时生成（SEAL_KEY_FILE），并打印其密钥编号与公钥
+                                make the seal key (SEAL_KEY_FILE) if there is none; print its key id and public key
+  npm run seal:key -- --rotate  停用当前密钥（保存在 SEAL_RETIRED_DIR，用于校验其所加印章）并生成新密钥
+                                retire the current key (kept in SEAL_RETIRED_DIR to check what it sealed) and make a new one
+  -h, --help                    显示本说明 / show this help`;
+
+// --help answered, an unknown argument refused, every setting checked, before any key is read or made (scripts/cli.ts).
+const { args } = startCommand('seal', USAGE, { rotate: {} });
 const { keyFile, retiredDir, rotationGraceMinutes } = sealSettings();
-if (args.includes('--rotate')) {
+if (args.rotate) {
   if (!fs.existsSync(keyFile)) {
     console.error(`[seal] 没有可停用的密钥 / no seal key to retire at ${keyFile}: run npm run seal:key first`);
     process.exit(1);

@@ -9,6 +9,7 @@ import { processSeal } from '../db/seal';
 import { createDb, type Db } from '../db/knex';
 import { PlatformError, Shutdown, describeError, log, logError, redactUrl, loadSettings } from './platform';
 import { checkDatabase, requireCurrentSchema } from './postgres';
+import { serviceUsage, startCommand } from './cli';
 
 export interface ServiceContext {
   config: Config;
@@ -29,6 +30,14 @@ export function runService(
   opts: { boundStatements?: boolean } = {},
 ): void {
   if (!process.env.TZ) process.env.TZ = 'Asia/Shanghai';
+  // --help, and every setting checked before anything starts: a refused one is one line and exit 2 (scripts/cli.ts).
+  startCommand(
+    'platform',
+    serviceUsage(entry, {
+      zh: `平台的 ${name} 进程，使用外部 PostgreSQL 与 Temporal（DATABASE_URL、TEMPORAL_ADDRESS）`,
+      en: `the platform's ${name} process, against an external PostgreSQL and Temporal (DATABASE_URL, TEMPORAL_ADDRESS)`,
+    }),
+  );
   const shutdown = new Shutdown();
   let stopping = false;
   let exitCode: number | undefined;

@@ -18,8 +18,17 @@
  */
 import { fork } from 'node:child_process';
 import type { Server } from 'node:http';
+import { serviceUsage, startCommand } from './cli';
 
 if (!process.env.TZ) process.env.TZ = 'Asia/Shanghai';
+// --help, and every setting checked before anything starts: a refused one is one line and exit 2 (scripts/cli.ts).
+startCommand(
+  'platform',
+  serviceUsage('npm start', {
+    zh: '在本机启动整个平台：PostgreSQL（DATABASE_URL 或内嵌）、迁移、Temporal（TEMPORAL_ADDRESS 或开发服务器）、worker 与 API',
+    en: 'the whole platform on this machine: PostgreSQL (DATABASE_URL or embedded), migrations, Temporal (TEMPORAL_ADDRESS or the dev server), worker and API',
+  }),
+);
 
 const SUPERVISED = 'QZ_PLATFORM_SUPERVISED';
 
@@ -153,9 +162,12 @@ async function runPlatform(): Promise<void> {
     interrupted();
 
     // Worker
-    const { DefaultLogger, NativeConnection, Runtime } = await import('@temporalio/worker');
-    // Signals are ours: the SDK must not start its own worker shutdown on SIGINT/SIGTERM.
-    Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
+    const { NativeConnection } = await import('@temporalio/worker');
+    // The SDK's logs through the platform's, at WARN; its worker metrics on TEMPORAL_METRICS_PORT. Signals are ours: the
+    // SDK must not start its own worker shutdown on SIGINT/SIGTERM.
+    const { installTemporalRuntime } = await import('../worker/runtime');
+    const { metricsSettings } = await import('../domain/config');
+    installTemporalRuntime('WARN', metricsSettings('temporal'));
     const nativeConnection = await NativeConnection.connect({ address: temporalAddress });
     shutdown.add('Temporal worker connection', () => nativeConnection.close());
     const { Client } = await import('@temporalio/client');
@@ -194,6 +206,15 @@ async function runPlatform(): Promise<void> {
     const { startSubmissionReconciler } = await import('../processes/starts');
     const stopReconciler = startSubmissionReconciler(db, client, config.taskQueue);
     shutdown.add('submission workflow reconciler', async () => stopReconciler());
+    // One GET /metrics for the whole platform of this machine (API and worker share the process).
+    const metrics = metricsSettings('api');
+    if (metrics.port > 0) {
+      const { registry, serveMetrics } = await import('../ops/metrics');
+      const { registerPlatformGauges } = await import('../api/metrics');
+      registerPlatformGauges(db);
+      const metricsServer = await serveMetrics(registry, metrics.host, metrics.port);
+      shutdown.add('metrics server', () => httpServer.closeServer(metricsServer));
+    }
     const server: Server = await httpServer.listen(app, config.apiHost, config.apiPort);
     shutdown.add('HTTP server', () => httpServer.closeServer(server), 15_000);
     server.on('error', (e) => {

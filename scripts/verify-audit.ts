@@ -8,6 +8,19 @@ import { verifyAuditChain } from '../db/audit';
 import { verifyRecords } from '../db/record-chain';
 import { checkpointLogOf, sealKeyring, verifyCheckpoints } from '../db/seal';
 import { runDatabaseCommand } from './database-command';
+import { commandLine } from './cli';
+
+const USAGE = `用法 / usage: npm run verify:audit
+
+  校验审计日志哈希链（E23、P26）、信用记录与其哈希及审计链的对应、签名检查点（CHECKPOINT_LOG）；不改动数据库。
+  Checks the audit log's hash chain (E23, P26), the records against their hashes and the chain, and the signed
+  checkpoints (CHECKPOINT_LOG); changes nothing.
+  数据库 / database: DATABASE_URL, or the embedded PostgreSQL (the running one when the platform is up).
+  退出码 / exit: 0 完整 / intact; 1 已断裂或被改动（打印首个问题）/ broken or altered (the first is printed); 2 无法校验 / the check could not run.
+
+  -h, --help   显示本说明 / show this help`;
+
+commandLine('verify-audit', USAGE);
 
 const say = (m: string) => console.log(`[verify-audit] ${m}`);
 

@@ -6,6 +6,7 @@
  * the dashboard a warning, the board a mark; loading the years (TEST DATA, test/support/calendar.ts) through
  * PUT /calendar/years/{year} settles it all within a minute.
  */
+import { logger } from '../ops/log';
 import fs from 'node:fs';
 import path from 'node:path';
 import request from 'supertest';
@@ -31,7 +32,7 @@ const warnings: string[] = [];
 let warnSpy: jest.SpyInstance;
 
 beforeAll(async () => {
-  warnSpy = jest.spyOn(console, 'warn').mockImplementation((...args: unknown[]) => {
+  warnSpy = jest.spyOn(logger('worker'), 'warn').mockImplementation((...args: unknown[]) => {
     warnings.push(args.map(String).join(' '));
   });
   p = await startTestPlatform({ coverCalendarAroundNow: false });

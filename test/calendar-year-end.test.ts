@@ -12,6 +12,7 @@
  * Pure rules, then the repositories and the real activities on PostgreSQL (the workflows' part:
  * calendar-workflows.test.ts; the whole platform: calendar-platform.test.ts).
  */
+import { logger } from '../ops/log';
 import { WorkingCalendar, builtInCalendarYears, addCalendarDays, weekday, workingDayDeadline } from '../domain/calendar';
 import { describeWaiting, missingYearNotice, noWaiting, yearsExpected } from '../domain/calendar-gaps';
 import { objectionDeadline } from '../domain/objections';
@@ -460,13 +461,13 @@ describe('deadlines stored while 2027 has no calendar, settled when it is loaded
   });
 
   test('a missing year is logged once per process, at WARN, without a stack trace', async () => {
-    const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
+    const warn = jest.spyOn(logger('worker'), 'warn').mockImplementation(() => undefined);
     try {
       const pending = { pendingYear: 2035 };
       for (let i = 0; i < 5; i++) await settleWithCalendar(t.db, `test ${i}`, async () => pending);
       const lines = warn.mock.calls.map((c) => String(c[0])).filter((l) => l.includes('2035'));
       expect(lines).toHaveLength(1);
-      expect(lines[0]).toMatch(/^\[worker\] WARN 2035 年工作日历尚未载入/);
+      expect(lines[0]).toMatch(/^2035 年工作日历尚未载入/);
       expect(lines[0]).not.toContain('\n');
       expect(await t.db('notifications').where({ kind: 'calendar.year_missing', entity_id: '2035' })).toHaveLength(1);
     } finally {

@@ -5,19 +5,29 @@
  * stops polling, lets the activities in flight finish, then the connections close and the process exits 0.
  */
 import { Client } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { NativeConnection } from '@temporalio/worker';
 import { describeError, log, redactUrl } from '../scripts/platform';
 import { connectTemporal } from '../scripts/temporal-dev';
 import { runService } from '../scripts/service';
 import { startChangeFeed } from '../db/changes';
 import { startAuditChainer } from '../db/audit-chainer';
-import { auditChainIntervalMs } from '../domain/config';
+import { auditChainIntervalMs, metricsSettings } from '../domain/config';
+import { registry, serveMetrics } from '../ops/metrics';
+import { closeServer } from '../scripts/http';
+import { installTemporalRuntime } from './runtime';
 import { ensureSchedules } from './schedules';
 import { createWorker } from './worker';
 
 runService('worker', 'worker/main.ts', async ({ config, databaseUrl, temporalAddress, db, shutdown, stopping, fail }) => {
-  // Signals are handled by runService, in order; the SDK must not shut the worker down on its own.
-  Runtime.install({ logger: new DefaultLogger('INFO'), shutdownSignals: [] });
+  // The SDK's logs through the platform's (pino); its own worker metrics on TEMPORAL_METRICS_PORT. Signals are handled
+  // by runService, in order: the SDK must not shut the worker down on its own.
+  installTemporalRuntime('INFO', metricsSettings('temporal'));
+  const metrics = metricsSettings('worker');
+  if (metrics.port > 0) {
+    const metricsServer = await serveMetrics(registry, metrics.host, metrics.port);
+    shutdown.add('metrics server', () => closeServer(metricsServer));
+    log(`metrics on http://${metrics.host}:${metrics.port}/metrics`);
+  }
 
   // Wait for Temporal with a clear message (the worker's own connection does not retry at start).
   const clientConnection = await connectTemporal({

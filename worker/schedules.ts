@@ -78,7 +78,10 @@ SCHEDULES.push({
   scheduleId: 'audit-checkpoint',
   workflowType: 'auditCheckpointWorkflow',
   args: [],
-  everyMinutes: sealSettings().checkpointEveryMinutes,
+  // Read when the Schedule is put in place, not when this module is loaded: the entry point checks the settings first.
+  get everyMinutes() {
+    return sealSettings().checkpointEveryMinutes;
+  },
   runAtStart: true,
   memo: '签署审计链检查点，写入数据库之外的日志（E23、P26）/ sign a checkpoint of the audit chain into the log outside the database',
 });

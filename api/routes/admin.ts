@@ -18,7 +18,7 @@ import { isoInstant } from '../../db/time';
 import type { AppDeps } from '../app';
 import { actorLabel, principalOf, requireRole } from '../auth';
 import { HttpError, badRequest, notFound } from '../errors';
-import { document, registry } from '../openapi';
+import { EXAMPLE, document, errorAnswer, jsonRequest, jsonRequestExamples, registry, validationError } from '../openapi';
 
 const NewPrincipalBody = z
   .object({
@@ -81,18 +81,53 @@ const PrincipalId = z.object({ id: z.string().uuid({ message: '账号编号应�
 const KeyId = z.object({ id: z.string().uuid({ message: '密钥编号应为 UUID / key id must be a UUID' }) });
 
 const tags = ['管理 Administration'];
+const principalNotFound = errorAnswer('账号不存在 / no such principal', notFound(`账号 ${EXAMPLE.principalId}`));
 document({
   method: 'post',
   path: '/admin/principals',
+  operationId: 'createPrincipal',
   tags,
   summary: '创建账号（绑定单位、企业或个人）/ create a principal bound to its organization (admin)',
   secured: true,
-  request: { body: { content: { 'application/json': { schema: NewPrincipalBody } } } },
-  responses: { 201: { description: 'created', content: { 'application/json': { schema: z.object({ principal: PrincipalSchema }) } } } },
+  request: {
+    body: jsonRequestExamples(
+      NewPrincipalBody,
+      {
+        provider: {
+          summary: '信息提供单位的报送员 / a clerk of an information provider',
+          value: { name: '钦州市工商局报送员', role: 'provider', provider_code: 'QZ-GSJ' },
+        },
+        enterprise: {
+          summary: '企业（查询、授权、异议）/ an enterprise',
+          value: { name: EXAMPLE.enterprise.name, role: 'enterprise', enterprise_uscc: EXAMPLE.enterprise.uscc },
+        },
+        person: {
+          summary: '个人 / a person',
+          value: { name: EXAMPLE.person.name, role: 'person', person_id: EXAMPLE.person.citizenId },
+        },
+        rating_agency: {
+          summary: '信用评级机构 / a rating agency',
+          value: { name: '广西诚信资信评估有限公司评级部', role: 'rating_agency', organization: '广西诚信资信评估有限公司' },
+        },
+      },
+      { required: true },
+    ),
+  },
+  responses: {
+    201: { description: 'created', content: { 'application/json': { schema: z.object({ principal: PrincipalSchema }) } } },
+    400: errorAnswer(
+      '请求无效：字段缺失、证件号无效，或单位未知 / bad request: a field missing, an invalid identifier, an unknown provider',
+      validationError(NewPrincipalBody, { name: EXAMPLE.enterprise.name, role: 'enterprise', enterprise_uscc: EXAMPLE.mistypedUscc.code }),
+      badRequest('未知的信息提供单位 QZ-XXX / unknown provider', [
+        { field: 'provider_code', reason: '未知的信息提供单位 QZ-XXX / unknown provider' },
+      ]),
+    ),
+  },
 });
 document({
   method: 'get',
   path: '/admin/principals',
+  operationId: 'listPrincipals',
   tags,
   summary: '账号列表 / list principals (admin)',
   secured: true,
@@ -103,10 +138,11 @@ document({
 document({
   method: 'post',
   path: '/admin/principals/{id}/keys',
+  operationId: 'issueApiKey',
   tags,
   summary: '签发 API 密钥（仅此一次显示）/ issue an API key, shown once (admin)',
   secured: true,
-  request: { params: PrincipalId, body: { content: { 'application/json': { schema: NewKeyBody } } } },
+  request: { params: PrincipalId, body: jsonRequest(NewKeyBody, { label: '报送系统接口 2026', expires_in_days: 365 }) },
   responses: {
     201: {
       description: 'the key',
@@ -116,11 +152,13 @@ document({
         },
       },
     },
+    404: principalNotFound,
   },
 });
 document({
   method: 'get',
   path: '/admin/principals/{id}',
+  operationId: 'getPrincipal',
   tags,
   summary: '一个账号及其密钥（不含密钥本身）/ one principal and its keys, never the keys themselves (admin)',
   secured: true,
@@ -130,41 +168,61 @@ document({
       description: 'the principal',
       content: { 'application/json': { schema: z.object({ principal: PrincipalSchema, keys: z.array(KeySchema) }) } },
     },
+    404: principalNotFound,
   },
 });
 document({
   method: 'post',
   path: '/admin/principals/{id}/deactivation',
+  operationId: 'deactivatePrincipal',
   tags,
   summary: '停用账号：其全部密钥立即失效（各 API 进程同时生效）/ deactivate a principal: every key of it stops working at once (admin)',
   secured: true,
-  request: { params: PrincipalId, body: { content: { 'application/json': { schema: DeactivationBody } } } },
+  request: { params: PrincipalId, body: jsonRequest(DeactivationBody, { reason: '报送员岗位调整，账号停用' }, { required: true }) },
   responses: {
     200: { description: 'deactivated', content: { 'application/json': { schema: z.object({ principal: PrincipalSchema }) } } },
-    409: { description: 'already inactive, or your own account' },
+    404: principalNotFound,
+    409: errorAnswer(
+      '账号已停用，或是本人账号 / already inactive, or your own account',
+      new HttpError(409, 'PRINCIPAL_INACTIVE', '该账号已停用 / the principal is already inactive', [
+        { field: 'id', reason: '已停用 / already inactive' },
+      ]),
+      new HttpError(409, 'CANNOT_DEACTIVATE_SELF', '不能停用自己的账号 / you cannot deactivate your own account', [
+        { field: 'id', reason: '本人账号 / your own account' },
+      ]),
+    ),
   },
 });
 document({
   method: 'post',
   path: '/admin/principals/{id}/activation',
+  operationId: 'activatePrincipal',
   tags,
   summary: '重新启用账号（已吊销的密钥仍然无效）/ reactivate a principal; revoked keys stay revoked (admin)',
   secured: true,
-  request: { params: PrincipalId, body: { content: { 'application/json': { schema: ActivationBody } } } },
+  request: { params: PrincipalId, body: jsonRequest(ActivationBody, { reason: '人员复岗，重新启用' }) },
   responses: {
     200: { description: 'active again', content: { 'application/json': { schema: z.object({ principal: PrincipalSchema }) } } },
-    409: { description: 'already active' },
+    404: principalNotFound,
+    409: errorAnswer(
+      '账号已是启用状态 / already active',
+      new HttpError(409, 'PRINCIPAL_ACTIVE', '该账号已是启用状态 / the principal is already active', [
+        { field: 'id', reason: '已启用 / already active' },
+      ]),
+    ),
   },
 });
 document({
   method: 'post',
   path: '/admin/keys/{id}/revoke',
+  operationId: 'revokeApiKey',
   tags,
   summary: '吊销 API 密钥 / revoke an API key (admin)',
   secured: true,
   request: { params: KeyId },
   responses: {
     200: { description: 'revoked', content: { 'application/json': { schema: z.object({ id: z.string(), revoked_at: z.string() }) } } },
+    404: errorAnswer('无此有效密钥（不存在或已吊销）/ no such key in force', notFound('有效密钥 3c9e1f74-2b8d-4a65-9f03-7d1e6b5a8c42')),
   },
 });
 

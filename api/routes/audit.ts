@@ -4,7 +4,7 @@ import { recordAudit, verifyAuditChain } from '../../db/audit';
 import { verifyRecords } from '../../db/record-chain';
 import type { RouterDeps } from '../app';
 import { actorLabel, principalOf, requireRole } from '../auth';
-import { document, ErrorBody } from '../openapi';
+import { document, errorAnswer } from '../openapi';
 import { notFound } from '../errors';
 import { checkpointLogOf, processSeal, sealKeyring, verifyCheckpoints } from '../../db/seal';
 import { adminTags, json, type Endpoint } from './query-common';
@@ -49,6 +49,7 @@ const Verification = z.object({
 document({
   method: 'get',
   path: '/admin/audit/verify',
+  operationId: 'verifyAuditChain',
   tags: adminTags,
   summary: '校验审计日志哈希链及信用记录（E23、P26）/ verify the audit log hash chain and the records (admin, supervisor)',
   secured: true,
@@ -111,12 +112,14 @@ const PublicCheckpoint = z.object({
 document({
   method: 'get',
   path: '/public/checkpoint',
+  operationId: 'getPublicCheckpoint',
   tags: ['公开 Public'],
+  publicLimit: true,
+  outage: true,
   summary: '审计链最新的签名检查点（E23、P26）/ the latest signed checkpoint of the audit chain',
   responses: {
     200: { description: 'the checkpoint', ...json(PublicCheckpoint) },
-    404: { description: '尚未签署检查点 / none signed yet', ...json(ErrorBody) },
-    429: { description: '请求过于频繁 / too many requests', ...json(ErrorBody) },
+    404: errorAnswer('尚未签署检查点 / none signed yet', notFound('检查点 / checkpoint')),
   },
 });
 const publicCheckpoint = ({ db, publicLimit }: RouterDeps): RequestHandler[] => [
@@ -126,7 +129,11 @@ const publicCheckpoint = ({ db, publicLimit }: RouterDeps): RequestHandler[] => 
     if (!c) throw notFound('检查点 / checkpoint');
     // The key that signed it: the current one, or one a rotation retired since.
     const signer = sealKeyring().byId.get(c.key_id)?.key ?? processSeal();
-    res.set('Cache-Control', 'public, max-age=60').json({ ...c, public_key: signer.publicPem });
+    // As signed, byte for byte: its signed_at stays the UTC text the signature covers (not shown in Beijing time).
+    res
+      .set('Cache-Control', 'public, max-age=60')
+      .type('application/json')
+      .send(JSON.stringify({ ...c, public_key: signer.publicPem }));
   },
 ];
 

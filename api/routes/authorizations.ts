@@ -15,7 +15,7 @@ import { documentMeta } from '../../db/documents';
 import type { AppDeps } from '../app';
 import { principalOf, requireRole } from '../auth';
 import { HttpError, badRequest, notFound } from '../errors';
-import { document, registry, ErrorBody } from '../openapi';
+import { EXAMPLE, document, errorAnswer, jsonRequest, jsonRequestExamples, registry, validationError } from '../openapi';
 import {
   ANY,
   IdParam,
@@ -95,14 +95,77 @@ const AuthorizationBody = z
     message: '截止日期不能早于起始日期 / valid_until must not be before valid_from',
     path: ['valid_until'],
   });
+const AUTHORIZATION_ID = 'b2e6c9d4-1f37-4a8e-9c50-6d3f8a1e7b29';
+const authorizationNotFound = errorAnswer(
+  '授权不存在或无权查看 / no such authorization, or not yours',
+  notFound(`授权 ${AUTHORIZATION_ID}`),
+);
 document({
   method: 'post',
   path: '/authorizations',
+  operationId: 'grantAuthorization',
   tags,
   summary: '授权他人查询本企业限制公开信息或本人信用信息（E14(2)、P12(2)）/ authorize a party (enterprise, person)',
   secured: true,
-  request: { body: json(AuthorizationBody) },
-  responses: { 201: { description: 'granted', ...json(z.object({ authorization: AuthorizationSchema })) } },
+  request: {
+    body: jsonRequestExamples(
+      AuthorizationBody,
+      {
+        enterprise: {
+          summary: '企业授权银行查询其纳税和财务信息（E14(2)）/ an enterprise authorizes a bank',
+          value: {
+            grantee_organization: '中国农业银行股份有限公司钦州分行',
+            categories: ['tax', 'financial'],
+            valid_from: '2026-11-05',
+            valid_until: '2027-11-04',
+            purpose: '办理流动资金贷款授信审查',
+            document_id: EXAMPLE.documentId,
+          },
+        },
+        person: {
+          summary: '个人授权查询其信贷信息（P12(2)）/ a person authorizes a party',
+          value: {
+            grantee_principal_id: '4f8a2c61-9d3e-4b75-a0c8-2e6b1d9f7a34',
+            categories: ['commercial_credit'],
+            valid_from: '2026-11-05',
+            valid_until: '2027-05-04',
+            purpose: '办理个人住房公积金贷款',
+            document_id: '8e1c5a92-3b7f-4d60-b4a9-7c2e0f6d1b85',
+          },
+        },
+      },
+      { required: true },
+    ),
+  },
+  responses: {
+    201: { description: 'granted', ...json(z.object({ authorization: AuthorizationSchema })) },
+    400: errorAnswer(
+      '请求无效：类别、期限、书面授权文件或被授权方 / bad request: categories, validity, the written authorization, the grantee',
+      validationError(AuthorizationBody, {
+        grantee_organization: '中国农业银行股份有限公司钦州分行',
+        categories: ['tax'],
+        valid_from: '2026-11-05',
+        valid_until: '2026-11-01',
+        purpose: '贷款审查',
+        document_id: EXAMPLE.documentId,
+      }),
+      badRequest('信息类别无效 / invalid categories', [
+        {
+          field: 'categories.0',
+          reason:
+            '「warning」为公开信息，请通过信息公示查询，无需查询依据 / public information is read from the publication, without a basis',
+          article: 'E12',
+        },
+      ]),
+      badRequest('须附本企业/本人上传的书面授权文件 / attach the written authorization you uploaded', [
+        {
+          field: 'document_id',
+          reason: '先通过 POST /documents?kind=authorization 上传书面授权 / upload it first with POST /documents?kind=authorization',
+          article: 'E14(2)',
+        },
+      ]),
+    ),
+  },
 });
 const grantAuthorization: Endpoint = ({ db }) => [
   requireRole('enterprise', 'person'),
@@ -162,9 +225,11 @@ const grantAuthorization: Endpoint = ({ db }) => [
 document({
   method: 'get',
   path: '/authorizations',
+  operationId: 'listAuthorizations',
   tags,
   summary: '我授予的或我获得的授权 / authorizations I granted (enterprise, person) or hold',
   secured: true,
+  request: { query: z.object(Paging) },
   responses: { 200: { description: 'list', ...json(z.object({ authorizations: z.array(AuthorizationSchema) })) } },
 });
 const listAuthorizationsEndpoint: Endpoint = ({ db }) => [
@@ -181,11 +246,12 @@ const listAuthorizationsEndpoint: Endpoint = ({ db }) => [
 document({
   method: 'get',
   path: '/authorizations/{id}',
+  operationId: 'getAuthorization',
   tags,
   summary: '一项授权 / one authorization',
   secured: true,
   request: { params: IdParam },
-  responses: { 200: { description: 'it', ...json(z.object({ authorization: AuthorizationSchema })) } },
+  responses: { 200: { description: 'it', ...json(z.object({ authorization: AuthorizationSchema })) }, 404: authorizationNotFound },
 });
 const getAuthorizationEndpoint: Endpoint = ({ db }) => [
   requireRole(...ANY),
@@ -203,13 +269,20 @@ const RevokeBody = z.object({ reason: Reason }).strict();
 document({
   method: 'post',
   path: '/authorizations/{id}/revoke',
+  operationId: 'revokeAuthorization',
   tags,
   summary: '撤销授权 / revoke an authorization (the subject)',
   secured: true,
-  request: { params: IdParam, body: json(RevokeBody) },
+  request: { params: IdParam, body: jsonRequest(RevokeBody, { reason: '贷款申请已撤回，不再需要查询' }, { required: true }) },
   responses: {
     200: { description: 'revoked', ...json(z.object({ id: z.string(), revoked_at: z.string() })) },
-    409: { description: 'already revoked', ...json(ErrorBody) },
+    404: authorizationNotFound,
+    409: errorAnswer(
+      '已撤销 / already revoked',
+      new HttpError(409, 'ALREADY_REVOKED', '授权已于 2026-11-20T10:05:12.482+08:00 撤销 / revoked already', [
+        { field: 'id', reason: '已撤销 / revoked already' },
+      ]),
+    ),
   },
 });
 const revokeAuthorizationEndpoint: Endpoint = ({ db }) => [

@@ -16,7 +16,7 @@ import { startCalendarYearLoaded } from '../../processes/starts';
 import type { AppDeps } from '../app';
 import { actorLabel, principalOf, requireRole } from '../auth';
 import { HttpError } from '../errors';
-import { ErrorBody, document, registry } from '../openapi';
+import { document, errorAnswer, jsonRequest, registry, validationError } from '../openapi';
 
 /**
  * The working-day calendar (SPEC "Working days"): public look-ups of working days, and the admin's yearly load of
@@ -232,25 +232,54 @@ function yearBodyFor(year: number) {
   });
 }
 
-const error = (description: string) => ({ description, content: { 'application/json': { schema: ErrorBody } } });
-const unknownYear = error('该年份的工作日历尚未载入 / no calendar is loaded for that year (CALENDAR_YEAR_UNKNOWN)');
+/** A year's schedule as the State Council publishes it (an excerpt): days off, and the weekend days worked instead. */
+const YEAR_EXAMPLE = {
+  holidays: [
+    { date: '2027-01-01', name: '元旦 New Year’s Day' },
+    { date: '2027-01-02', name: '元旦 New Year’s Day' },
+    { date: '2027-01-03', name: '元旦 New Year’s Day' },
+    ...['05', '06', '07', '08', '09', '10', '11', '12'].map((d) => ({ date: `2027-02-${d}`, name: '春节 Spring Festival' })),
+    ...['01', '02', '03', '04', '05', '06', '07'].map((d) => ({ date: `2027-10-${d}`, name: '国庆节 National Day' })),
+  ],
+  workdays: [
+    { date: '2027-02-20', name: '春节 Spring Festival' },
+    { date: '2027-09-26', name: '国庆节 National Day' },
+    { date: '2027-10-09', name: '国庆节 National Day' },
+  ],
+};
+const unknownYearDescription = '该年份的工作日历尚未载入 / no calendar is loaded for that year (CALENDAR_YEAR_UNKNOWN)';
+const unknownYear = errorAnswer(unknownYearDescription, unknownYearError(new UnknownCalendarYearError(2031), 'date'));
 
 document({
   method: 'get',
   path: '/calendar/working-days',
+  operationId: 'getWorkingDayAfter',
   tags: [TAG],
+  publicLimit: true,
+  outage: true,
   summary: '起算日后第 n 个工作日（公开）/ the n-th working day after a date',
   description: '工作日按国务院办公厅公布的放假安排计算：周末、法定节假日休息，调休上班日上班。未载入日历的年份返回 422，绝不按仅周末推算。',
   request: { query: WorkingDaysQuery },
   responses: {
     200: { description: 'the n-th working day', content: { 'application/json': { schema: WorkingDaysAnswer } } },
-    422: unknownYear,
+    422: errorAnswer(
+      unknownYearDescription,
+      unknownYearError(new UnknownCalendarYearError(2031), 'date'),
+      unknownYearError(
+        new UnknownCalendarYearError(2027),
+        'n',
+        '从 2026-12-20 起数 30 个工作日会进入尚未载入日历的 2027 年 / counting 30 working days from 2026-12-20 runs into 2027, for which no calendar is loaded',
+      ),
+    ),
   },
 });
 document({
   method: 'get',
   path: '/calendar/days/{date}',
+  operationId: 'getCalendarDay',
   tags: [TAG],
+  publicLimit: true,
+  outage: true,
   summary: '某日是否为工作日及原因（公开）/ whether a date is a working day, and why',
   request: { params: DateParams },
   responses: {
@@ -261,7 +290,10 @@ document({
 document({
   method: 'get',
   path: '/calendar/years',
+  operationId: 'listCalendarYears',
   tags: [TAG],
+  publicLimit: true,
+  outage: true,
   summary: '已载入的年份及来源（公开）/ the known years, their source and load time',
   responses: {
     200: { description: 'known years', content: { 'application/json': { schema: z.object({ years: z.array(YearSummary) }) } } },
@@ -270,23 +302,47 @@ document({
 document({
   method: 'get',
   path: '/calendar/years/{year}',
+  operationId: 'getCalendarYear',
   tags: [TAG],
+  publicLimit: true,
+  outage: true,
   summary: '某年的放假日与调休上班日（公开）/ a year’s days off and make-up working days',
   request: { params: YearParams },
   responses: {
     200: { description: 'the year', content: { 'application/json': { schema: YearAnswer } } },
-    404: error('该年份尚未载入 / the year is not loaded'),
+    404: errorAnswer(
+      '该年份尚未载入 / the year is not loaded',
+      new HttpError(404, 'NOT_FOUND', '2031 年的工作日历尚未载入 / no working-day calendar is loaded for 2031', [
+        { field: 'year', reason: '2031 年未载入 / 2031 is not loaded' },
+      ]),
+    ),
   },
 });
 document({
   method: 'put',
   path: '/calendar/years/{year}',
+  operationId: 'replaceCalendarYear',
   tags: [TAG],
   summary: '载入或替换某年的放假安排（管理机构）/ load or replace a year’s schedule as the State Council publishes it (admin)',
   description: '在一个事务中替换该年的全部放假日与调休上班日，并写入审计日志；立即对 API 与全部 worker 生效。',
   secured: true,
-  request: { params: YearParams, body: { required: true, content: { 'application/json': { schema: YearBody } } } },
-  responses: { 200: { description: 'the stored year', content: { 'application/json': { schema: YearLoadAnswer } } } },
+  request: {
+    params: YearParams,
+    body: jsonRequest(YearBody, YEAR_EXAMPLE, { required: true, description: '例（节选）/ an example (an excerpt)' }),
+  },
+  responses: {
+    200: { description: 'the stored year', content: { 'application/json': { schema: YearLoadAnswer } } },
+    400: errorAnswer(
+      '请求无效：日期不在该年内、重复、调休上班日不是周末等 / bad request: a date outside the year, twice, a make-up day on a weekday…',
+      validationError(yearBodyFor(2027), {
+        holidays: [
+          { date: '2027-01-01', name: '元旦 New Year’s Day' },
+          { date: '2027-01-01', name: '元旦 New Year’s Day' },
+        ],
+        workdays: [{ date: '2027-02-22', name: '春节 Spring Festival' }],
+      }),
+    ),
+  },
 });
 
 /** Turns an unknown year into a 422 that names the input it came from. */

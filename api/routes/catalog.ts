@@ -47,7 +47,10 @@ const ProviderSchema = registry.register(
 document({
   method: 'get',
   path: '/catalog',
+  operationId: 'getCatalog',
   tags: ['目录 Catalog'],
+  publicLimit: true,
+  outage: true,
   summary: '信用信息目录（公开）/ the information catalog (P6)',
   responses: {
     200: { description: 'catalog items', content: { 'application/json': { schema: z.object({ items: z.array(CatalogItemSchema) }) } } },
@@ -56,7 +59,9 @@ document({
 document({
   method: 'get',
   path: '/providers',
+  operationId: 'listProviders',
   tags: ['目录 Catalog'],
+  outage: true,
   summary: '信息提供单位名录（公开）/ the registry of information providers (E7–E9, P8)',
   responses: {
     200: { description: 'providers', content: { 'application/json': { schema: z.object({ providers: z.array(ProviderSchema) }) } } },
@@ -91,7 +96,9 @@ const NORMALIZATION =
 document({
   method: 'get',
   path: '/catalog/forbidden-personal-data',
+  operationId: 'getForbiddenPersonalData',
   tags: ['目录 Catalog'],
+  publicLimit: true,
   summary: '禁止采集的个人信息词表（公开）/ the vocabulary of forbidden personal data (P7)',
   description:
     '平台拒收民族、家庭出身、宗教信仰、基因、指纹、血型、疾病和病史（P7）：字段名含所列词，或字符串值中出现“标注词 + 冒号/是/为 + 取值”的陈述，整批以 422 拒收。/ A field name with a listed word, or a string value stating such data, refuses the batch with 422, article P7.',

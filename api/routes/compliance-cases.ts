@@ -19,13 +19,12 @@ import { caseRefusals, orRefusal } from '../../processes/errors';
 import type { AppDeps } from '../app';
 import { actorLabel, principalOf, requireRole } from '../auth';
 import { HttpError, notFound } from '../errors';
-import { document, ErrorBody } from '../openapi';
+import { document, errorAnswer, jsonRequest } from '../openapi';
 import {
   CaseSchema,
   EventSchema,
   ObligationIdParam,
   Paging,
-  conflict,
   date,
   json,
   jsonBody,
@@ -90,16 +89,56 @@ async function order(deps: AppDeps, req: Request, caseId: string) {
   return seenCase(db, admin, caseId);
 }
 
+// ─── OpenAPI: what an order and an escalation answer ─────────────────────────────────────────────────────────
+
+const ARTICLE = 'E7, E20, P9, P24';
+const ORDER_EXAMPLE = { deadline: '2026-12-15', note: '请于期限内补报 2026 年 10 月的行政处罚信息，逾期将提请监察部门追究责任' };
+const caseNotFound = errorAnswer(
+  '督办案件不存在或非本单位 / no such case, or not yours',
+  notFound('督办案件 6f2b8d14-93c7-4e5a-b1d0-2a7c9e4f8b63'),
+);
+const caseNotRunning = new HttpError(
+  409,
+  'CASE_NOT_RUNNING',
+  "该案件的督办流程未在运行，请稍后再试 / the case's process is not running; try again shortly",
+  [{ field: 'id', reason: '流程未运行 / process not running', article: ARTICLE }],
+);
+const caseNotOverdue = new HttpError(
+  409,
+  'CASE_NOT_OVERDUE',
+  `案件当前状态为"${CASE_STATE_ZH.ordered}"，只能对逾期未改正的单位责令限期改正 / only an overdue case can be ordered`,
+  [{ field: 'state', reason: 'ordered', article: ARTICLE }],
+);
+const badDeadline = errorAnswer(
+  '期限无效：须为晚于今日的日期 / bad deadline: a date after today',
+  new HttpError(422, 'DEADLINE_NOT_IN_FUTURE', '改正期限 2026-11-02 已过或为今日，应晚于今日 / the deadline must be after today', [
+    { field: 'deadline', reason: '期限已过 / the deadline has passed (must be after today)', article: 'E20, P24' },
+  ]),
+);
+
 // ─── POST /obligations/{id}/rectification-order ──────────────────────────────────────────────────────────────
 
 document({
   method: 'post',
   path: '/obligations/{id}/rectification-order',
+  operationId: 'orderObligationRectification',
   tags: tagO,
   summary: '责令限期改正（管理机构，E20、P24）/ order an overdue provider to rectify by a date (admin)',
   secured: true,
-  request: { params: ObligationIdParam, body: { content: { 'application/json': { schema: OrderBody } } } },
-  responses: { 200: json(z.object({ case: CaseSchema })), 422: json(ErrorBody, '期限无效 / bad deadline'), ...conflict },
+  request: { params: ObligationIdParam, body: jsonRequest(OrderBody, ORDER_EXAMPLE, { required: true }) },
+  responses: {
+    200: json(z.object({ case: CaseSchema })),
+    404: errorAnswer('报送义务不存在 / no such obligation', notFound('报送义务 1024')),
+    409: errorAnswer(
+      '该报送义务未逾期，或其案件不在可责令的状态 / the obligation is not overdue, or its case cannot be ordered',
+      new HttpError(409, 'OBLIGATION_NOT_OVERDUE', '该报送义务尚未逾期，不能责令限期改正 / the obligation is not overdue', [
+        { field: 'state', reason: 'open', article: 'E20, P24' },
+      ]),
+      caseNotOverdue,
+      caseNotRunning,
+    ),
+    422: badDeadline,
+  },
 });
 const orderObligation: Endpoint = (deps) => [
   requireRole('admin'),
@@ -134,6 +173,7 @@ const CaseList = z.object({ total: z.number().int(), cases: z.array(CaseSchema) 
 document({
   method: 'get',
   path: '/compliance-cases',
+  operationId: 'listComplianceCases',
   tags: tagC,
   summary: '督办案件（逾期报送、未按时配合异议核实）/ compliance cases (admin, supervisor; a provider sees its own)',
   secured: true,
@@ -154,11 +194,12 @@ const getCases: Endpoint = ({ db }) => [
 document({
   method: 'get',
   path: '/compliance-cases/{id}',
+  operationId: 'getComplianceCase',
   tags: tagC,
   summary: '一个督办案件及其每一步 / one case with its steps',
   secured: true,
   request: { params: CaseIdParam },
-  responses: { 200: json(z.object({ case: CaseSchema, events: z.array(EventSchema) })) },
+  responses: { 200: json(z.object({ case: CaseSchema, events: z.array(EventSchema) })), 404: caseNotFound },
 });
 const getCase: Endpoint = ({ db }) => [
   requireRole('provider', 'admin', 'supervisor'),
@@ -174,11 +215,17 @@ const getCase: Endpoint = ({ db }) => [
 document({
   method: 'post',
   path: '/compliance-cases/{id}/rectification-order',
+  operationId: 'orderCaseRectification',
   tags: tagC,
   summary: '责令限期改正（管理机构，E20、P24）/ order a provider to rectify by a date (admin)',
   secured: true,
-  request: { params: CaseIdParam, body: { content: { 'application/json': { schema: OrderBody } } } },
-  responses: { 200: json(z.object({ case: CaseSchema })), 422: json(ErrorBody, '期限无效 / bad deadline'), ...conflict },
+  request: { params: CaseIdParam, body: jsonRequest(OrderBody, ORDER_EXAMPLE, { required: true }) },
+  responses: {
+    200: json(z.object({ case: CaseSchema })),
+    404: caseNotFound,
+    409: errorAnswer('案件不在可责令的状态 / the case cannot be ordered now', caseNotOverdue, caseNotRunning),
+    422: badDeadline,
+  },
 });
 const orderCase: Endpoint = (deps) => [
   requireRole('admin'),
@@ -212,11 +259,36 @@ const EscalationBody = z
 document({
   method: 'post',
   path: '/compliance-cases/{id}/escalation',
+  operationId: 'escalateComplianceCase',
   tags: tagC,
   summary: '提请监察部门追究直接责任人的行政责任（E20、P24）/ escalate an ignored order to the supervision department (supervisor)',
   secured: true,
-  request: { params: CaseIdParam, body: { content: { 'application/json': { schema: EscalationBody } } } },
-  responses: { 200: json(z.object({ case: CaseSchema })), ...conflict },
+  request: {
+    params: CaseIdParam,
+    body: jsonRequest(
+      EscalationBody,
+      {
+        responsible_unit: '钦州市税务局办公室',
+        note: '责令限期改正期限（2026-12-15）届满仍未报送 2026 年 10 月的信用信息，提请追究直接责任人的行政责任',
+        referred_to: '钦州市监察部门',
+      },
+      { required: true },
+    ),
+  },
+  responses: {
+    200: json(z.object({ case: CaseSchema })),
+    404: caseNotFound,
+    409: errorAnswer(
+      '案件尚不能提请监察 / the case cannot be escalated now',
+      new HttpError(
+        409,
+        'CASE_NOT_ESCALATION_DUE',
+        `案件当前状态为"${CASE_STATE_ZH.ordered}"，只有责令改正期限已过仍未改正的案件可提请监察 / only a case whose order was ignored can be escalated`,
+        [{ field: 'state', reason: 'ordered', article: ARTICLE }],
+      ),
+      caseNotRunning,
+    ),
+  },
 });
 const escalateCase: Endpoint = (deps) => [
   requireRole('supervisor'),
@@ -258,6 +330,7 @@ const SupervisionQuery = z.object(Paging);
 document({
   method: 'get',
   path: '/supervision/escalation-due',
+  operationId: 'listCasesDueForEscalation',
   tags: tagC,
   summary: '逾期未改正、待提请监察的案件 / cases whose order was ignored, due for escalation (supervisor, admin)',
   secured: true,
@@ -267,6 +340,7 @@ document({
 document({
   method: 'get',
   path: '/supervision/escalations',
+  operationId: 'listEscalatedCases',
   tags: tagC,
   summary: '已提请监察的案件 / escalated cases (supervisor, admin)',
   secured: true,

@@ -5,7 +5,7 @@ import { loggedQuery, loggedQueryItems, queryLog, runQuery, type BasisInput, typ
 import type { AppDeps } from '../app';
 import { principalOf, requireRole } from '../auth';
 import { HttpError, badRequest, notFound } from '../errors';
-import { document, registry, ErrorBody } from '../openapi';
+import { EXAMPLE, document, errorAnswer, jsonRequestExamples, registry } from '../openapi';
 import {
   ANY,
   AnsweredRecordSchema,
@@ -83,16 +83,90 @@ const QueryAnswer = z.object({
   }),
   records: z.array(AnsweredRecordSchema),
 });
-const refused = { 403: { description: '拒绝查询（原因及条款；已记录）/ refused, with reason and article; logged', ...json(ErrorBody) } };
+const refused = {
+  403: errorAnswer(
+    '拒绝查询（原因及条款；已记录）/ refused, with reason and article; logged',
+    new HttpError(
+      403,
+      'QUERY_REFUSED',
+      '拒绝查询：授权已撤销 / the authorization was revoked',
+      [{ field: 'basis', reason: '授权已撤销 / the authorization was revoked', article: 'E14(2)' }],
+      { refusal: 'AUTHORIZATION_REVOKED', query_id: 20815 },
+    ),
+    new HttpError(
+      403,
+      'QUERY_REFUSED',
+      '拒绝查询：授权已于 2026-10-31 到期 / the authorization expired on 2026-10-31',
+      [{ field: 'basis', reason: '授权已于 2026-10-31 到期 / the authorization expired on 2026-10-31', article: 'E14(2)' }],
+      { refusal: 'AUTHORIZATION_EXPIRED', query_id: 20816 },
+    ),
+  ),
+};
+const QUERY_EXAMPLES: Record<string, { summary: string; value: z.input<typeof QueryBody> }> = {
+  self: {
+    summary: '企业查询本企业的限制公开信息（E14(1)）/ an enterprise reads its own restricted information',
+    value: { subject_type: 'enterprise', subject_id: EXAMPLE.enterprise.uscc, categories: ['tax', 'credit'], basis: { kind: 'self' } },
+  },
+  authorization: {
+    summary: '银行依企业的书面授权查询（E14(2)）/ a bank, on the enterprise’s written authorization',
+    value: {
+      subject_type: 'enterprise',
+      subject_id: EXAMPLE.enterprise.uscc,
+      categories: ['tax', 'financial'],
+      basis: { kind: 'authorization', authorization_id: 'b2e6c9d4-1f37-4a8e-9c50-6d3f8a1e7b29' },
+      purpose: '办理流动资金贷款授信审查',
+    },
+  },
+  rating_approval: {
+    summary: '信用评级机构依经批准的申请查询（E14(3)）/ a rating agency, on an approved request',
+    value: {
+      subject_type: 'enterprise',
+      subject_id: EXAMPLE.enterprise3.uscc,
+      basis: { kind: 'rating_approval', request_id: 'd5a9e3c7-2b61-4f84-8e0d-9a4c7b2f1e63' },
+      purpose: '2026 年度主体信用评级',
+    },
+  },
+  duty: {
+    summary: '行政机关依履职证明查询个人信用信息（P12(3)）/ a public body, on its proof of duty',
+    value: {
+      subject_type: 'person',
+      subject_id: EXAMPLE.person2.citizenId,
+      categories: ['public_credit'],
+      basis: { kind: 'duty', document_id: '1a7c3e95-8d24-4b6f-a013-5e9c2d7b4f80' },
+      purpose: '钦州市人力资源和社会保障局办理行政许可审查',
+    },
+  },
+};
 document({
   method: 'post',
   path: '/queries',
+  operationId: 'queryCreditInformation',
   tags,
   summary:
     '查询限制公开的企业信息或个人信用信息（E13、E14、P12–P14；每次查询均记录，P20）/ query restricted or personal information; every query is logged',
   secured: true,
-  request: { body: json(QueryBody) },
-  responses: { 200: { description: 'the answer: only what the basis allows', ...json(QueryAnswer) }, ...refused },
+  request: { body: jsonRequestExamples(QueryBody, QUERY_EXAMPLES, { required: true }) },
+  responses: {
+    200: { description: 'the answer: only what the basis allows', ...json(QueryAnswer) },
+    400: errorAnswer(
+      '请求无效：主体证件号、类别或用途 / bad request: the subject’s identifier, the categories, the purpose',
+      badRequest('统一社会信用代码无效 / invalid unified social credit code', [
+        { field: 'subject_id', reason: EXAMPLE.mistypedUscc.reason, article: 'GB 32100-2015' },
+      ]),
+      badRequest('信息类别无效 / invalid categories', [
+        {
+          field: 'categories.0',
+          reason:
+            '「honor」为公开信息，请通过信息公示查询，无需查询依据 / public information is read from the publication, without a basis',
+          article: 'E12',
+        },
+      ]),
+      badRequest('请说明查询用途 / state the purpose', [
+        { field: 'purpose', reason: '除本人查询外须说明用途 / required except for the subject itself', article: 'E22' },
+      ]),
+    ),
+    ...refused,
+  },
 });
 
 function answerBody(out: Extract<QueryOutcome, { kind: 'answered' }>) {
@@ -172,6 +246,7 @@ const query: Endpoint = ({ db }) => [
 document({
   method: 'get',
   path: '/queries/mine',
+  operationId: 'listMyQueries',
   tags,
   summary: '我的查询记录 / my queries',
   secured: true,
@@ -191,6 +266,7 @@ const myQueries: Endpoint = ({ db }) => [
 document({
   method: 'get',
   path: '/queries/about-me',
+  operationId: 'listQueriesAboutMe',
   tags,
   summary: '谁查询了我（个人，P20）/ 谁查询了本企业限制公开信息（企业）/ who queried me (person) or my restricted information (enterprise)',
   secured: true,
@@ -213,6 +289,7 @@ const LoggedItem = z.object({ record_key: z.string(), version: z.number(), item_
 document({
   method: 'get',
   path: '/queries/{id}',
+  operationId: 'getQuery',
   tags,
   summary: '一次查询的记录 / one logged query (its querier, staff, admin, supervisor)',
   secured: true,
@@ -222,6 +299,7 @@ document({
       description: 'the entry and the record versions returned',
       ...json(z.object({ query: QueryLogEntry, items: z.array(LoggedItem) })),
     },
+    404: errorAnswer('查询记录不存在或无权查看 / no such query, or not yours', notFound('查询 20815')),
   },
 });
 const QueryIdParam = z.object({

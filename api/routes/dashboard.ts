@@ -42,6 +42,7 @@ const Dashboard = registry.register(
 document({
   method: 'get',
   path: '/admin/dashboard',
+  operationId: 'getAdminDashboard',
   tags: ['管理 Administration'],
   summary:
     '管理首页：须处理的事项（工作日历未载入等）与各项计数（管理机构、督办）/ the dashboard: warnings (a calendar year missing) and counts (admin, supervisor)',

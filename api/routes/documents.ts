@@ -8,8 +8,8 @@ import { isAgreementDocumentOf } from '../../db/rating-agreements';
 import { FileName, fileBody, rawFileBody, uploadedFile, type UploadLabel } from '../uploads';
 import type { AppDeps } from '../app';
 import { principalOf, requireRole } from '../auth';
-import { forbidden, notFound } from '../errors';
-import { document, registry, ErrorBody } from '../openapi';
+import { HttpError, badRequest, forbidden, notFound } from '../errors';
+import { EXAMPLE, document, errorAnswer, registry, validationError } from '../openapi';
 import { ANY, IdParam, by, json, seesAll, tags, type Endpoint } from './query-common';
 
 /**
@@ -53,9 +53,11 @@ const DocumentQuery = z.object({
   }),
   file_name: FileName,
 });
+const documentNotFound = errorAnswer('文件不存在或无权查看 / no such document, or not yours', notFound(`文件 ${EXAMPLE.documentId}`));
 document({
   method: 'post',
   path: '/documents',
+  operationId: 'uploadDocument',
   tags,
   summary:
     '上传书面授权、履职证明或已签订的评级查询协议（PDF、JPEG、PNG）/ upload a written authorization, a proof of duty or a signed rating agreement (staff)',
@@ -63,8 +65,31 @@ document({
   request: { query: DocumentQuery, body: fileBody },
   responses: {
     201: { description: 'stored', ...json(z.object({ document: DocumentSchema })) },
-    413: { description: 'too large', ...json(ErrorBody) },
-    415: { description: 'type not allowed', ...json(ErrorBody) },
+    400: errorAnswer(
+      '请求无效：文件类别或文件名无效，或文件为空 / bad request: the kind or the file name, or an empty file',
+      validationError(DocumentQuery, { kind: 'contract', file_name: '授权书.pdf' }),
+      badRequest('文件为空 / the document is empty', [{ field: '(body)', reason: '文件为空 / empty' }]),
+    ),
+    403: errorAnswer(
+      '该类文件须由其出具方上传 / this kind of document is uploaded by whoever issues it',
+      forbidden('书面授权文件由授权的企业或个人上传 / authorizations are uploaded by the enterprise or person granting them'),
+      forbidden('履职证明由行政机关、司法机关上传 / proofs of duty are uploaded by administrative and judicial bodies'),
+    ),
+    413: errorAnswer(
+      '文件过大 / the document is too large',
+      new HttpError(413, 'DOCUMENT_TOO_LARGE', '文件超过 5242880 字节上限 / the document exceeds 5242880 bytes', [
+        { field: '(body)', reason: '最大 5242880 字节 / at most 5242880 bytes' },
+      ]),
+    ),
+    415: errorAnswer(
+      '不接受的文件类型，或内容与类型不符 / a type not accepted, or content not of its type',
+      new HttpError(415, 'UNSUPPORTED_TYPE', '不接受的文件类型 image/gif / type not accepted', [
+        { field: 'Content-Type', reason: '可用：application/pdf、image/jpeg、image/png / one of application/pdf, image/jpeg, image/png' },
+      ]),
+      new HttpError(415, 'UNSUPPORTED_TYPE', '文件内容不是 image/png / the content is not image/png', [
+        { field: '(body)', reason: '文件内容与类型 image/png 不符 / content does not match image/png' },
+      ]),
+    ),
   },
 });
 const uploadDocument: Endpoint = ({ db }) => [
@@ -90,11 +115,12 @@ const uploadDocument: Endpoint = ({ db }) => [
 document({
   method: 'get',
   path: '/documents/{id}',
+  operationId: 'getDocument',
   tags,
   summary: '文件信息 / document metadata (uploader, staff, admin)',
   secured: true,
   request: { params: IdParam },
-  responses: { 200: { description: 'metadata', ...json(z.object({ document: DocumentSchema })) } },
+  responses: { 200: { description: 'metadata', ...json(z.object({ document: DocumentSchema })) }, 404: documentNotFound },
 });
 const getDocument: Endpoint = ({ db }) => [
   requireRole(...ANY),
@@ -109,11 +135,12 @@ const getDocument: Endpoint = ({ db }) => [
 document({
   method: 'get',
   path: '/documents/{id}/content',
+  operationId: 'getDocumentContent',
   tags,
   summary: '文件内容 / document content',
   secured: true,
   request: { params: IdParam },
-  responses: { 200: { description: 'the file' } },
+  responses: { 200: { description: 'the file' }, 404: documentNotFound },
 });
 const getDocumentContent: Endpoint = ({ db }) => [
   requireRole(...ANY),

@@ -1,3 +1,4 @@
+import { errorField, logger } from '../../ops/log';
 import { Router } from 'express';
 import { z } from '../../domain/z';
 import { querierOf } from '../../domain/querier';
@@ -9,7 +10,7 @@ import { answeredRecords } from '../../db/query-log';
 import type { AppDeps } from '../app';
 import { actorLabel, principalOf, requireRole } from '../auth';
 import { HttpError, badRequest, notFound } from '../errors';
-import { document, registry, ErrorBody, WorkflowStart } from '../openapi';
+import { EXAMPLE, document, errorAnswer, jsonRequestExamples, registry, WorkflowStart } from '../openapi';
 import { answerJudicialRequestUpdate } from '../../processes/messages';
 import {
   AnsweredRecordSchema,
@@ -90,18 +91,65 @@ const JudicialRequestBody = z
     document_id: Uuid('证明文件编号'),
   })
   .strict();
+const JUDICIAL_REQUEST_ID = '2c8f6a13-7e49-4d0b-95a1-b3d7e0c4f826';
+const judicialRequestNotFound = errorAnswer(
+  '申请不存在或非本机关 / no such request, or not yours',
+  notFound(`司法查询申请 ${JUDICIAL_REQUEST_ID}`),
+);
 document({
   method: 'post',
   path: '/judicial-requests',
+  operationId: 'fileJudicialRequest',
   tags,
   summary: '司法机关查询申请，3 个工作日内答复（E14(4)、P13）/ a judicial query request, answered within 3 working days',
   secured: true,
-  request: { body: json(JudicialRequestBody) },
+  request: {
+    body: jsonRequestExamples(
+      JudicialRequestBody,
+      {
+        enterprise: {
+          summary: '法院执行中查询被执行企业（E14(4)）/ a court enforcing a judgment asks about an enterprise',
+          value: {
+            subject_type: 'enterprise',
+            subject_id: EXAMPLE.enterprise.uscc,
+            categories: ['tax', 'financial', 'credit'],
+            case_no: '(2026)桂07执123号',
+            purpose: '查明被执行人财产状况，依法执行',
+            document_id: '6b3d9f27-4c18-4e5a-8f70-d2a5c1e9b346',
+          },
+        },
+        person: {
+          summary: '检察院办案中查询个人（P13）/ a procuratorate asks about a person',
+          value: {
+            subject_type: 'person',
+            subject_id: EXAMPLE.person2.citizenId,
+            case_no: '钦检刑诉〔2026〕58号',
+            purpose: '审查起诉中核实犯罪嫌疑人的信用状况',
+            document_id: '0e7a4c58-b2d9-4f61-a3e8-5c9f1b6d2a70',
+          },
+        },
+      },
+      { required: true },
+    ),
+  },
   responses: {
     202: {
       description: 'filed, with its answer deadline (workflow `pending`: Temporal was away, the deadline is set when it is back)',
       ...json(z.object({ judicial_request: JudicialRequestSchema, workflow: WorkflowStart })),
     },
+    400: errorAnswer(
+      '请求无效：主体证件号、类别或证明文件 / bad request: the subject’s identifier, the categories, the proof of duty',
+      badRequest('公民身份号码无效 / invalid citizen ID number', [
+        { field: 'subject_id', reason: '公民身份号码出生日期无效 / citizen ID has an invalid birth date', article: 'P9' },
+      ]),
+      badRequest('须附本机关上传的有效证明文件 / attach the proof of duty you uploaded', [
+        {
+          field: 'document_id',
+          reason: '先通过 POST /documents?kind=duty_proof 上传 / upload it first with POST /documents?kind=duty_proof',
+          article: 'E14(4)',
+        },
+      ]),
+    ),
   },
 });
 const fileJudicialRequest: Endpoint = ({ db, temporal, config }) => [
@@ -136,7 +184,7 @@ const fileJudicialRequest: Endpoint = ({ db, temporal, config }) => [
     } catch (e) {
       // Filed and stored: the reconciler starts its workflow (and so its deadline) when Temporal is back.
       workflow = 'pending';
-      console.error(`[api] workflow start for judicial request ${id} deferred:`, (e as Error).message);
+      logger('api').warn({ err: errorField(e) }, `workflow start for judicial request ${id} deferred`);
     }
     res
       .status(202)
@@ -151,6 +199,7 @@ const ListQuery = StatusQuery(JUDICIAL_REQUEST_STATUSES);
 document({
   method: 'get',
   path: '/judicial-requests',
+  operationId: 'listJudicialRequests',
   tags,
   summary: '司法查询申请（司法机关：本机关的；工作人员：全部）/ judicial requests',
   secured: true,
@@ -177,6 +226,7 @@ const listJudicialRequestsEndpoint: Endpoint = ({ db }) => [
 document({
   method: 'get',
   path: '/judicial-requests/{id}',
+  operationId: 'getJudicialRequest',
   tags,
   summary: '一项司法查询申请及其答复 / one judicial request and its answer',
   secured: true,
@@ -188,6 +238,7 @@ document({
         z.object({ judicial_request: JudicialRequestSchema, answer: z.object({ records: z.array(AnsweredRecordSchema) }).nullable() }),
       ),
     },
+    404: judicialRequestNotFound,
   },
 });
 const getJudicialRequestEndpoint: Endpoint = ({ db }) => [
@@ -213,16 +264,34 @@ const AnswerBody = z
 document({
   method: 'post',
   path: '/judicial-requests/{id}/answer',
+  operationId: 'answerJudicialRequest',
   tags,
   summary: '答复司法查询申请（工作人员）/ answer or reject a judicial request (staff)',
   secured: true,
-  request: { params: IdParam, body: json(AnswerBody) },
+  request: {
+    params: IdParam,
+    body: jsonRequestExamples(
+      AnswerBody,
+      {
+        answer: { summary: '答复：按申请查询并记录 / answer: the query is run and logged', value: { decision: 'answer' } },
+        reject: {
+          summary: '不予受理，须说明理由 / reject, with the reason',
+          value: { decision: 'reject', reason: '所附证明文件未加盖公章，且案号与文书不一致，请补正后重新申请' },
+        },
+      },
+      { required: true },
+    ),
+  },
   responses: {
     200: {
       description: 'answered; met tells whether the deadline was kept',
       ...json(z.object({ judicial_request: JudicialRequestSchema })),
     },
-    409: { description: 'answered already', ...json(ErrorBody) },
+    404: judicialRequestNotFound,
+    409: errorAnswer(
+      '已答复或已不予受理 / answered or rejected already',
+      new HttpError(409, 'CONFLICT', '申请已答复 / the request is answered', [{ field: 'id', reason: '状态 / status: answered' }]),
+    ),
   },
 });
 const answerJudicialRequest: Endpoint = ({ db, temporal, config }) => [

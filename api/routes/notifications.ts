@@ -4,7 +4,7 @@ import { listNotifications, markNotificationRead } from '../../db/notifications'
 import type { AppDeps } from '../app';
 import { principalOf, requireRole } from '../auth';
 import { notFound } from '../errors';
-import { document, registry } from '../openapi';
+import { document, errorAnswer, registry } from '../openapi';
 import { ROLES } from '../../domain/roles';
 
 const NotificationSchema = registry.register(
@@ -39,6 +39,7 @@ const IdParam = z.object({
 document({
   method: 'get',
   path: '/notifications',
+  operationId: 'listNotifications',
   tags: ['通知 Notifications'],
   summary: '我的通知（提醒、核查请求、告警、告知）/ my notifications: reminders, verification requests, alerts, notices',
   secured: true,
@@ -53,12 +54,14 @@ document({
 document({
   method: 'post',
   path: '/notifications/{id}/read',
+  operationId: 'markNotificationRead',
   tags: ['通知 Notifications'],
   summary: '标记为已读 / mark as read',
   secured: true,
   request: { params: IdParam },
   responses: {
     200: { description: 'read', content: { 'application/json': { schema: z.object({ id: z.number(), read_at: z.string() }) } } },
+    404: errorAnswer('通知不存在或不是您的 / no such notification of yours', notFound('通知 3187')),
   },
 });
 

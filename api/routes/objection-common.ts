@@ -10,7 +10,7 @@ import { queryProcess } from '../../processes/client';
 import type { AppDeps } from '../app';
 import { actorLabel } from '../auth';
 import { HttpError, notFound } from '../errors';
-import { registry, ErrorBody } from '../openapi';
+import { registry } from '../openapi';
 
 /**
  * What the two objection routers share (objections.ts: the applicant's side and the public notices;
@@ -87,7 +87,6 @@ export const ObjectionSchema = registry.register(
 export const tags = ['异议 Objections'];
 export const json = (schema: z.ZodType) => ({ content: { 'application/json': { schema } } });
 export const one = { description: 'the objection', ...json(z.object({ objection: ObjectionSchema })) };
-export const conflict = { 409: { description: '状态不允许 / not in this state', ...json(ErrorBody) } };
 
 // ─── Helpers ─────────────────────────────────────────────────────────────────────────────────────────────────
 

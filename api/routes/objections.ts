@@ -21,7 +21,8 @@ import { publicCorrections } from '../../db/correction-notices';
 import type { RouterDeps } from '../app';
 import { actorLabel, principalOf, requireRole } from '../auth';
 import { HttpError, badRequest, notFound, type ErrorDetail } from '../errors';
-import { document, ErrorBody } from '../openapi';
+import { EXAMPLE, document, errorAnswer, jsonRequest, jsonRequestExamples, validationError } from '../openapi';
+import { ObjectionStateError } from '../../db/objections';
 import { FileName, fileBody, rawFileBody, uploadedFile, type UploadLabel } from '../uploads';
 import {
   AttachmentSchema,
@@ -31,11 +32,11 @@ import {
   ReasonBody,
   Uuid,
   by,
-  conflict,
   guard,
   json,
   objectionViewer,
   one,
+  stateConflict,
   tags,
   type ObjectionViewer,
 } from './objection-common';
@@ -97,14 +98,74 @@ const FileBody = z
     path: ['suspension_reason'],
   });
 
+const OBJECTION_ID = '9c1f4e27-3a85-4d6b-b0e2-7f5a1c8d3e96';
+const objectionNotFound = errorAnswer('异议不存在或无权查看 / no such objection, or not yours', notFound(`异议 ${OBJECTION_ID}`));
+
 document({
   method: 'post',
   path: '/objections',
+  operationId: 'fileObjection',
   tags,
   summary: '提出异议（企业对本企业信息；任何人对企业信息，E18；个人仅对本人信息，P21）/ file an objection',
   secured: true,
-  request: { body: json(FileBody) },
-  responses: { 201: one, 404: { description: '记录不存在或无权知悉 / no such record', ...json(ErrorBody) }, ...conflict },
+  request: {
+    body: jsonRequestExamples(
+      FileBody,
+      {
+        enterprise: {
+          summary:
+            '企业对本企业的行政处罚记录提出异议并申请暂停公开（E18）/ an enterprise objects to its penalty and asks for a suspension',
+          value: {
+            record_keys: [EXAMPLE.recordKey],
+            claim: '该行政处罚决定已于 2026 年 10 月 28 日被钦州市人民政府行政复议决定撤销，不应继续公示',
+            evidence_summary: '钦州市人民政府行政复议决定书（钦政复决字〔2026〕第45号）复印件一份',
+            request_suspension: true,
+            suspension_reason: '处罚决定已被撤销，继续公示将影响本公司参加政府采购投标',
+          },
+        },
+        person: {
+          summary: '个人对本人的欠费记录提出异议（P21）/ a person objects to a record about them',
+          value: {
+            record_keys: ['0192c4e1-6d30-7b18-9f42-c5a7e3b1d084'],
+            claim: '本人已于 2026 年 9 月 15 日结清全部水费，欠费记录有误',
+            evidence_summary: '钦州市自来水公司出具的缴费凭证及结清证明',
+          },
+        },
+      },
+      { required: true },
+    ),
+  },
+  responses: {
+    201: one,
+    400: errorAnswer(
+      '异议申请无效，未保存 / invalid objection; nothing stored',
+      validationError(FileBody, { record_keys: [EXAMPLE.recordKey], claim: '信息有误', evidence_summary: '见附件' }),
+      badRequest('异议申请无效，未保存 / invalid objection; nothing stored', [
+        { field: 'record_keys.0', reason: '该记录已撤回 / the record is retracted', article: 'E10' },
+        {
+          field: 'record_keys',
+          reason: '一项异议只能涉及同一信息提供单位的记录，请分别提出 / one provider per objection: file one per provider',
+          article: 'E18',
+        },
+      ]),
+    ),
+    403: errorAnswer(
+      '只有信息主体本人可以对其个人信用信息提出异议 / only the person may object to their own records',
+      new HttpError(
+        403,
+        'FORBIDDEN',
+        '只有信息主体本人可以对其个人信用信息提出异议（P21）/ only the person may object to their own records',
+        [{ field: 'record_keys.0', reason: '不是您本人的信用信息 / not a record about you', article: 'P21' }],
+      ),
+    ),
+    404: errorAnswer('记录不存在或无权知悉 / no such record', notFound(`记录 ${EXAMPLE.recordKey}`)),
+    409: errorAnswer(
+      '对该记录的异议尚在处理中 / an objection of yours on the record is open',
+      new HttpError(409, 'OBJECTION_OPEN', '您对该记录的异议尚在处理中 / you already have an open objection on this record', [
+        { field: 'record_keys', reason: `${EXAMPLE.recordKey}：异议 ${OBJECTION_ID} 处理中 / open objection ${OBJECTION_ID}` },
+      ]),
+    ),
+  },
 });
 
 const fileRoute: Route = (r, { db, view, settings }) =>
@@ -192,6 +253,7 @@ const EVIDENCE_UPLOAD: UploadLabel = { zh: '证据文件', en: 'the file', tooLa
 document({
   method: 'post',
   path: '/objections/{id}/attachments',
+  operationId: 'uploadObjectionEvidence',
   tags,
   summary: '上传证据文件（PDF、JPEG、PNG）/ upload evidence (the applicant)',
   secured: true,
@@ -202,9 +264,34 @@ document({
   },
   responses: {
     201: { description: 'stored', ...json(z.object({ attachment: AttachmentSchema })) },
-    413: { description: 'too large', ...json(ErrorBody) },
-    415: { description: 'type not allowed', ...json(ErrorBody) },
-    ...conflict,
+    400: errorAnswer(
+      '请求无效：文件名缺失或含路径，或文件为空 / bad request: no file name, a name with a path, or an empty file',
+      validationError(AttachmentQuery, { file_name: 'C:\\扫描件\\复议决定书.pdf' }),
+      badRequest('文件为空 / the file is empty', [{ field: '(body)', reason: '文件为空 / empty' }]),
+    ),
+    404: objectionNotFound,
+    409: errorAnswer(
+      '异议已处理完毕，或证据文件已达上限 / the objection is concluded, or holds the most files it may',
+      stateConflict(
+        new ObjectionStateError('upheld', '异议核实无误，予以维持，不能再补充证据 / the objection is upheld: no more evidence'),
+      ),
+      stateConflict(new ObjectionStateError('verifying', '每项异议最多 20 个证据文件 / at most 20 files per objection')),
+    ),
+    413: errorAnswer(
+      '文件过大 / the file is too large',
+      new HttpError(413, 'ATTACHMENT_TOO_LARGE', '证据文件超过 10485760 字节上限 / the file exceeds 10485760 bytes', [
+        { field: '(body)', reason: '最大 10485760 字节 / at most 10485760 bytes' },
+      ]),
+    ),
+    415: errorAnswer(
+      '不接受的文件类型，或内容与类型不符 / a type not accepted, or content not of its type',
+      new HttpError(415, 'UNSUPPORTED_TYPE', '不接受的文件类型 application/msword / type not accepted', [
+        { field: 'Content-Type', reason: '可用：application/pdf、image/jpeg、image/png / one of application/pdf, image/jpeg, image/png' },
+      ]),
+      new HttpError(415, 'UNSUPPORTED_TYPE', '文件内容不是 application/pdf / the content is not application/pdf', [
+        { field: '(body)', reason: '文件内容与类型 application/pdf 不符 / content does not match application/pdf' },
+      ]),
+    ),
   },
 });
 
@@ -230,11 +317,19 @@ const AttachmentParam = z.object({ id: Uuid('异议编号'), attachmentId: Uuid(
 document({
   method: 'get',
   path: '/objections/{id}/attachments/{attachmentId}/content',
+  operationId: 'getObjectionEvidence',
   tags,
   summary: '证据文件内容 / evidence content (applicant, provider, staff)',
   secured: true,
   request: { params: AttachmentParam },
-  responses: { 200: { description: 'the file' } },
+  responses: {
+    200: { description: 'the file' },
+    404: errorAnswer(
+      '异议或证据不存在，或无权查看 / no such objection or file, or not yours',
+      notFound(`异议 ${OBJECTION_ID}`),
+      notFound('证据 e4a8c2f1-7b39-4d06-8a5e-3c1f9b7d2e58'),
+    ),
+  },
 });
 
 const attachmentContentRoute: Route = (r, { db }) =>
@@ -267,6 +362,7 @@ const ListQuery = z.object({
 document({
   method: 'get',
   path: '/objections',
+  operationId: 'listObjections',
   tags,
   summary: '异议列表（申请人：本人的；信息提供单位：本单位待核实的；工作人员：全部）/ objections',
   secured: true,
@@ -304,11 +400,12 @@ const listRoute: Route = (r, { db }) =>
 document({
   method: 'get',
   path: '/objections/{id}',
+  operationId: 'getObjection',
   tags,
   summary: '异议的状态、期限和剩余工作日 / state, deadline and working days left',
   secured: true,
   request: { params: IdParam },
-  responses: { 200: one },
+  responses: { 200: one, 404: objectionNotFound },
 });
 
 const oneRoute: Route = (r, { view }) =>
@@ -322,11 +419,34 @@ const oneRoute: Route = (r, { view }) =>
 document({
   method: 'post',
   path: '/objections/{id}/suspension-request',
+  operationId: 'requestObjectionSuspension',
   tags,
   summary: '申请人申请暂停公开（E18 第二款）/ the applicant asks for a suspension',
   secured: true,
-  request: { params: IdParam, body: json(ReasonBody) },
-  responses: { 200: one, ...conflict },
+  request: {
+    params: IdParam,
+    body: jsonRequest(ReasonBody, { reason: '处罚决定已被撤销，继续公示将影响本公司参加政府采购投标' }, { required: true }),
+  },
+  responses: {
+    200: one,
+    400: errorAnswer(
+      '个人信用信息不公开发布，无需暂停公开 / personal records are not published',
+      badRequest('个人信用信息不公开发布，无需暂停公开 / personal records are not published', [
+        { field: 'id', reason: '异议期间作存在异议标注 / they carry the disputed mark instead', article: 'P22' },
+      ]),
+    ),
+    404: objectionNotFound,
+    409: errorAnswer(
+      '异议的状态不允许 / not in this state',
+      stateConflict(
+        new ObjectionStateError(
+          'upheld',
+          '异议核实无误，予以维持，只有受理后、处理完毕前可暂停公开（E18 第二款）/ only while the objection is open',
+        ),
+        'E18',
+      ),
+    ),
+  },
 });
 
 const suspensionRequestRoute: Route = (r, { db, view }) =>
@@ -352,11 +472,27 @@ const DisagreementBody = z
 document({
   method: 'post',
   path: '/objections/{id}/disagreement',
+  operationId: 'stateContinuedDisagreement',
   tags,
   summary: '处理完毕后仍有异议：保留存在异议标注（P22）/ still disagree after the outcome',
   secured: true,
-  request: { params: IdParam, body: json(DisagreementBody) },
-  responses: { 200: one, ...conflict },
+  request: {
+    params: IdParam,
+    body: jsonRequest(
+      DisagreementBody,
+      { statement: '自来水公司的核实仅依据系统记录，未核对本人提供的缴费凭证，本人仍有异议' },
+      { required: true },
+    ),
+  },
+  responses: {
+    200: one,
+    404: objectionNotFound,
+    409: errorAnswer(
+      '异议尚未处理完毕，或已声明 / not concluded yet, or stated already',
+      stateConflict(new ObjectionStateError('verifying', '异议核实中，处理完毕后方可声明仍有异议 / only after the outcome'), 'P22'),
+      stateConflict(new ObjectionStateError('upheld', '已声明仍有异议 / already stated'), 'P22'),
+    ),
+  },
 });
 
 const disagreementRoute: Route = (r, { db, view }) =>
@@ -380,7 +516,10 @@ const PublicQuery = z.object({
 document({
   method: 'get',
   path: '/public/corrections',
+  operationId: 'listPublicCorrections',
   tags: ['公示 Publication'],
+  publicLimit: true,
+  outage: true,
   summary: '更正公示（E18），无需登录 / public correction notices, no login',
   request: { query: PublicQuery },
   responses: {
@@ -390,6 +529,11 @@ document({
         z.object({ items: z.array(z.record(z.string(), z.unknown())), page: z.number(), page_size: z.number(), has_more: z.boolean() }),
       ),
     },
+    400: errorAnswer(
+      '请求无效 / bad request',
+      badRequest('统一社会信用代码无效 / invalid unified social credit code', [{ field: 'uscc', reason: EXAMPLE.mistypedUscc.reason }]),
+      validationError(PublicQuery, { page_size: '500' }),
+    ),
   },
 });
 

@@ -4,7 +4,7 @@ import { CADENCES } from '../../domain/catalog';
 import { isIsoDate } from '../../domain/calendar';
 import { parsePeriod } from '../../domain/periods';
 import { CASE_KINDS, CASE_STATES, OBLIGATION_STATES } from '../../domain/obligations';
-import { registry, ErrorBody } from '../openapi';
+import { registry } from '../openapi';
 import type { AppDeps } from '../app';
 
 /**
@@ -113,7 +113,6 @@ export const CaseSchema = registry.register(
 export const tagO = ['报送义务 Reporting obligations'];
 export const tagC = ['督办 Compliance cases'];
 export const json = (schema: z.ZodTypeAny, description = 'ok') => ({ description, content: { 'application/json': { schema } } });
-export const conflict = { 409: json(ErrorBody, '状态不允许 / the case or obligation is not in a state that allows it') };
 
 /** An endpoint: its handlers (role check, body parser, handler), made from the app's dependencies. */
 export type Endpoint = (deps: AppDeps) => RequestHandler[];

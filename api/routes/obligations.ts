@@ -19,7 +19,7 @@ import { caseEvents, visibleCase } from '../../db/compliance-cases';
 import type { AppDeps } from '../app';
 import { actorLabel, principalOf, requireRole } from '../auth';
 import { HttpError, badRequest, notFound } from '../errors';
-import { ErrorBody, document, registry } from '../openapi';
+import { document, errorAnswer, jsonRequest, registry, validationError } from '../openapi';
 import {
   CaseSchema,
   EventSchema,
@@ -28,7 +28,6 @@ import {
   ObligationView,
   PROVIDER_KINDS,
   Paging,
-  conflict,
   json,
   jsonBody,
   periodCode,
@@ -84,6 +83,7 @@ const BoardRow = registry.register(
 document({
   method: 'get',
   path: '/obligations/board',
+  operationId: 'getOverdueBoard',
   tags: tagO,
   summary:
     '逾期未报送看板（管理机构）/ the overdue board: providers overdue, working days overdue, order and escalation state (admin, supervisor)',
@@ -170,11 +170,19 @@ const StatsRow = registry.register(
 document({
   method: 'get',
   path: '/obligations/stats',
+  operationId: 'getObligationStats',
   tags: tagO,
   summary: '按报送期统计：按时、逾期后报送、逾期、已提请监察 / counts per period for the dashboard (admin, supervisor)',
   secured: true,
   request: { query: StatsQuery },
-  responses: { 200: json(z.object({ periods: z.array(StatsRow) })) },
+  responses: {
+    200: json(z.object({ periods: z.array(StatsRow) })),
+    400: errorAnswer(
+      '请求无效 / bad request',
+      validationError(StatsQuery, { from: '2026-13' }),
+      badRequest('起始报送期晚于截止报送期 / from is after to', [{ field: 'from', reason: '应不晚于 to / must not be after to' }]),
+    ),
+  },
 });
 const getStats: Endpoint = ({ db }) => [
   requireRole('admin', 'supervisor'),
@@ -202,6 +210,7 @@ const ListQuery = z
 document({
   method: 'get',
   path: '/obligations',
+  operationId: 'listObligations',
   tags: tagO,
   summary: '报送义务列表：信息提供单位只见本单位 / obligations: a provider sees its own, admin/supervisor/staff all',
   secured: true,
@@ -222,6 +231,7 @@ const RemindersQuery = z.object(Paging);
 document({
   method: 'get',
   path: '/obligations/reminders',
+  operationId: 'listProviderReminders',
   tags: tagO,
   summary: '本单位的报送提醒 / the reminders sent to the calling provider',
   secured: true,
@@ -271,12 +281,40 @@ const NilReturnAnswer = z.object({
 document({
   method: 'post',
   path: '/obligations/{id}/nil-return',
+  operationId: 'declareNilReturn',
   tags: tagO,
   summary:
     '零报送：本单位本期无新增信用信息，履行报送义务（E7、P9）/ declare nothing to report for the period: fulfils the own obligation (provider)',
   secured: true,
-  request: { params: ObligationIdParam, body: { content: { 'application/json': { schema: NilReturnBody } } } },
-  responses: { 200: json(NilReturnAnswer), 404: json(ErrorBody, '报送义务不存在或非本单位 / not found or not yours'), ...conflict },
+  request: { params: ObligationIdParam, body: jsonRequest(NilReturnBody, { note: '本月无新增行政处罚信息' }) },
+  responses: {
+    200: json(NilReturnAnswer),
+    404: errorAnswer('报送义务不存在或非本单位 / not found or not yours', notFound('报送义务 1024')),
+    409: errorAnswer(
+      '不能声明零报送：已免除、报送期未开始、已声明或已报送批次 / cannot be declared: waived, not begun, declared already, or a batch accepted',
+      new HttpError(409, 'OBLIGATION_WAIVED', '该报送义务已免除（单位停用），无需零报送 / the obligation is waived: nothing is owed', [
+        { field: 'state', reason: '已免除 / waived', article: 'E7, P9' },
+      ]),
+      new HttpError(
+        409,
+        'PERIOD_NOT_BEGUN',
+        '报送期自 2026-12-01 起，尚未开始，不能声明零报送 / the period begins on 2026-12-01: it cannot be declared yet',
+        [{ field: 'period', reason: '尚未开始 / not begun (2026-12-01)', article: 'E7, P9' }],
+      ),
+      new HttpError(
+        409,
+        'NIL_RETURN_EXISTS',
+        '本期已于 2026-11-03T09:12:40.218+08:00 声明零报送，每期只能声明一次 / a nil return was declared for this period at 2026-11-03T09:12:40.218+08:00',
+        [{ field: 'id', reason: '每期一次 / once per period', article: 'E7, P9' }],
+      ),
+      new HttpError(
+        409,
+        'BATCH_ALREADY_ACCEPTED',
+        '本期已报送批次 0192c4e0-3f1a-7b6d-8e25-4a9c1d7f0b38，不能再声明零报送 / a batch (0192c4e0-3f1a-7b6d-8e25-4a9c1d7f0b38) was accepted for this period: nothing to declare',
+        [{ field: 'id', reason: '已报送 / batch 0192c4e0-3f1a-7b6d-8e25-4a9c1d7f0b38 accepted', article: 'E7, P9' }],
+      ),
+    ),
+  },
 });
 
 const NIL_ARTICLE = 'E7, P9';
@@ -365,6 +403,7 @@ const NilReturnRow = registry.register(
 document({
   method: 'get',
   path: '/obligations/nil-returns',
+  operationId: 'listNilReturns',
   tags: tagO,
   summary: '零报送声明列表（管理机构、督办）/ the nil returns declared, by period and provider (admin, supervisor)',
   secured: true,
@@ -384,6 +423,7 @@ const getNilReturns: Endpoint = ({ db }) => [
 document({
   method: 'get',
   path: '/obligations/{id}',
+  operationId: 'getObligation',
   tags: tagO,
   summary: '一项报送义务：每一步及其时间、操作人；提醒；督办案件 / one obligation with its steps, reminders and case',
   secured: true,
@@ -397,6 +437,7 @@ document({
         case_events: z.array(EventSchema),
       }),
     ),
+    404: errorAnswer('报送义务不存在或非本单位 / not found or not yours', notFound('报送义务 1024')),
   },
 });
 const getObligation: Endpoint = ({ db }) => [

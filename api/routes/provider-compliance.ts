@@ -11,19 +11,8 @@ import { CadenceChangeError, recordCadenceChange } from '../../db/provider-caden
 import type { AppDeps } from '../app';
 import { actorLabel, principalOf, requireRole } from '../auth';
 import { HttpError, badRequest, notFound } from '../errors';
-import { document, registry } from '../openapi';
-import {
-  CaseSchema,
-  Iso,
-  ObligationView,
-  ProviderCodeParam,
-  conflict,
-  date,
-  json,
-  jsonBody,
-  tagO,
-  type Endpoint,
-} from './obligation-common';
+import { document, errorAnswer, jsonRequest, registry, validationError } from '../openapi';
+import { CaseSchema, Iso, ObligationView, ProviderCodeParam, date, json, jsonBody, tagO, type Endpoint } from './obligation-common';
 
 const today = () => shanghaiDate(new Date());
 
@@ -47,6 +36,7 @@ const CadenceChangeSchema = registry.register(
 document({
   method: 'get',
   path: '/admin/providers/{code}/compliance',
+  operationId: 'getProviderCompliance',
   tags: tagO,
   summary: "信息提供单位的报送履约记录 / a provider's compliance history: cadences, obligations, cases (admin, supervisor)",
   secured: true,
@@ -84,6 +74,7 @@ document({
         cases: z.array(CaseSchema),
       }),
     ),
+    404: errorAnswer('无此信息提供单位 / no such provider', notFound('信息提供单位 QZ-XXX')),
   },
 });
 const getCompliance: Endpoint = ({ db }) => [
@@ -137,10 +128,18 @@ const CadenceBody = z
 document({
   method: 'post',
   path: '/admin/providers/{code}/cadence',
+  operationId: 'changeProviderCadence',
   tags: tagO,
   summary: '报送周期变更（经协商同意，自下一报送期起生效，E7、P9）/ record an agreed cadence, effective from the next period (admin)',
   secured: true,
-  request: { params: ProviderCodeParam, body: { content: { 'application/json': { schema: CadenceBody } } } },
+  request: {
+    params: ProviderCodeParam,
+    body: jsonRequest(
+      CadenceBody,
+      { cadence: 'quarterly', agreed_on: '2026-11-20', note: '经与钦州海关协商，自下一季度起按季度报送' },
+      { required: true },
+    ),
+  },
   responses: {
     201: json(
       z.object({
@@ -155,7 +154,23 @@ document({
         }),
       }),
     ),
-    ...conflict,
+    400: errorAnswer(
+      '请求无效 / bad request',
+      validationError(CadenceBody, { cadence: 'weekly', agreed_on: '2026-11-20' }),
+      badRequest('协商同意日期不能晚于今日 / the agreement date cannot be in the future', [
+        { field: 'agreed_on', reason: '日期在未来 / in the future', article: 'E7, P9' },
+      ]),
+    ),
+    404: errorAnswer('无此信息提供单位 / no such provider', notFound('信息提供单位 QZ-XXX')),
+    409: errorAnswer(
+      '单位已停用，或周期未变 / the provider is inactive, or already reports so',
+      new HttpError(409, 'PROVIDER_INACTIVE', '信息提供单位已停用 / the provider is not active', [
+        { field: 'cadence', reason: '信息提供单位已停用 / the provider is not active', article: 'E7, P9' },
+      ]),
+      new HttpError(409, 'NO_CHANGE', '该单位已按季报送 / the provider already reports quarterly', [
+        { field: 'cadence', reason: '该单位已按季报送 / the provider already reports quarterly', article: 'E7, P9' },
+      ]),
+    ),
   },
 });
 const postCadence: Endpoint = ({ db }) => [

@@ -3,6 +3,7 @@
  * provider registered mid-year owes its current period at once), deactivation and reactivation. Its compliance
  * history and cadences are in provider-compliance.ts.
  */
+import { errorField, logger } from '../../ops/log';
 import { Router } from 'express';
 import { z } from '../../domain/z';
 import { CADENCES, CATALOG_BY_CODE, type Cadence } from '../../domain/catalog';
@@ -23,8 +24,8 @@ import type { Db } from '../../db/knex';
 import type { AppDeps } from '../app';
 import { actorLabel, principalOf, requireRole } from '../auth';
 import { HttpError, notFound } from '../errors';
-import { document } from '../openapi';
-import { PROVIDER_KINDS, ProviderCodeParam, conflict, json, jsonBody, tagO, type Endpoint } from './obligation-common';
+import { document, errorAnswer, jsonRequest } from '../openapi';
+import { PROVIDER_KINDS, ProviderCodeParam, json, jsonBody, tagO, type Endpoint } from './obligation-common';
 
 const today = () => shanghaiDate(new Date());
 
@@ -54,13 +55,18 @@ async function providerOfPath(db: Db, params: unknown): Promise<{ code: string; 
   return { code, providerId };
 }
 
+const providerNotFound = errorAnswer('无此信息提供单位 / no such provider', notFound('信息提供单位 QZ-XXX'));
 document({
   method: 'post',
   path: '/admin/providers/{code}/deactivation',
+  operationId: 'deactivateProvider',
   tags: tagO,
   summary: '停用信息提供单位：不再开立报送义务、不得报送；未到期且未报送的义务免于报送，已逾期的照旧督办 / deactivate a provider (admin)',
   secured: true,
-  request: { params: ProviderCodeParam, body: { content: { 'application/json': { schema: DeactivateProviderBody } } } },
+  request: {
+    params: ProviderCodeParam,
+    body: jsonRequest(DeactivateProviderBody, { reason: '机构改革，职责并入市市场监督管理局' }, { required: true }),
+  },
   responses: {
     200: json(
       z.object({
@@ -70,7 +76,13 @@ document({
         submitted_kept: z.array(z.string()).openapi({ description: '已收到报送、照常认定的报送期 / periods with a batch received' }),
       }),
     ),
-    ...conflict,
+    404: providerNotFound,
+    409: errorAnswer(
+      '该单位已停用 / the provider is already inactive',
+      new HttpError(409, 'PROVIDER_INACTIVE', '该信息提供单位已停用 / the provider is already inactive', [
+        { field: 'code', reason: '该信息提供单位已停用 / the provider is already inactive' },
+      ]),
+    ),
   },
 });
 const postDeactivation: Endpoint = (deps) => [
@@ -107,13 +119,20 @@ const OpenedObligations = z.array(z.object({ id: z.number(), period: z.string() 
 document({
   method: 'post',
   path: '/admin/providers/{code}/activation',
+  operationId: 'activateProvider',
   tags: tagO,
   summary: '重新启用信息提供单位：停用期间的报送期免于报送，当前报送期起恢复报送义务 / reactivate a provider (admin)',
   secured: true,
-  request: { params: ProviderCodeParam, body: { content: { 'application/json': { schema: ActivateProviderBody } } } },
+  request: { params: ProviderCodeParam, body: jsonRequest(ActivateProviderBody, { reason: '职责恢复，重新承担信用信息报送' }) },
   responses: {
     200: json(z.object({ provider: ProviderActivity, waived_while_inactive: z.array(z.string()), obligations: OpenedObligations })),
-    ...conflict,
+    404: providerNotFound,
+    409: errorAnswer(
+      '该单位已是启用状态 / the provider is already active',
+      new HttpError(409, 'PROVIDER_ACTIVE', '该信息提供单位已是启用状态 / the provider is already active', [
+        { field: 'code', reason: '该信息提供单位已是启用状态 / the provider is already active' },
+      ]),
+    ),
   },
 });
 const postActivation: Endpoint = (deps) => [
@@ -143,7 +162,7 @@ const postActivation: Endpoint = (deps) => [
     try {
       await startPendingObligationWorkflows({ db, temporal: deps.temporal, taskQueue: deps.config.taskQueue });
     } catch (e) {
-      console.error(`[api] obligation workflows of ${code} deferred to the daily opener:`, (e as Error).message);
+      logger('api').warn({ err: errorField(e) }, `obligation workflows of ${code} deferred to the daily opener`);
     }
     res.json({
       provider: await providerActivity(db, code),
@@ -177,13 +196,33 @@ const NewProviderBody = z
 document({
   method: 'post',
   path: '/admin/providers',
+  operationId: 'registerProvider',
   tags: tagO,
   summary: '登记信息提供单位（年中登记即开立当期报送义务）/ register a provider; its current period is opened at once (admin)',
   secured: true,
-  request: { body: { content: { 'application/json': { schema: NewProviderBody } } } },
+  request: {
+    body: jsonRequest(
+      NewProviderBody,
+      {
+        code: 'QZ-YJJ',
+        name_zh: '钦州市应急管理局',
+        name_en: 'Emergency Management Bureau',
+        kind: 'administrative',
+        legal_basis: 'E7(23)',
+        items: ['E-HONOR', 'E-PENALTY', 'E-INSPECTION-FAIL'],
+        cadence: 'monthly',
+      },
+      { required: true },
+    ),
+  },
   responses: {
     201: json(z.object({ provider: z.object({ code: z.string(), cadence: z.enum(CADENCES) }), obligations: OpenedObligations })),
-    ...conflict,
+    409: errorAnswer(
+      '单位代码已存在 / a provider with this code exists',
+      new HttpError(409, 'PROVIDER_EXISTS', '单位代码 QZ-YJJ 已存在 / a provider with this code exists', [
+        { field: 'code', reason: '已存在 / exists' },
+      ]),
+    ),
   },
 });
 const postProvider: Endpoint = (deps) => [
@@ -210,7 +249,7 @@ const postProvider: Endpoint = (deps) => [
     try {
       await startPendingObligationWorkflows({ db, temporal: deps.temporal, taskQueue: deps.config.taskQueue });
     } catch (e) {
-      console.error(`[api] obligation workflows of ${b.code} deferred to the daily opener:`, (e as Error).message);
+      logger('api').warn({ err: errorField(e) }, `obligation workflows of ${b.code} deferred to the daily opener`);
     }
     res
       .status(201)

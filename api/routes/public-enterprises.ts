@@ -14,7 +14,7 @@ import { enterprisePage, searchEnterprises } from '../../db/public-pages';
 import type { RouterDeps } from '../app';
 import type { Db } from '../../db/knex';
 import { badRequest, notFound } from '../errors';
-import { document, registry, ErrorBody } from '../openapi';
+import { EXAMPLE, document, errorAnswer, registry, validationError } from '../openapi';
 
 const publicTags = ['公开 Public'];
 const cacheHeaders = {
@@ -57,7 +57,7 @@ const SearchQuery = z.object({
     .openapi({
       description:
         '企业名称（可部分，1 个字起匹配名称中任意位置）或18位统一社会信用代码 / a part of the name (anywhere in it, from one character) or an 18-character credit code',
-      example: '测试企业',
+      example: '海湾建材',
     }),
   page: z.coerce.number().int().min(1).max(50).default(1),
   page_size: z.coerce.number().int().min(1).max(50).default(20),
@@ -65,7 +65,10 @@ const SearchQuery = z.object({
 document({
   method: 'get',
   path: '/public/enterprises',
+  operationId: 'searchPublicEnterprises',
   tags: publicTags,
+  publicLimit: true,
+  outage: true,
   summary: '查询企业（名称或统一社会信用代码），无需登录 / search enterprises by name or code, no login',
   description: '只列出有公开发布信息的企业。每个 IP 每分钟限 PUBLIC_RATE_LIMIT 次（超出返回 429）。',
   request: { query: SearchQuery },
@@ -85,7 +88,11 @@ document({
       },
     },
     304: { description: '未变化 / not modified' },
-    429: { description: '请求过于频繁 / too many requests', content: { 'application/json': { schema: ErrorBody } } },
+    400: errorAnswer(
+      '请求无效：查询内容为空或过长，或统一社会信用代码无效 / bad request: an empty or too long query, or an invalid credit code',
+      validationError(SearchQuery, { q: ' ' }),
+      badRequest('统一社会信用代码无效 / invalid unified social credit code', [{ field: 'q', reason: EXAMPLE.mistypedUscc.reason }]),
+    ),
   },
 });
 const searchRoute = (r: Router, { db, limiter, cacheSeconds }: Ctx) =>
@@ -147,19 +154,25 @@ const EnterprisePageSchema = registry.register(
     voluntary: z.array(PublicVoluntarySchema).openapi({ description: '自愿公示信息（E12.4）' }),
   }),
 );
-const UsccParam = z.object({ uscc: z.string().openapi({ example: '91450700MA0000001X' }) });
+const UsccParam = z.object({ uscc: z.string().openapi({ example: EXAMPLE.enterprise.uscc }) });
 document({
   method: 'get',
   path: '/public/enterprises/{uscc}',
+  operationId: 'getPublicEnterprise',
   tags: publicTags,
+  publicLimit: true,
+  outage: true,
   summary: "企业公开信用信息（按类别），无需登录 / an enterprise's published records by category, no login",
   description: '只含公开发布期内的基本信息、诚信信息、警示信息和经审定的自愿公示信息（E12、E15）；限制公开信息（E13）和个人信息从不出现。',
   request: { params: UsccParam },
   responses: {
     200: { description: 'the page', headers: cacheHeaders, content: { 'application/json': { schema: EnterprisePageSchema } } },
     304: { description: '未变化 / not modified' },
-    404: { description: '无公开信息 / nothing published', content: { 'application/json': { schema: ErrorBody } } },
-    429: { description: '请求过于频繁 / too many requests', content: { 'application/json': { schema: ErrorBody } } },
+    400: errorAnswer(
+      '统一社会信用代码无效 / invalid unified social credit code',
+      badRequest('统一社会信用代码无效 / invalid unified social credit code', [{ field: 'uscc', reason: EXAMPLE.mistypedUscc.reason }]),
+    ),
+    404: errorAnswer('无公开信息 / nothing published', notFound(`企业 ${EXAMPLE.enterprise.uscc} 的公开信息`)),
   },
 });
 const pageRoute = (r: Router, { db, limiter, cacheSeconds }: Ctx) =>

@@ -23,7 +23,7 @@ import type { AppDeps } from '../app';
 import type { Db } from '../../db/knex';
 import { actorLabel, principalOf, requireRole } from '../auth';
 import { HttpError, notFound } from '../errors';
-import { document, registry, ErrorBody } from '../openapi';
+import { EXAMPLE, document, errorAnswer, jsonRequest, registry } from '../openapi';
 
 const reviewTags = ['发布 Publication'];
 
@@ -76,6 +76,7 @@ const PublicationRowSchema = registry.register(
 
 // ─── GET /publication/submissions/{id} ───────────────────────────────────────────────────────────────────────
 
+const batchNotFound = errorAnswer('无此批次（或非本单位批次）/ no such batch, or not yours', notFound(`批次 ${EXAMPLE.submissionId}`));
 const BatchQuery = z.object({
   state: z.enum(PUBLICATION_STATES).optional(),
   limit: z.coerce.number().int().min(1).max(500).default(100),
@@ -84,6 +85,7 @@ const BatchQuery = z.object({
 document({
   method: 'get',
   path: '/publication/submissions/{id}',
+  operationId: 'getBatchPublication',
   tags: reviewTags,
   summary: "批次的发布情况（工作人员；报送单位限本单位）/ a batch's publication: states and records (staff; provider: own)",
   secured: true,
@@ -102,7 +104,7 @@ document({
         },
       },
     },
-    404: { description: '无此批次 / no such batch', content: { 'application/json': { schema: ErrorBody } } },
+    404: batchNotFound,
   },
 });
 const batchRoute = (r: Router, { db, batchOf }: Ctx) =>
@@ -125,17 +127,58 @@ const ReleaseBody = z.object({ record_keys: RecordKeys, reason: Reason.optional(
 const RejectBody = z
   .object({ record_keys: RecordKeys, reason: Reason.openapi({ description: '不予发布的理由（如涉及国家机密、商业秘密、个人隐私，E11）' }) })
   .strict();
-const reviewResponses = {
+/** A second record of the batch example. */
+const SECOND_KEY = '0192c4e1-5b7b-7a20-8c3d-1e9f4a6b2d70';
+const reviewResponses = (verb: string, state: string) => ({
   200: {
     description: 'done',
     content: { 'application/json': { schema: z.object({ changed: z.number().int(), state: BatchStateSchema }) } },
   },
-  404: { description: '无此批次 / no such batch', content: { 'application/json': { schema: ErrorBody } } },
-  409: {
-    description: '记录状态不允许此操作，未作任何改变 / a record is not in a state that allows it; nothing changed',
-    content: { 'application/json': { schema: ErrorBody } },
+  404: batchNotFound,
+  409: errorAnswer(
+    '记录状态不允许此操作，未作任何改变 / a record is not in a state that allows it; nothing changed',
+    new HttpError(
+      409,
+      'PUBLICATION_STATE_CONFLICT',
+      '部分记录的状态不允许此操作，未作任何改变 / some records do not allow this; nothing changed',
+      [
+        { field: 'record_keys', reason: `${EXAMPLE.recordKey}：当前状态为 ${state}，不能${verb} / is ${state}`, article: 'E12' },
+        {
+          field: 'record_keys',
+          reason: `${SECOND_KEY}：不是本批次需公开发布的记录（限制公开信息和个人信息不发布）/ not a public record of this batch`,
+          article: 'E12',
+        },
+      ],
+    ),
+  ),
+});
+
+/** Each review's operation, the verb and the state of its conflict example, and its example body. */
+const REVIEW_DOCS = {
+  holds: {
+    operationId: 'holdRecords',
+    conflict: ['暂缓', 'published'],
+    body: jsonRequest(
+      HoldBody,
+      { record_keys: [EXAMPLE.recordKey, SECOND_KEY], reason: '处罚决定书文号与原件不一致，待信息提供单位核实' },
+      { required: true },
+    ),
   },
-};
+  releases: {
+    operationId: 'releaseRecords',
+    conflict: ['放行', 'pending'],
+    body: jsonRequest(ReleaseBody, { record_keys: [EXAMPLE.recordKey], reason: '经核实与原件一致' }, { required: true }),
+  },
+  rejections: {
+    operationId: 'rejectRecords',
+    conflict: ['不予发布', 'published'],
+    body: jsonRequest(
+      RejectBody,
+      { record_keys: [SECOND_KEY], reason: '处罚内容载有自然人的住址和联系电话，涉及个人隐私，不予发布（E11）' },
+      { required: true },
+    ),
+  },
+} as const;
 const REVIEWS = [
   ['holds', 'hold', HoldBody, '暂缓发布（审核），须说明理由 / hold records for review, with a reason (staff)'],
   [
@@ -146,15 +189,17 @@ const REVIEWS = [
   ],
   ['rejections', 'reject', RejectBody, '不予发布（E11），须说明理由 / reject records for publication, with a reason (staff)'],
 ] as const;
-for (const [path, , body, summary] of REVIEWS) {
+for (const [path, , , summary] of REVIEWS) {
+  const { operationId, conflict, body } = REVIEW_DOCS[path];
   document({
     method: 'post',
     path: `/publication/submissions/{id}/${path}`,
+    operationId,
     tags: reviewTags,
     summary,
     secured: true,
-    request: { params: SubmissionId, body: { content: { 'application/json': { schema: body } } } },
-    responses: reviewResponses,
+    request: { params: SubmissionId, body },
+    responses: reviewResponses(conflict[0], conflict[1]),
   });
 }
 const conflictOf = (problems: { recordKey: string; state: string | null }[], action: ReviewAction) =>
@@ -203,6 +248,7 @@ const reviewRoutes = (r: Router, { db, json, batchOf, deliver }: Ctx) => {
 document({
   method: 'post',
   path: '/publication/submissions/{id}/publish',
+  operationId: 'publishBatchNow',
   tags: reviewTags,
   summary: '审核完毕，立即发布未暂缓的记录 / review done: publish what is not held now (staff)',
   secured: true,
@@ -212,6 +258,7 @@ document({
       description: '已记录；批次流程立即或在 Temporal 恢复后收到通知 / recorded: the batch workflow is told now, or when Temporal is back',
       content: { 'application/json': { schema: z.object({ state: BatchStateSchema }) } },
     },
+    404: batchNotFound,
   },
 });
 const publishRoute = (r: Router, { db, batchOf, deliver }: Ctx) =>
@@ -237,6 +284,7 @@ const HeldQuery = z.object({
 document({
   method: 'get',
   path: '/publication/held',
+  operationId: 'listHeldRecords',
   tags: reviewTags,
   summary: '暂缓发布的记录（按发布期限排序）/ held records, earliest deadline first (staff)',
   secured: true,
@@ -253,7 +301,14 @@ const heldRoute = (r: Router, { db }: Ctx) =>
 
 // ─── Law-specific periods (E15.5): GET, PUT, DELETE /publication/period-overrides ───────────────────────────
 
-const ItemCode = z.object({ item_code: z.string().max(64) });
+const ItemCode = z.object({ item_code: z.string().max(64).openapi({ example: 'E-DISHONEST' }) });
+const itemNotFound = notFound('目录项 E-DISHONST');
+const notPublishedItem = errorAnswer(
+  '该目录项不公开发布，无发布期限 / the item is never published',
+  new HttpError(422, 'NOT_PUBLISHED_ITEM', '目录项 E-TAX 不公开发布，无发布期限（E13）/ the item is never published', [
+    { field: 'item_code', reason: '限制公开或个人信息不公开发布 / restricted and personal items are never published', article: 'E13' },
+  ]),
+);
 const OverrideSchema = registry.register(
   'PublicationPeriodOverride',
   z.object({ item_code: z.string(), period_months: z.number().int(), legal_basis: z.string(), set_at: z.string() }),
@@ -272,6 +327,7 @@ const publicItem = async (db: Db, code: string) => {
 document({
   method: 'get',
   path: '/publication/period-overrides',
+  operationId: 'listPublicationPeriodOverrides',
   tags: reviewTags,
   summary: '法律、法规另行规定的发布期限（E15.5）/ law-specific publication periods (staff, admin)',
   secured: true,
@@ -293,11 +349,23 @@ const OverrideBody = z
 document({
   method: 'put',
   path: '/publication/period-overrides/{item_code}',
+  operationId: 'setPublicationPeriodOverride',
   tags: reviewTags,
   summary: '设定某目录项的法定发布期限（E15.5），对已发布记录次日起生效 / set a law-specific period for a catalog item (admin)',
   secured: true,
-  request: { params: ItemCode, body: { content: { 'application/json': { schema: OverrideBody } } } },
-  responses: { 200: { description: 'set', content: { 'application/json': { schema: z.object({ override: OverrideSchema }) } } } },
+  request: {
+    params: ItemCode,
+    body: jsonRequest(
+      OverrideBody,
+      { period_months: 24, legal_basis: '《最高人民法院关于公布失信被执行人名单信息的若干规定》第六条' },
+      { required: true },
+    ),
+  },
+  responses: {
+    200: { description: 'set', content: { 'application/json': { schema: z.object({ override: OverrideSchema }) } } },
+    404: errorAnswer('目录中没有该信息项 / no such catalog item', itemNotFound),
+    422: notPublishedItem,
+  },
 });
 const setOverrideRoute = (r: Router, { db, json }: Ctx) =>
   r.put('/publication/period-overrides/:item_code', requireRole('admin'), json, async (req, res) => {
@@ -318,11 +386,20 @@ const setOverrideRoute = (r: Router, { db, json }: Ctx) =>
 document({
   method: 'delete',
   path: '/publication/period-overrides/{item_code}',
+  operationId: 'removePublicationPeriodOverride',
   tags: reviewTags,
   summary: '取消法定发布期限 / remove a law-specific period (admin)',
   secured: true,
   request: { params: ItemCode },
-  responses: { 204: { description: 'removed' } },
+  responses: {
+    204: { description: 'removed' },
+    404: errorAnswer(
+      '目录中没有该信息项，或该项没有法定发布期限 / no such item, or it has no law-specific period',
+      itemNotFound,
+      notFound('目录项 E-DISHONEST 的法定发布期限'),
+    ),
+    422: notPublishedItem,
+  },
 });
 const removeOverrideRoute = (r: Router, { db }: Ctx) =>
   r.delete('/publication/period-overrides/:item_code', requireRole('admin'), async (req, res) => {

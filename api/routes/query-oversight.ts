@@ -28,6 +28,7 @@ const LogQuery = z.object({
 document({
   method: 'get',
   path: '/admin/query-log',
+  operationId: 'listQueryLog',
   tags: adminTags,
   summary: '查询日志（至少保存 5 年，不可修改，P20）/ the query log (staff, admin, supervisor)',
   secured: true,
@@ -64,6 +65,7 @@ const FeeReport = z.object({
 document({
   method: 'get',
   path: '/admin/query-fees',
+  operationId: 'getQueryFees',
   tags: adminTags,
   summary: '收费查询统计（E16）/ chargeable queries of a period (staff, admin)',
   secured: true,
@@ -83,6 +85,7 @@ const queryFees: Endpoint = ({ db }) => [
 document({
   method: 'get',
   path: '/admin/access-monitoring',
+  operationId: 'getAccessMonitoring',
   tags: adminTags,
   summary: '访问监控：认证失败、拒绝查询、异常查询量（P11、E19）/ access monitoring (admin, supervisor)',
   secured: true,

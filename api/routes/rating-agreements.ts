@@ -16,7 +16,7 @@ import { principalById } from '../../db/principals';
 import type { AppDeps } from '../app';
 import { actorLabel, principalOf, requireRole } from '../auth';
 import { HttpError, badRequest, notFound, type ErrorDetail } from '../errors';
-import { document, registry, ErrorBody } from '../openapi';
+import { EXAMPLE, document, errorAnswer, jsonRequest, registry } from '../openapi';
 import { checkCategories } from './query-common';
 
 /**
@@ -117,21 +117,58 @@ const TerminationBody = z.object({ reason: z.string().trim().min(2, { message: '
 const tags = ['查询 Queries'];
 const json = (schema: z.ZodType) => ({ content: { 'application/json': { schema } } });
 
+const AGREEMENT_ID = '5e2a7c94-0d83-4b1f-a6c5-8f3d1e9b7a20';
+const agreementNotFound = errorAnswer('协议不存在或不是本机构的 / none, or another agency’s', notFound(`评级查询协议 ${AGREEMENT_ID}`));
 document({
   method: 'post',
   path: '/rating-agreements',
+  operationId: 'recordRatingAgreement',
   tags,
   summary: '登记与信用评级机构签订的查询协议（工作人员，E14(3)）/ record an agreement signed with a rating agency (staff)',
   secured: true,
-  request: { body: json(AgreementBody) },
+  request: {
+    body: jsonRequest(
+      AgreementBody,
+      {
+        agency_principal_id: '4f8a2c61-9d3e-4b75-a0c8-2e6b1d9f7a34',
+        agreement_no: '钦信协〔2026〕12号',
+        categories: ['tax', 'credit'],
+        enterprises: [EXAMPLE.enterprise.uscc, EXAMPLE.enterprise2.uscc, EXAMPLE.enterprise3.uscc],
+        purpose: '受托开展钦州市 2026 年度重点企业主体信用评级',
+        valid_from: '2026-12-01',
+        valid_until: '2027-11-30',
+        document_id: '9d4b1e73-6a28-4c5f-b807-e3c2a5f9d164',
+      },
+      { required: true },
+    ),
+  },
   responses: {
     201: { description: 'recorded', ...json(z.object({ rating_agreement: AgreementSchema })) },
-    409: { description: 'an agreement with this number exists', ...json(ErrorBody) },
+    400: errorAnswer(
+      '请求无效：类别、企业清单、期限、评级机构或协议文件 / bad request: categories, enterprises, validity, the agency, the document',
+      badRequest('统一社会信用代码无效 / invalid unified social credit code', [
+        { field: 'enterprises.1', reason: EXAMPLE.mistypedUscc.reason, article: 'GB 32100-2015' },
+      ]),
+      badRequest('协议只能与信用评级机构签订 / agreements are signed with rating agencies only', [
+        {
+          field: 'agency_principal_id',
+          reason: '该账号的角色是 enterprise，不是信用评级机构 / the principal is a enterprise, not a rating agency',
+          article: ARTICLE,
+        },
+      ]),
+    ),
+    409: errorAnswer(
+      '该协议编号已登记 / an agreement with this number exists',
+      new HttpError(409, 'CONFLICT', '协议编号 钦信协〔2026〕12号 已登记 / an agreement with this number is recorded already', [
+        { field: 'agreement_no', reason: '协议编号已存在 / the number exists already', article: ARTICLE },
+      ]),
+    ),
   },
 });
 document({
   method: 'get',
   path: '/rating-agreements',
+  operationId: 'listRatingAgreements',
   tags,
   summary: '评级查询协议（机构：本机构的；工作人员、管理机构、监督：全部）/ rating agreements (an agency: its own)',
   secured: true,
@@ -141,26 +178,36 @@ document({
 document({
   method: 'get',
   path: '/rating-agreements/{id}',
+  operationId: 'getRatingAgreement',
   tags,
   summary: '一项评级查询协议 / one rating agreement',
   secured: true,
   request: { params: IdParam },
   responses: {
     200: { description: 'it', ...json(z.object({ rating_agreement: AgreementSchema })) },
-    404: { description: "none, or another agency's", ...json(ErrorBody) },
+    404: agreementNotFound,
   },
 });
 document({
   method: 'post',
   path: '/rating-agreements/{id}/termination',
+  operationId: 'terminateRatingAgreement',
   tags,
   summary: '终止评级查询协议，即时生效（工作人员）/ terminate an agreement at once (staff)',
   secured: true,
-  request: { params: IdParam, body: json(TerminationBody) },
+  request: {
+    params: IdParam,
+    body: jsonRequest(TerminationBody, { reason: '评级机构资质被行业主管部门暂停，协议即时终止' }, { required: true }),
+  },
   responses: {
     200: { description: 'terminated', ...json(z.object({ rating_agreement: AgreementSchema })) },
-    404: { description: 'no such agreement', ...json(ErrorBody) },
-    409: { description: 'terminated already', ...json(ErrorBody) },
+    404: agreementNotFound,
+    409: errorAnswer(
+      '协议已终止 / terminated already',
+      new HttpError(409, 'ALREADY_TERMINATED', '协议已于 2027-03-01T09:30:00.000+08:00 终止 / terminated already', [
+        { field: 'id', reason: '已终止 / terminated already', article: ARTICLE },
+      ]),
+    ),
   },
 });
 

@@ -1,3 +1,4 @@
+import { errorField, logger } from '../../ops/log';
 import { Router } from 'express';
 import { z } from '../../domain/z';
 import { ENTERPRISE_RESTRICTED_CATEGORIES } from '../../domain/catalog';
@@ -7,8 +8,8 @@ import type { Db } from '../../db/knex';
 import { RATING_REQUEST_STATUSES, createRatingRequest, getRatingRequest, listRatingRequests } from '../../db/rating-requests';
 import type { AppDeps } from '../app';
 import { actorLabel, principalOf, requireRole } from '../auth';
-import { HttpError, notFound } from '../errors';
-import { document, registry, ErrorBody, WorkflowStart } from '../openapi';
+import { HttpError, badRequest, notFound } from '../errors';
+import { EXAMPLE, document, errorAnswer, jsonRequest, registry, WorkflowStart } from '../openapi';
 import { decideRatingRequestUpdate } from '../../processes/messages';
 import { IdParam, Purpose, Reason, StatusQuery, checkSubjectId, json, jsonBody, tags, type Endpoint } from './query-common';
 import { runUpdate } from '../../processes/client';
@@ -62,18 +63,40 @@ const RatingRequestBody = z
     purpose: Purpose,
   })
   .strict();
+const RATING_REQUEST_ID = 'd5a9e3c7-2b61-4f84-8e0d-9a4c7b2f1e63';
+const ratingRequestNotFound = errorAnswer(
+  '申请不存在或非本机构 / no such request, or not yours',
+  notFound(`查询申请 ${RATING_REQUEST_ID}`),
+);
 document({
   method: 'post',
   path: '/rating-requests',
+  operationId: 'fileRatingRequest',
   tags,
   summary: '信用评级机构申请查询企业限制公开信息（E14(3)）/ a rating agency asks to query an enterprise',
   secured: true,
-  request: { body: json(RatingRequestBody) },
+  request: {
+    body: jsonRequest(
+      RatingRequestBody,
+      {
+        subject_uscc: EXAMPLE.enterprise3.uscc,
+        categories: ['tax', 'financial', 'credit'],
+        purpose: '受灵山县荔乡食品有限公司委托开展 2026 年度主体信用评级',
+      },
+      { required: true },
+    ),
+  },
   responses: {
     202: {
       description: 'filed; staff decide by the deadline (workflow `pending`: Temporal was away, the deadline is set when it is back)',
       ...json(z.object({ rating_request: RatingRequestSchema, workflow: WorkflowStart })),
     },
+    400: errorAnswer(
+      '请求无效：统一社会信用代码或信息类别 / bad request: the credit code or the categories',
+      badRequest('统一社会信用代码无效 / invalid unified social credit code', [
+        { field: 'subject_uscc', reason: EXAMPLE.mistypedUscc.reason, article: 'GB 32100-2015' },
+      ]),
+    ),
   },
 });
 const fileRatingRequest: Endpoint = ({ db, temporal, config }) => [
@@ -94,7 +117,7 @@ const fileRatingRequest: Endpoint = ({ db, temporal, config }) => [
     } catch (e) {
       // Filed and stored: the reconciler starts its workflow (and so its deadline) when Temporal is back.
       workflow = 'pending';
-      console.error(`[api] workflow start for rating request ${id} deferred:`, (e as Error).message);
+      logger('api').warn({ err: errorField(e) }, `workflow start for rating request ${id} deferred`);
     }
     res
       .status(202)
@@ -109,6 +132,7 @@ const ListQuery = StatusQuery(RATING_REQUEST_STATUSES);
 document({
   method: 'get',
   path: '/rating-requests',
+  operationId: 'listRatingRequests',
   tags,
   summary: '评级查询申请（机构：本机构的；工作人员：全部）/ rating requests',
   secured: true,
@@ -135,11 +159,12 @@ const listRatingRequestsEndpoint: Endpoint = ({ db }) => [
 document({
   method: 'get',
   path: '/rating-requests/{id}',
+  operationId: 'getRatingRequest',
   tags,
   summary: '一项评级查询申请 / one rating request',
   secured: true,
   request: { params: IdParam },
-  responses: { 200: { description: 'it', ...json(z.object({ rating_request: RatingRequestSchema })) } },
+  responses: { 200: { description: 'it', ...json(z.object({ rating_request: RatingRequestSchema })) }, 404: ratingRequestNotFound },
 });
 const getRatingRequestEndpoint: Endpoint = ({ db }) => [
   requireRole('rating_agency', 'staff', 'admin', 'supervisor'),
@@ -155,13 +180,26 @@ const DecisionBody = z.object({ approve: z.boolean(), reason: Reason }).strict()
 document({
   method: 'post',
   path: '/rating-requests/{id}/decision',
+  operationId: 'decideRatingRequest',
   tags,
   summary: '审批评级查询申请（工作人员，期限内）/ approve or reject (staff, before the deadline)',
   secured: true,
-  request: { params: IdParam, body: json(DecisionBody) },
+  request: {
+    params: IdParam,
+    body: jsonRequest(DecisionBody, { approve: true, reason: '评级委托书及评级协议齐全，所查类别与评级用途相符' }, { required: true }),
+  },
   responses: {
     200: { description: 'decided', ...json(z.object({ rating_request: RatingRequestSchema })) },
-    409: { description: 'decided, lapsed or past its deadline', ...json(ErrorBody) },
+    404: ratingRequestNotFound,
+    409: errorAnswer(
+      '已审批、已失效或已过审批期限 / decided, lapsed or past its deadline',
+      new HttpError(409, 'CONFLICT', '申请状态为 lapsed，不能再审批 / the request is lapsed', [
+        { field: 'id', reason: '状态 / status: lapsed', article: 'E14(3)' },
+      ]),
+      new HttpError(409, 'CONFLICT', '不能审批 / cannot decide：流程已结束 / the process has ended', [
+        { field: '(request)', reason: '流程已结束 / the process has ended' },
+      ]),
+    ),
   },
 });
 const decideRatingRequest: Endpoint = ({ db, temporal, config }) => [

@@ -6,7 +6,7 @@ import type { Principal } from '../../domain/roles';
 import type { AppDeps } from '../app';
 import { actorLabel, principalOf, requireRole } from '../auth';
 import { HttpError, notFound } from '../errors';
-import { document, registry, ErrorBody } from '../openapi';
+import { EXAMPLE, document, errorAnswer, jsonRequest, registry } from '../openapi';
 
 const RecordSchema = registry.register(
   'Record',
@@ -52,6 +52,7 @@ const tags = ['征集 Collection'];
 document({
   method: 'get',
   path: '/records',
+  operationId: 'listRecords',
   tags,
   summary:
     "本单位报送的记录（当前版本）/ the caller's records, current versions (provider; staff: enterprise records — personal ones only through POST /queries, logged, P20)",
@@ -62,6 +63,7 @@ document({
 document({
   method: 'get',
   path: '/records/{key}',
+  operationId: 'getRecordVersions',
   tags,
   summary: '一条记录的全部版本 / every version of one record',
   secured: true,
@@ -71,6 +73,7 @@ document({
       description: 'versions, newest first',
       content: { 'application/json': { schema: z.object({ versions: z.array(RecordSchema) }) } },
     },
+    404: errorAnswer('无此记录（或非本单位记录）/ no such record of yours', notFound(`记录 ${EXAMPLE.recordKey}`)),
   },
 });
 const changeResponses = {
@@ -78,29 +81,61 @@ const changeResponses = {
     description: '新版本 / the new version',
     content: { 'application/json': { schema: z.object({ record_key: z.string(), version: z.number() }) } },
   },
-  404: { description: '无此记录（或非本单位记录）/ no such record of yours', content: { 'application/json': { schema: ErrorBody } } },
-  409: {
-    description: '版本已变化或已撤回 / the record changed meanwhile or is retracted',
-    content: { 'application/json': { schema: ErrorBody } },
+  404: errorAnswer('无此记录（或非本单位记录）/ no such record of yours', notFound(`记录 ${EXAMPLE.recordKey}`)),
+  409: errorAnswer(
+    '版本已变化或已撤回 / the record changed meanwhile or is retracted',
+    new HttpError(409, 'VERSION_CONFLICT', '记录当前为第 3 版（有效）/ the record is at version 3 (active)', [
+      { field: 'base_version', reason: '当前版本为 3 / current version is 3' },
+    ]),
+    new HttpError(409, 'VERSION_CONFLICT', '记录当前为第 2 版（已撤回）/ the record is at version 2 (retracted)', [
+      { field: 'base_version', reason: '当前版本为 2 / current version is 2' },
+    ]),
+  ),
+};
+/** A correction of the penalty of the batch example: its decision number and amount as the decision has them. */
+const CORRECTION_EXAMPLE = {
+  base_version: 1,
+  reason: '处罚决定书文号及罚没金额录入错误，依原决定书更正',
+  changes: {
+    payload: {
+      decision_no: '钦工商处字〔2026〕第128号',
+      violation: '销售不符合国家标准的建筑材料（钢筋）',
+      penalty: '警告，没收违法所得，罚款人民币 35000 元',
+      authority: '钦州市工商行政管理局',
+      amount: 35000,
+    },
   },
-  422: { description: '更正后的记录无效 / the corrected record is invalid', content: { 'application/json': { schema: ErrorBody } } },
 };
 document({
   method: 'post',
   path: '/records/{key}/corrections',
+  operationId: 'correctRecord',
   tags,
   summary: '更正本单位的记录（生成新版本，E10）/ correct an own record: a new version',
   secured: true,
-  request: { params: RecordKey, body: { content: { 'application/json': { schema: CorrectionBody } } } },
-  responses: changeResponses,
+  request: { params: RecordKey, body: jsonRequest(CorrectionBody, CORRECTION_EXAMPLE, { required: true }) },
+  responses: {
+    ...changeResponses,
+    422: errorAnswer(
+      '更正后的记录无效 / the corrected record is invalid',
+      new HttpError(422, 'INVALID_RECORD', '更正后的记录无效，未保存 / the corrected record is invalid; nothing was stored', [
+        { row: 1, field: 'changes.lifted_date', reason: '解除日早于事件日期 / lifted before the event date', article: 'E15' },
+        { row: 1, field: 'payload.penalty', reason: '缺少必填字段 / required field is missing', article: 'P6' },
+      ]),
+    ),
+  },
 });
 document({
   method: 'post',
   path: '/records/{key}/retraction',
+  operationId: 'retractRecord',
   tags,
   summary: '撤回本单位的记录（E10）/ retract an own record: a new, retracted version',
   secured: true,
-  request: { params: RecordKey, body: { content: { 'application/json': { schema: RetractionBody } } } },
+  request: {
+    params: RecordKey,
+    body: jsonRequest(RetractionBody, { base_version: 2, reason: '该行政处罚决定已被钦州市人民政府行政复议决定撤销' }, { required: true }),
+  },
   responses: changeResponses,
 });
 

@@ -5,14 +5,19 @@ import { contentDisposition, csvTemplate, templateFileName } from '../../domain/
 import type { CatalogItem } from '../../domain/catalog';
 import type { AppDeps } from '../app';
 import { HttpError } from '../errors';
-import { document, ErrorBody } from '../openapi';
+import { document, errorAnswer } from '../openapi';
 import { xlsxTemplate } from '../templates';
 
 const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 const tags = ['目录 Catalog'];
 const ItemCode = z.object({ code: z.string().max(64).openapi({ example: 'E-PENALTY' }) });
 const notFoundResponse = {
-  404: { description: '目录中没有该信息项 / no such catalog item', content: { 'application/json': { schema: ErrorBody } } },
+  404: errorAnswer(
+    '目录中没有该信息项 / no such catalog item',
+    new HttpError(404, 'NOT_FOUND', '目录中没有信息项 E-PENALTI / no catalog item E-PENALTI', [
+      { field: 'code', reason: '见 GET /catalog / see GET /catalog' },
+    ]),
+  ),
 };
 const LAYOUT =
   '表头为“*中文名（字段代码）”，* 为必填；先是适用于该类信息的记录列（item_code、subject_id、event_date、concluded_date，诚信信息另有 valid_until，警示信息另有 lifted_date），再是该信息项的字段；第 2 行是示例行（item_code 以 # 开头的说明行，不入库）。/ Header cells "*label (code)", * required: the record columns that apply to the category (valid_until for honors, lifted_date for warnings), then the payload fields; row 2 is an example, a note row (item_code begins with #) that intake never stores.';
@@ -20,7 +25,10 @@ const LAYOUT =
 document({
   method: 'get',
   path: '/catalog/items/{code}/template.xlsx',
+  operationId: 'getCatalogItemXlsxTemplate',
   tags,
+  publicLimit: true,
+  outage: true,
   summary: '信息项的 Excel 报送模板（公开）/ the Excel template of a catalog item',
   description: `${LAYOUT} 枚举字段和 item_code 有下拉列表（数据验证），证件和文本列为文本格式；“说明”工作表列出规则和各列。/ Enumerations and item_code have dropdowns (data validation); ID and text columns are formatted as Text; sheet 说明 has the rules and the columns.`,
   request: { params: ItemCode },
@@ -32,7 +40,10 @@ document({
 document({
   method: 'get',
   path: '/catalog/items/{code}/template.csv',
+  operationId: 'getCatalogItemCsvTemplate',
   tags,
+  publicLimit: true,
+  outage: true,
   summary: '信息项的 CSV 报送模板（公开）/ the CSV template of a catalog item',
   description: `${LAYOUT} UTF-8，带 BOM（中文 Windows 上的 Excel 可直接打开）。/ UTF-8 with a BOM, so Excel on Chinese Windows opens it right.`,
   request: { params: ItemCode },

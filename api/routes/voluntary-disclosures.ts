@@ -10,7 +10,7 @@ import type { AppDeps } from '../app';
 import type { Db } from '../../db/knex';
 import { actorLabel, principalOf, requireRole } from '../auth';
 import { HttpError, notFound } from '../errors';
-import { document, registry, ErrorBody } from '../openapi';
+import { document, errorAnswer, jsonRequest, registry } from '../openapi';
 import { Reason } from './publication';
 
 const tags = ['发布 Publication'];
@@ -38,6 +38,10 @@ const VoluntarySchema = registry.register(
   }),
 );
 const VoluntaryId = z.object({ id: z.string().uuid({ message: '自愿公示编号应为 UUID / disclosure id must be a UUID' }) });
+const notYours = errorAnswer(
+  '无此自愿公示（或非本企业）/ no such disclosure of yours',
+  notFound('自愿公示 3b7d2e91-6c04-4f8a-9e15-a2c8d4f6b013'),
+);
 
 // ─── POST /voluntary-disclosures ─────────────────────────────────────────────────────────────────────────────
 
@@ -50,10 +54,20 @@ const VoluntaryBody = z
 document({
   method: 'post',
   path: '/voluntary-disclosures',
+  operationId: 'submitVoluntaryDisclosure',
   tags,
   summary: '企业提交自愿公示信息（E12.4）/ an enterprise submits a voluntary disclosure',
   secured: true,
-  request: { body: { content: { 'application/json': { schema: VoluntaryBody } } } },
+  request: {
+    body: jsonRequest(
+      VoluntaryBody,
+      {
+        title: '2026 年度社会责任报告',
+        content: '本公司 2026 年度依法纳税 386 万元，吸纳钦南区农村劳动力就业 52 人，通过 ISO 9001 质量管理体系认证复审，无安全生产事故。',
+      },
+      { required: true },
+    ),
+  },
   responses: { 201: { description: 'submitted', content: { 'application/json': { schema: z.object({ disclosure: VoluntarySchema }) } } } },
 });
 const submitRoute = (r: Router, { db, json }: Ctx) =>
@@ -80,6 +94,7 @@ const VoluntaryList = z.object({
 document({
   method: 'get',
   path: '/voluntary-disclosures',
+  operationId: 'listVoluntaryDisclosures',
   tags,
   summary: '自愿公示信息列表（企业：本企业；工作人员：全部）/ voluntary disclosures (enterprise: own; staff: all)',
   secured: true,
@@ -106,13 +121,14 @@ const listRoute = (r: Router, { db }: Ctx) =>
 document({
   method: 'get',
   path: '/voluntary-disclosures/{id}',
+  operationId: 'getVoluntaryDisclosure',
   tags,
   summary: '一项自愿公示信息（企业：本企业的；工作人员：全部）/ one voluntary disclosure (enterprise: own; staff: any)',
   secured: true,
   request: { params: VoluntaryId },
   responses: {
     200: { description: 'the disclosure', content: { 'application/json': { schema: z.object({ disclosure: VoluntarySchema }) } } },
-    404: { description: "not found, or another enterprise's" },
+    404: notYours,
   },
 });
 const oneRoute = (r: Router, { db }: Ctx) =>
@@ -128,28 +144,49 @@ const oneRoute = (r: Router, { db }: Ctx) =>
 
 const OptionalReason = z.object({ reason: Reason.optional() }).strict();
 const RequiredReason = z.object({ reason: Reason }).strict();
-for (const [path, body, summary] of [
-  ['approval', OptionalReason, '审定通过并发布（E12.4）/ approve and publish (staff)'],
-  ['rejection', RequiredReason, '审定不通过，须说明理由 / reject, with a reason (staff)'],
-  ['withdrawal', OptionalReason, '企业要求终止公示（E15.4）/ the enterprise stops its disclosure'],
+for (const [path, body, summary, operationId, reason, state] of [
+  [
+    'approval',
+    OptionalReason,
+    '审定通过并发布（E12.4）/ approve and publish (staff)',
+    'approveVoluntaryDisclosure',
+    '内容属实，予以公示',
+    'approved',
+  ],
+  [
+    'rejection',
+    RequiredReason,
+    '审定不通过，须说明理由 / reject, with a reason (staff)',
+    'rejectVoluntaryDisclosure',
+    '所称“纳税信用 A 级”与税务机关评定结果不符，请更正后重新提交',
+    'approved',
+  ],
+  [
+    'withdrawal',
+    OptionalReason,
+    '企业要求终止公示（E15.4）/ the enterprise stops its disclosure',
+    'withdrawVoluntaryDisclosure',
+    '报告已有新版本，终止公示旧版',
+    'withdrawn',
+  ],
 ] as const) {
   document({
     method: 'post',
     path: `/voluntary-disclosures/{id}/${path}`,
+    operationId,
     tags,
     summary,
     secured: true,
-    request: { params: VoluntaryId, body: { content: { 'application/json': { schema: body } } } },
+    request: { params: VoluntaryId, body: jsonRequest(body, { reason }) },
     responses: {
       200: { description: 'done', content: { 'application/json': { schema: z.object({ disclosure: VoluntarySchema }) } } },
-      404: {
-        description: '无此自愿公示（或非本企业）/ no such disclosure of yours',
-        content: { 'application/json': { schema: ErrorBody } },
-      },
-      409: {
-        description: '当前状态不允许此操作 / not allowed in its current state',
-        content: { 'application/json': { schema: ErrorBody } },
-      },
+      404: notYours,
+      409: errorAnswer(
+        '当前状态不允许此操作 / not allowed in its current state',
+        new HttpError(409, 'VOLUNTARY_STATE_CONFLICT', `该自愿公示当前状态为 ${state}，不能执行此操作 / the disclosure is ${state}`, [
+          { field: 'state', reason: `当前状态 ${state} / current state ${state}`, article: 'E12(4), E15(4)' },
+        ]),
+      ),
     },
   });
 }
