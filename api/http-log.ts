@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import type { Request, RequestHandler, Response } from 'express';
 import { pinoHttp } from 'pino-http';
 import { acceptableRequestId, runWithRequest } from '../ops/context';
-import { logger, maskIdentifiers } from '../ops/log';
+import { httpLogger, maskIdentifiers } from '../ops/log';
 import { httpDuration } from '../ops/metrics';
 
 /** The route's pattern (`/records/:key`), never the values in it; `unmatched` for a path no route has. */
@@ -20,7 +20,7 @@ export function routeOf(req: Request): string {
  */
 export function requestLogging(): RequestHandler[] {
   const http = pinoHttp<Request, Response>({
-    logger: logger('http'),
+    logger: httpLogger(),
     genReqId: (req, res) => {
       const given = req.headers['x-request-id'];
       const id = acceptableRequestId(given) ? given : crypto.randomUUID();

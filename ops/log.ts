@@ -55,11 +55,11 @@ export function loggerOptions(): LoggerOptions {
   };
 }
 
-function prettyStream(): NodeJS.WritableStream | undefined {
+function prettyStream(): pino.DestinationStream | undefined {
   try {
     // A development dependency: absent from a production install, where the logs are JSON anyway.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const pretty = require('pino-pretty') as (o: Record<string, unknown>) => NodeJS.WritableStream;
+    const pretty = require('pino-pretty') as (o: Record<string, unknown>) => pino.DestinationStream;
     return pretty({ sync: true, colorize: Boolean(process.stdout.isTTY), translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' });
   } catch {
     return undefined;
@@ -67,21 +67,45 @@ function prettyStream(): NodeJS.WritableStream | undefined {
 }
 
 let root: Logger | undefined;
+let http: Logger | undefined;
 const children = new Map<string, Logger>();
+let destination: pino.DestinationStream | undefined;
 
 /** Sends this process's logs to `stream` from now on (as JSON lines, whatever LOG_FORMAT says): for a test to read them. */
-export function useLogDestination(stream: NodeJS.WritableStream): void {
+export function useLogDestination(stream: pino.DestinationStream): void {
+  destination = stream;
   root = pino(loggerOptions(), stream);
+  http = undefined;
   children.clear();
+}
+
+/** Where the lines go: pretty in development; JSON written asynchronously (buffered, flushed at exit) otherwise. */
+function output(): pino.DestinationStream {
+  destination ??= (logSettings().format === 'pretty' ? prettyStream() : undefined) ?? pino.destination({ sync: false });
+  return destination;
 }
 
 /** The process's logger (made on first use from LOG_LEVEL and LOG_FORMAT). */
 export function rootLogger(): Logger {
-  if (!root) {
-    const stream = logSettings().format === 'pretty' ? prettyStream() : undefined;
-    root = stream ? pino(loggerOptions(), stream) : pino(loggerOptions(), pino.destination({ sync: true }));
-  }
+  root ??= pino(loggerOptions(), output());
   return root;
+}
+
+/**
+ * The request log's logger (api/http-log.ts): one line per request, so it skips the general masking pass over every
+ * field — its fields are its own (the path is masked by its serializer, no header or body is logged).
+ */
+export function httpLogger(): Logger {
+  http ??= pino(
+    {
+      level: logSettings().level,
+      timestamp: pino.stdTimeFunctions.isoTime,
+      base: { pid: process.pid, component: 'http' },
+      formatters: { level: (label) => ({ level: label }) },
+    },
+    output(),
+  );
+  return http;
 }
 
 /** The logger of one component (the same object each time: a test may watch it). */
