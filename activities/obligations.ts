@@ -3,6 +3,7 @@
  * due dates and reminders from the working-day calendar, overdue, rectification orders, escalation. Every
  * activity is idempotent; the database is the source of truth and the workflows only decide when.
  */
+import { complianceCaseTags } from '../db/process-tags';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import { loadCalendar } from '../db/calendar';
@@ -102,7 +103,7 @@ export const startPendingObligationWorkflows = (deps: TemporalDeps): Promise<num
 
 /** Starts a compliance case's workflow (idempotent by its id). */
 export async function ensureComplianceCaseWorkflow(deps: TemporalDeps, caseId: string, workflowId: string): Promise<void> {
-  await startComplianceCaseProcess(deps, workflowId, caseId);
+  await startComplianceCaseProcess(deps, workflowId, caseId, await complianceCaseTags(deps.db, caseId));
   await markComplianceCaseStarted(deps.db, caseId);
 }
 

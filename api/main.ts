@@ -16,6 +16,7 @@ import { registry, serveMetrics } from '../ops/metrics';
 import { registerPlatformGauges } from './metrics';
 import { createApp } from './app';
 import { startSubmissionReconciler } from '../processes/starts';
+import { enableSearchAttributes } from '../processes/search-attributes';
 
 runService(
   'API',
@@ -39,6 +40,11 @@ runService(
     const stopChainer = startAuditChainer(db, log, auditChainIntervalMs());
     shutdown.add('audit chainer', stopChainer);
     const temporal = new Client({ connection, namespace: config.temporalNamespace });
+    // The processes it starts carry the search attributes, where the namespace has them (processes/search-attributes.ts).
+    if (!(await enableSearchAttributes(temporal)))
+      log(
+        "Temporal 命名空间未登记平台的搜索属性 / the namespace lacks the platform's search attributes: npm run temporal:search-attributes",
+      );
     const app = createApp({ db, temporal, config });
     // Submissions stored while Temporal was unreachable get their workflow when it is back.
     const stopReconciler = startSubmissionReconciler(db, temporal, config.taskQueue);

@@ -19,6 +19,8 @@ import type {
 import { calendarLoadedWorkflowId } from '../domain/workflow-ids';
 import { caseChangedSignal, calendarLoadedSignal, submissionReceivedSignal } from './messages';
 import { currentRequest } from '../ops/context';
+import type { ProcessTags } from '../db/process-tags';
+import { searchAttributesOf } from './search-attributes';
 
 /** Where processes run: the Temporal client and the task queue of the platform's worker. */
 export interface Processes {
@@ -27,7 +29,13 @@ export interface Processes {
 }
 
 /** Starts a workflow unless one with this id exists; answers whether this call started it. */
-async function startOnce<W extends Workflow>(p: Processes, type: string, workflowId: string, args: Parameters<W>): Promise<boolean> {
+async function startOnce<W extends Workflow>(
+  p: Processes,
+  type: string,
+  workflowId: string,
+  args: Parameters<W>,
+  tags?: ProcessTags,
+): Promise<boolean> {
   try {
     // The request that started it, when one did (ops/context.ts): the same id is in its log line and audit entry.
     const request = currentRequest();
@@ -37,6 +45,8 @@ async function startOnce<W extends Workflow>(p: Processes, type: string, workflo
       args,
       workflowIdReusePolicy: 'REJECT_DUPLICATE',
       ...(request ? { memo: { request_id: request.requestId } } : {}),
+      // What it is about, to find it in the Web UI (processes/search-attributes.ts), where the namespace has them.
+      ...(searchAttributesOf(tags) ? { typedSearchAttributes: searchAttributesOf(tags) } : {}),
     } as unknown as WorkflowStartOptions<W>;
     await p.temporal.workflow.start<W>(type, options);
     return true;
@@ -46,23 +56,23 @@ async function startOnce<W extends Workflow>(p: Processes, type: string, workflo
   }
 }
 
-export const startSubmissionProcess = (p: Processes, workflowId: string, submissionId: string) =>
-  startOnce<typeof submissionWorkflow>(p, 'submissionWorkflow', workflowId, [{ submissionId }]);
+export const startSubmissionProcess = (p: Processes, workflowId: string, submissionId: string, tags?: ProcessTags) =>
+  startOnce<typeof submissionWorkflow>(p, 'submissionWorkflow', workflowId, [{ submissionId }], tags);
 
-export const startObligationProcess = (p: Processes, workflowId: string, obligationId: number) =>
-  startOnce<typeof obligationWorkflow>(p, 'obligationWorkflow', workflowId, [{ obligationId }]);
+export const startObligationProcess = (p: Processes, workflowId: string, obligationId: number, tags?: ProcessTags) =>
+  startOnce<typeof obligationWorkflow>(p, 'obligationWorkflow', workflowId, [{ obligationId }], tags);
 
-export const startComplianceCaseProcess = (p: Processes, workflowId: string, caseId: string) =>
-  startOnce<typeof complianceCaseWorkflow>(p, 'complianceCaseWorkflow', workflowId, [{ caseId }]);
+export const startComplianceCaseProcess = (p: Processes, workflowId: string, caseId: string, tags?: ProcessTags) =>
+  startOnce<typeof complianceCaseWorkflow>(p, 'complianceCaseWorkflow', workflowId, [{ caseId }], tags);
 
-export const startObjectionProcess = (p: Processes, workflowId: string, objectionId: string) =>
-  startOnce<typeof objectionWorkflow>(p, 'objectionWorkflow', workflowId, [{ objectionId }]);
+export const startObjectionProcess = (p: Processes, workflowId: string, objectionId: string, tags?: ProcessTags) =>
+  startOnce<typeof objectionWorkflow>(p, 'objectionWorkflow', workflowId, [{ objectionId }], tags);
 
-export const startRatingRequestProcess = (p: Processes, workflowId: string, requestId: string) =>
-  startOnce<typeof ratingRequestWorkflow>(p, 'ratingRequestWorkflow', workflowId, [{ requestId }]);
+export const startRatingRequestProcess = (p: Processes, workflowId: string, requestId: string, tags?: ProcessTags) =>
+  startOnce<typeof ratingRequestWorkflow>(p, 'ratingRequestWorkflow', workflowId, [{ requestId }], tags);
 
-export const startJudicialRequestProcess = (p: Processes, workflowId: string, requestId: string) =>
-  startOnce<typeof judicialRequestWorkflow>(p, 'judicialRequestWorkflow', workflowId, [{ requestId }]);
+export const startJudicialRequestProcess = (p: Processes, workflowId: string, requestId: string, tags?: ProcessTags) =>
+  startOnce<typeof judicialRequestWorkflow>(p, 'judicialRequestWorkflow', workflowId, [{ requestId }], tags);
 
 /** The settling of a loaded calendar year: one run per load (the load's stamp). Answers its id. */
 export async function startCalendarYearLoadedProcess(p: Processes, year: number, stamp: string): Promise<string> {

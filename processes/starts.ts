@@ -4,6 +4,7 @@
  * start and every minute), and delivers the signals requests queued (processes/outbox.ts). Idempotent throughout:
  * the workflow id is the business key.
  */
+import { objectionTags, obligationTags, requestTags, submissionTags } from '../db/process-tags';
 import { errorField, logger } from '../ops/log';
 import type { Client } from '@temporalio/client';
 import type { Db } from '../db/knex';
@@ -35,7 +36,7 @@ export async function ensureSubmissionWorkflow(
   submissionId: string,
   workflowId: string,
 ): Promise<void> {
-  await startSubmissionProcess({ temporal, taskQueue }, workflowId, submissionId);
+  await startSubmissionProcess({ temporal, taskQueue }, workflowId, submissionId, await submissionTags(db, submissionId));
   await markSubmissionStarted(db, submissionId);
 }
 
@@ -47,14 +48,20 @@ export async function startPendingSubmissionWorkflows(db: Db, temporal: Client, 
 }
 
 /** Starts an accepted objection's verification workflow; a second start is a no-op. */
-export async function ensureObjectionWorkflow(temporal: Client, taskQueue: string, workflowId: string, objectionId: string): Promise<void> {
-  await startObjectionProcess({ temporal, taskQueue }, workflowId, objectionId);
+export async function ensureObjectionWorkflow(
+  db: Db,
+  temporal: Client,
+  taskQueue: string,
+  workflowId: string,
+  objectionId: string,
+): Promise<void> {
+  await startObjectionProcess({ temporal, taskQueue }, workflowId, objectionId, await objectionTags(db, objectionId));
 }
 
 /** Accepted objections whose verification never began: start them. */
 export async function startPendingObjectionWorkflows(db: Db, temporal: Client, taskQueue: string, olderThanSeconds = 30): Promise<number> {
   const pending = await objectionsAwaitingStart(db, olderThanSeconds);
-  for (const o of pending) await ensureObjectionWorkflow(temporal, taskQueue, o.workflow_id, o.id);
+  for (const o of pending) await ensureObjectionWorkflow(db, temporal, taskQueue, o.workflow_id, o.id);
   return pending.length;
 }
 
@@ -67,8 +74,9 @@ export async function ensureRequestWorkflow(
   id: string,
   workflowId: string,
 ): Promise<void> {
-  if (kind === 'rating') await startRatingRequestProcess({ temporal, taskQueue }, workflowId, id);
-  else await startJudicialRequestProcess({ temporal, taskQueue }, workflowId, id);
+  const tags = await requestTags(db, kind, id);
+  if (kind === 'rating') await startRatingRequestProcess({ temporal, taskQueue }, workflowId, id, tags);
+  else await startJudicialRequestProcess({ temporal, taskQueue }, workflowId, id, tags);
   await markRequestStarted(db, kind, id);
 }
 
@@ -101,7 +109,11 @@ export async function startPendingObligations(db: Db, p: Processes, onProgress?:
   for (;;) {
     const batch = await unstartedObligations(db, 500);
     if (!batch.length) return started;
-    await mapLimit(batch, 32, (o) => startObligationProcess(p, o.workflowId, o.id).then(() => undefined));
+    const tags = await obligationTags(
+      db,
+      batch.map((o) => o.id),
+    );
+    await mapLimit(batch, 32, (o) => startObligationProcess(p, o.workflowId, o.id, tags.get(o.id)).then(() => undefined));
     await markObligationsStarted(
       db,
       batch.map((o) => o.id),

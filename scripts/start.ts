@@ -172,6 +172,12 @@ async function runPlatform(): Promise<void> {
     shutdown.add('Temporal worker connection', () => nativeConnection.close());
     const { Client } = await import('@temporalio/client');
     const client = new Client({ connection, namespace: config.temporalNamespace });
+    // A dev server started here has the search attributes; an external one may not (npm run temporal:search-attributes).
+    const { enableSearchAttributes } = await import('../processes/search-attributes');
+    if (!(await enableSearchAttributes(client)))
+      log(
+        "Temporal 命名空间未登记平台的搜索属性 / the namespace lacks the platform's search attributes: npm run temporal:search-attributes",
+      );
     const { ensureSchedules } = await import('../worker/schedules');
     const schedules = await ensureSchedules(client, config.taskQueue);
     if (schedules.length) log(`Temporal Schedules in place: ${schedules.join(', ')}`);

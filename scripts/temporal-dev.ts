@@ -2,6 +2,8 @@
  * Temporal for the entry points: the Temporal CLI dev server (its state kept across restarts, a server left behind
  * by a killed run stopped), and a client connection retried while the server starts.
  */
+import { SearchAttributeType } from '@temporalio/common';
+import { SEARCH_ATTRIBUTES } from '../processes/search-attributes';
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
@@ -71,6 +73,11 @@ export async function startTemporalDevServer(
     config.temporalNamespace,
     '--log-level',
     'warn',
+    // The platform's search attributes (processes/search-attributes.ts), so the Web UI finds a provider's processes.
+    ...Object.values(SEARCH_ATTRIBUTES).flatMap((k) => [
+      '--search-attribute',
+      `${k.name}=${k.type === SearchAttributeType.KEYWORD_LIST ? 'KeywordList' : 'Keyword'}`,
+    ]),
     // A write-ahead log, synced at every commit: as durable as SQLite's default rollback journal (nothing
     // acknowledged is lost to a crash or a power cut) with one sync per commit instead of several. Measured with
     // 500 workflow starts (bench:obligations' opening): 7.5 s → 4.8–5.5 s on a 2-core machine.

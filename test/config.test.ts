@@ -302,6 +302,7 @@ describe('every command answers --help without side effects, and refuses an unkn
       ['scripts/create-key.ts', '-h', 'npm run key -- --role ROLE'],
       ['scripts/verify-audit.ts', '--help', 'npm run verify:audit'],
       ['api/main.ts', '--help', 'api/main.ts'],
+      ['scripts/search-attributes.ts', '--help', 'npm run temporal:search-attributes'],
     ]) {
       const r = await run(script, [arg], {});
       expect({ script, code: r.code, stderr: r.stderr }).toEqual({ script, code: 0, stderr: '' });

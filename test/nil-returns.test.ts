@@ -11,6 +11,8 @@ import { startTestPlatform, type TestPlatform } from './support/platform';
 import { principalWithKey } from './support/principals';
 import { penaltyRow } from './support/fixtures';
 import { eventually } from './support/wait';
+import { offlineApp } from './support/offline';
+import { deliverPendingSignals } from '../processes/outbox';
 import { complianceCaseWorkflow, obligationOpenerWorkflow, obligationWorkflow } from '../workflows';
 import { obligationStateQuery } from '../processes/messages';
 import { loadCalendar } from '../db/calendar';
@@ -30,7 +32,7 @@ let current: string;
 beforeAll(async () => {
   p = await startTestPlatform();
   plain = new Client({ connection: p.env.connection, namespace: p.env.namespace ?? 'default' });
-  for (const code of ['QZ-GXJ', 'QZ-KJJ', 'QZ-MZJ', 'QZ-RSJ', 'QZ-GTJ']) {
+  for (const code of ['QZ-GXJ', 'QZ-KJJ', 'QZ-MZJ', 'QZ-RSJ', 'QZ-GTJ', 'QZ-JTJ']) {
     auth[code] = (await principalWithKey(p.db, { name: `${code} 报送员`, role: 'provider', providerCode: code })).auth;
   }
   admin = (await principalWithKey(p.db, { name: '管理机构', role: 'admin' })).auth;
@@ -224,5 +226,31 @@ describe('declaring nothing to report (零报送)', () => {
     expect(declared).toEqual([
       expect.objectContaining({ period: '2026-10', state: 'fulfilled', nil_return: expect.objectContaining({ at: expect.any(String) }) }),
     ]);
+  });
+});
+
+describe('nothing acknowledged is dropped', () => {
+  test('declared while Temporal is away: 200 and fulfilled, the signal kept; delivered when it is back, the workflow ends', async () => {
+    await open(today, ['QZ-JTJ']);
+    const o = await obligation('QZ-JTJ', current);
+    expect(o).toMatchObject({ state: 'open' });
+    const off = offlineApp(p);
+    try {
+      const res = await request(off.app).post(`/obligations/${o.id}/nil-return`).set('Authorization', auth['QZ-JTJ']).send({});
+      expect(res.status).toBe(200);
+      expect(res.body.obligation).toMatchObject({ state: 'fulfilled', on_time: true });
+    } finally {
+      await off.close();
+    }
+    // Stored with its audit entry and the signal its workflow is owed, which Temporal did not take.
+    expect(await p.db('audit_log').where({ action: 'obligation.nil_return', entity_id: String(o.id) })).toHaveLength(1);
+    const queued = await p.db('workflow_signals').where('workflow_id', o.workflow_id);
+    expect(queued.map((q) => [q.delivered_at, q.attempts])).toEqual([[null, 1]]);
+    // Temporal is back: the reconciler delivers it (or finds the workflow already ended on what the database says),
+    // and the workflow ends fulfilled, on time.
+    expect(await deliverPendingSignals(p.db, p.env.client, 0)).toMatchObject({ failed: 0 });
+    expect(await p.db('workflow_signals').where('workflow_id', o.workflow_id).whereNull('delivered_at')).toHaveLength(0);
+    const handle = plain.workflow.getHandle<typeof obligationWorkflow>(o.workflow_id);
+    expect(await handle.result()).toMatchObject({ stage: 'fulfilled', onTime: true });
   });
 });

@@ -1,7 +1,6 @@
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -10,6 +9,7 @@ import { createDb, type Db } from '../db/knex';
 import { ROOT } from '../domain/config';
 import { migrationSource } from '../migrations';
 import { devServerEnv, uniqueTaskQueue } from './support/temporal';
+import { freePort } from './support/ports';
 import { eventually } from './support/wait';
 
 /**
@@ -40,17 +40,6 @@ const databaseUrl = () => {
   url.pathname = `/${database}`;
   return url.toString();
 };
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /** What the production host's environment file holds (deploy/qinzhou.env.example), and nothing of this test run's. */
 let hostEnv: NodeJS.ProcessEnv = {};

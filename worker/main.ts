@@ -4,6 +4,7 @@
  * before starting a new version. It puts the platform's Temporal Schedules in place. SIGTERM / SIGINT: the worker
  * stops polling, lets the activities in flight finish, then the connections close and the process exits 0.
  */
+import { enableSearchAttributes } from '../processes/search-attributes';
 import { Client } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { describeError, log, redactUrl } from '../scripts/platform';
@@ -39,6 +40,9 @@ runService('worker', 'worker/main.ts', async ({ config, databaseUrl, temporalAdd
   shutdown.add('Temporal client connection', () => clientConnection.close());
   if (stopping()) return;
   const client = new Client({ connection: clientConnection, namespace: config.temporalNamespace });
+  // The processes it starts carry the search attributes, where the namespace has them (processes/search-attributes.ts).
+  if (!(await enableSearchAttributes(client)))
+    log("Temporal 命名空间未登记平台的搜索属性 / the namespace lacks the platform's search attributes: npm run temporal:search-attributes");
   const schedules = await ensureSchedules(client, config.taskQueue);
   if (schedules.length) log(`Temporal Schedules in place: ${schedules.join(', ')}`);
   const connection = await NativeConnection.connect({ address: temporalAddress });

@@ -87,7 +87,7 @@ const acceptRoute: Route = (r, { db, temporal, config, view }) =>
     const { workflowId } = await guard(() => acceptObjection(db, id, by(p)), 'E18, P21');
     let workflow: 'started' | 'pending' = 'started';
     try {
-      await ensureObjectionWorkflow(temporal, config.taskQueue, workflowId, id);
+      await ensureObjectionWorkflow(db, temporal, config.taskQueue, workflowId, id);
     } catch (e) {
       // Accepted and stored: the reconciler starts the verification when Temporal is back.
       workflow = 'pending';

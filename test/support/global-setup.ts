@@ -1,11 +1,11 @@
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { startEmbeddedPostgres } from '../../db/embedded';
 import { createDb } from '../../db/knex';
 import { migrate, seedIfEmpty } from '../../db/setup';
 import { ROOT } from '../../domain/config';
 import { startPostgresOnThisClock, underFakedClock } from './clocked-postgres';
+import { freePort } from './ports';
 
 /**
  * Starts the test PostgreSQL (embedded, or the server of TEST_DATABASE_URL / DATABASE_URL) and builds a migrated,
@@ -45,17 +45,6 @@ export default async function globalSetup(): Promise<void> {
   await db.destroy();
   process.env.QZ_TEST_ADMIN_URL = adminUrl;
   process.env.QZ_TEST_TEMPLATE_DB = template;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 const alive = (pid: number) => {
