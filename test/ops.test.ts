@@ -10,6 +10,7 @@ import request from 'supertest';
 import { logger, maskIdentifiers, useLogDestination } from '../ops/log';
 import { registry, serveMetrics } from '../ops/metrics';
 import { registerPlatformGauges } from '../api/metrics';
+import { TemporalPinoLogger } from '../worker/runtime';
 import { startTestPlatform, type TestPlatform } from './support/platform';
 import { principalWithKey } from './support/principals';
 import { citizenId, penaltyRow, uscc } from './support/fixtures';
@@ -68,6 +69,21 @@ describe('citizen IDs and secrets never leave in clear', () => {
       password: '[redacted]',
       msg: `about ${id.slice(0, 6)}********${id.slice(-4)}`,
     });
+  });
+});
+
+describe('the Temporal SDK logs through the same logger', () => {
+  test('at the level it is given: a WARN logger drops the SDK lines below it and passes the rest with their fields', () => {
+    lines.length = 0;
+    const sdk = new TemporalPinoLogger('WARN');
+    sdk.info('Worker state changed', { state: 'RUNNING' });
+    sdk.warn('Activity failed', { taskQueue: 'q-1' });
+    sdk.error('Workflow task failed', { workflowId: 'w-1' });
+    expect(logged().map((l) => [l.component, l.level, l.msg])).toEqual([
+      ['temporal', 'warn', 'Activity failed'],
+      ['temporal', 'error', 'Workflow task failed'],
+    ]);
+    expect(logged()[0]).toMatchObject({ taskQueue: 'q-1' });
   });
 });
 

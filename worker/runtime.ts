@@ -4,9 +4,16 @@ import type { Logger as Pino } from 'pino';
 import { logger } from '../ops/log';
 
 /** The Temporal SDK's logs (its own and, forwarded, its native core's) as the platform's: pino, component `temporal`. */
+const SEVERITY: Record<LogLevel, number> = { TRACE: 0, DEBUG: 1, INFO: 2, WARN: 3, ERROR: 4 };
+
 export class TemporalPinoLogger implements Logger {
-  constructor(private readonly out: Pino = logger('temporal')) {}
+  /** `level`: the least severe line passed on (the SDK's own lines below it are dropped, as its default logger does). */
+  constructor(
+    private readonly level: LogLevel = 'INFO',
+    private readonly out: Pino = logger('temporal'),
+  ) {}
   log(level: LogLevel, message: string, meta?: LogMetadata): void {
+    if ((SEVERITY[level] ?? 2) < SEVERITY[this.level]) return;
     const method = ({ TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error' } as const)[level] ?? 'info';
     this.out[method](meta ?? {}, message);
   }
@@ -24,7 +31,7 @@ export class TemporalPinoLogger implements Logger {
  */
 export function installTemporalRuntime(level: LogLevel, sdkMetrics?: { host: string; port: number }): void {
   Runtime.install({
-    logger: new TemporalPinoLogger(),
+    logger: new TemporalPinoLogger(level),
     shutdownSignals: [],
     telemetryOptions: {
       logging: { filter: { core: level, other: level }, forward: {} },
