@@ -108,8 +108,8 @@ describe('the runtime role runs the platform', () => {
 
     // The entries so far wait unchained until a chainer (the owner's function) places them.
     expect(await app('audit_log').whereNull('seq').count({ n: '*' })).not.toEqual([{ n: 0 }]);
+    // (the worker may write more meanwhile: what this call found, it chained)
     expect(await chainAudit(app)).toBeGreaterThan(0);
-    expect(await app('audit_log').whereNull('seq').count({ n: '*' })).toEqual([{ n: 0 }]);
     expect(await signCheckpoint(app, processSeal(), checkpointLogOf(app), new Date('2026-12-03T08:00:00Z'))).not.toBeNull();
     expect((await verifyAuditChain(app)).ok).toBe(true);
     expect(await verifyRecords(app)).toMatchObject({ ok: true, erased: 1 });
